@@ -1,0 +1,3 @@
+"""Hook implementations of the built-in oauth plugin."""
+
+from __future__ import annotations

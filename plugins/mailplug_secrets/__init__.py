@@ -1,0 +1,1 @@
+"""mailplug built-in plugin: secret stores (file, OS keyring)."""

@@ -1,0 +1,1 @@
+"""mailplug built-in plugin: smtp."""

@@ -1,0 +1,223 @@
+"""CLI plumbing: command registry, global options, output in text or JSON, exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import (
+    AuthenticationError,
+    ConfigurationError,
+    FileError,
+    MailplugError,
+    MessageError,
+    VersionError,
+)
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..mailer import AsyncMailer
+
+__all__ = ["COMMANDS", "Command", "Context", "command", "exit_code_for"]
+
+# sysexits.h
+EX_OK, EX_USAGE, EX_DATAERR, EX_NOINPUT = 0, 64, 65, 66
+EX_UNAVAILABLE, EX_TEMPFAIL, EX_NOPERM, EX_CONFIG = 69, 75, 77, 78
+
+Handler = Callable[["Context", argparse.Namespace], int | None]
+
+
+@dataclass
+class Command:
+    name: str
+    group: str | None
+    help: str
+    handler: Handler
+    arguments: Callable[[argparse.ArgumentParser], None] | None = None
+    json: bool = True
+
+
+COMMANDS: list[Command] = []
+
+
+def command(
+    name: str,
+    *,
+    group: str | None = None,
+    help: str = "",
+    arguments: Callable[[argparse.ArgumentParser], None] | None = None,
+    json: bool = True,
+) -> Callable[[Handler], Handler]:
+    """Register a CLI command: ``@command("list", group="outbox", help=...)``."""
+
+    def decorate(handler: Handler) -> Handler:
+        COMMANDS.append(Command(name, group, help, handler, arguments, json))
+        return handler
+
+    return decorate
+
+
+def exit_code_for(error: MailplugError) -> int:
+    """sysexits code for an error: 65 data, 66 file, 75 temporary, 77 auth, 78 config."""
+    if isinstance(error, MessageError):
+        return EX_DATAERR
+    if isinstance(error, FileError):
+        return EX_NOINPUT
+    if error.transient:
+        return EX_TEMPFAIL
+    if isinstance(error, AuthenticationError):
+        return EX_NOPERM
+    if isinstance(error, (ConfigurationError, VersionError)):
+        return EX_CONFIG
+    return EX_UNAVAILABLE
+
+
+def _common() -> argparse.ArgumentParser:
+    # SUPPRESS defaults let the global options stand before or after the command.
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--lang", default=argparse.SUPPRESS, help="language of messages (pl, en)")
+    p.add_argument(
+        "--config",
+        default=argparse.SUPPRESS,
+        type=Path,
+        help="accounts file (default: $MAILPLUG_CONFIG or the user config dir)",
+    )
+    p.add_argument(
+        "--data-dir",
+        default=argparse.SUPPRESS,
+        type=Path,
+        help="where the outbox and tokens live (default: $MAILPLUG_DATA_DIR or the user data dir)",
+    )
+    p.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON")
+    return p
+
+
+def build_parser(commands: Iterable[Command]) -> argparse.ArgumentParser:
+    common = _common()
+    parser = argparse.ArgumentParser(
+        prog="mailplug", description="Send e-mail and explain what went wrong.", parents=[common]
+    )
+    sub = parser.add_subparsers(metavar="COMMAND")
+    groups: dict[str, Any] = {}
+    for cmd in commands:
+        target = sub
+        if cmd.group is not None:
+            if cmd.group not in groups:
+                gp = sub.add_parser(cmd.group, help=f"{cmd.group} commands", parents=[common])
+                gp.set_defaults(handler=None)
+                groups[cmd.group] = gp.add_subparsers(metavar="SUBCOMMAND")
+            target = groups[cmd.group]
+        p = target.add_parser(cmd.name, help=cmd.help, description=cmd.help, parents=[common])
+        if cmd.arguments is not None:
+            cmd.arguments(p)
+        p.set_defaults(handler=cmd.handler)
+    return parser
+
+
+@dataclass
+class Context:
+    """What a command handler gets: global options, output helpers, a lazily built mailer."""
+
+    args: argparse.Namespace
+    out: Any = field(default_factory=lambda: sys.stdout)
+    err: Any = field(default_factory=lambda: sys.stderr)
+    _mailer: AsyncMailer | None = None
+    _loop: Any = None
+
+    @property
+    def lang(self) -> str | None:
+        value: str | None = getattr(self.args, "lang", None)
+        return value
+
+    @property
+    def json(self) -> bool:
+        return bool(getattr(self.args, "json", False))
+
+    @property
+    def config_path(self) -> Path | None:
+        value: Path | None = getattr(self.args, "config", None)
+        return value
+
+    @property
+    def data_dir(self) -> Path | None:
+        value: Path | None = getattr(self.args, "data_dir", None)
+        return value
+
+    def config(self) -> Config:
+        from ..config import load_config
+
+        return load_config(self.config_path)
+
+    def mailer(self, **kwargs: Any) -> AsyncMailer:
+        """The mailer for the accounts file, built once per command."""
+        if self._mailer is None:
+            from ..mailer import AsyncMailer
+
+            self._mailer = AsyncMailer(
+                config=self.config(), lang=self.lang, data_dir=self.data_dir, **kwargs
+            )
+        return self._mailer
+
+    def run(self, coro: Any) -> Any:
+        """Run a coroutine on this command's event loop (kept for the mailer's lifetime)."""
+        import asyncio
+
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
+        return self._loop.run_until_complete(coro)
+
+    def close(self) -> None:
+        if self._mailer is not None:
+            self.run(self._mailer.aclose())
+            self._mailer = None
+        if self._loop is not None:
+            self._loop.close()
+            self._loop = None
+
+    @property
+    def translator(self) -> Any:
+        if self._mailer is not None:
+            return self._mailer.translator
+        from ..i18n import default_translator
+
+        return default_translator()
+
+    def t(self, text: Any, n: int | None = None, **params: Any) -> str:
+        """Translate a :class:`~mailplug.errors.Text` into the command's language."""
+        value: str = self.translator.gettext(text, self.lang, n=n)
+        return value.format(**params) if params else value
+
+    def print_json(self, data: Any) -> None:
+        json.dump(data, self.out, ensure_ascii=False, indent=2, default=str)
+        self.out.write("\n")
+
+    def print(self, *lines: str) -> None:
+        for line in lines:
+            self.out.write(line + "\n")
+
+    def print_error(self, error: MailplugError) -> None:
+        if self._mailer is not None:
+            error.translator = error.translator or self._mailer.translator
+        if self.json:
+            self.print_json({"error": error.to_dict(self.lang)})
+        else:
+            self.err.write(error.render(self.lang) + "\n")
+
+    def table(self, rows: list[list[str]], headers: list[str]) -> None:
+        widths = [len(h) for h in headers]
+        for row in rows:
+            widths = [max(w, len(c)) for w, c in zip(widths, row, strict=False)]
+        fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+        self.print(fmt.format(*headers).rstrip(), fmt.format(*("-" * w for w in widths)))
+        for row in rows:
+            self.print(fmt.format(*row).rstrip())
+
+
+def env_flag(name: str) -> bool:
+    return os.environ.get(name, "").lower() in {"1", "true", "yes"}

@@ -1,0 +1,361 @@
+"""Core commands: plugins, version, explain, i18n, accounts list/show, send."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from .._version import API_VERSION
+from ._base import EX_CONFIG, EX_OK, Context, command
+
+
+@command("version", help="print the mailplug and plugin API versions")
+def version(ctx: Context, args: argparse.Namespace) -> int:
+    data = {"mailplug": __version__, "api": API_VERSION, "python": sys.version.split()[0]}
+    if ctx.json:
+        ctx.print_json(data)
+    else:
+        ctx.print(f"mailplug {__version__} (plugin API {API_VERSION})")
+    return EX_OK
+
+
+def _plugins_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--disable", action="append", help="block a plugin by name (repeatable)")
+
+
+@command(
+    "plugins",
+    help="list plugins, what each provides, and why any was refused",
+    arguments=_plugins_args,
+)
+def plugins(ctx: Context, args: argparse.Namespace) -> int:
+    from ..plugins import Plugins
+
+    found = Plugins(disable=args.disable)
+    if ctx.json:
+        ctx.print_json([i.to_dict(ctx.lang) for i in found.infos])
+        return EX_OK
+    rows = []
+    for info in found.infos:
+        provides = "; ".join(f"{k}: {', '.join(v)}" for k, v in sorted(info.provides.items()))
+        origin = info.source if not info.distribution else f"{info.distribution} {info.version}"
+        rows.append([info.name, info.status, origin, provides or "-"])
+    ctx.table(rows, ["plugin", "status", "from", "provides"])
+    for info in found.infos:
+        if info.error is not None:
+            ctx.print("", f"{info.name}: {info.error.render(ctx.lang)}")
+    return EX_OK
+
+
+def _explain_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("code", help="reply code, e.g. 550 (or an error key, e.g. file.problem)")
+    p.add_argument("enhanced", nargs="?", help="enhanced status code, e.g. 5.1.1")
+    p.add_argument("text", nargs="*", help="the server's reply text")
+    p.add_argument("--stage", default="data", help="SMTP step: connect, auth, mail, rcpt, data")
+
+
+@command(
+    "explain", help="explain a server reply or an error key in plain words", arguments=_explain_args
+)
+def explain(ctx: Context, args: argparse.Namespace) -> int:
+    from ..errors import ServerReply
+    from ..mailer import AsyncMailer
+
+    mailer = AsyncMailer(lang=ctx.lang, outbox=None)
+    enhanced, text = args.enhanced, list(args.text)
+    if enhanced is not None and not enhanced[:1].isdigit():
+        text.insert(0, enhanced)
+        enhanced = None
+    if args.code.isdigit():
+        error = mailer.explain(int(args.code), enhanced, " ".join(text), stage=args.stage)
+    else:
+        spec = mailer.plugins.errors.get(args.code)
+        if spec is None:
+            ctx.err.write(f"unknown error key or reply code: {args.code}\n")
+            return 64
+        error = mailer.localize(
+            spec.error(reply=ServerReply(text=" ".join(text)) if text else None)
+        )
+    data = {
+        k: v
+        for k, v in error.to_dict(ctx.lang).items()
+        if k in {"key", "category", "transient", "message", "advice"}
+    }
+    if ctx.json:
+        ctx.print_json(data)
+    else:
+        ctx.print(
+            f"{data['key']} ({data['category']}, "
+            f"{'transient' if data['transient'] else 'permanent'})",
+            data["message"],
+            data["advice"],
+        )
+    return EX_OK
+
+
+def _i18n_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("langs", nargs="*", help="languages to check (default: every installed one)")
+    p.add_argument(
+        "--require",
+        action="append",
+        default=None,
+        help="languages that must be complete (default: pl and en)",
+    )
+
+
+@command(
+    "check",
+    group="i18n",
+    help="list missing, fuzzy and untranslated messages per language",
+    arguments=_i18n_args,
+)
+def i18n_check(ctx: Context, args: argparse.Namespace) -> int:
+    from ..mailer import AsyncMailer
+
+    mailer = AsyncMailer(lang=ctx.lang, outbox=None)
+    texts = mailer.plugins.texts()
+    langs = args.langs or mailer.translator.languages()
+    required = set(args.require or ["pl", "en"])
+    reports = [mailer.translator.report(lang, texts) for lang in langs]
+    failed = [r.lang for r in reports if r.lang in required and not r.complete]
+    failed += [lang for lang in required if lang not in mailer.translator.languages()]
+    if ctx.json:
+        ctx.print_json(
+            {
+                "messages": len(texts),
+                "languages": {
+                    r.lang: {
+                        "complete": r.complete,
+                        "missing": [t.msgid for t in r.missing],
+                        "fuzzy": [t.msgid for t in r.fuzzy],
+                        "untranslated": [t.msgid for t in r.untranslated],
+                    }
+                    for r in reports
+                },
+                "failed": sorted(failed),
+            }
+        )
+    else:
+        for r in reports:
+            state = (
+                "complete"
+                if r.complete
+                else (
+                    f"{len(r.missing)} missing, {len(r.fuzzy)} fuzzy, "
+                    f"{len(r.untranslated)} untranslated"
+                )
+            )
+            ctx.print(f"{r.lang}: {len(texts)} messages, {state}")
+            for label, items in (
+                ("missing", r.missing),
+                ("fuzzy", r.fuzzy),
+                ("untranslated", r.untranslated),
+            ):
+                for t in items:
+                    ctx.print(f"  {label}: [{t.context or ''}] {t.msgid}")
+        for lang in sorted(set(failed) - {r.lang for r in reports}):
+            ctx.print(f"{lang}: no catalog installed")
+    return EX_CONFIG if failed else EX_OK
+
+
+def _extract_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-o", "--output", type=Path, default=None, help="write the .pot here")
+
+
+@command(
+    "extract",
+    group="i18n",
+    help="write the message template (.pot) for translators",
+    arguments=_extract_args,
+    json=False,
+)
+def i18n_extract(ctx: Context, args: argparse.Namespace) -> int:
+    from io import BytesIO
+
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import write_po
+
+    from ..mailer import AsyncMailer
+
+    mailer = AsyncMailer(outbox=None)
+    catalog = Catalog(project="mailplug", version=__version__)
+    for text in mailer.plugins.texts():
+        msgid: Any = (text.msgid, text.plural) if text.plural else text.msgid
+        catalog.add(msgid, context=text.context)
+    buf = BytesIO()
+    write_po(buf, catalog, width=100, omit_header=False)
+    if args.output:
+        args.output.write_bytes(buf.getvalue())
+    else:
+        sys.stdout.write(buf.getvalue().decode("utf-8"))
+    return EX_OK
+
+
+@command("list", group="accounts", help="list configured accounts")
+def accounts_list(ctx: Context, args: argparse.Namespace) -> int:
+    config = ctx.config()
+    if ctx.json:
+        ctx.print_json([a.public_dict() for a in config.accounts])
+        return EX_OK
+    rows = [
+        [
+            a.name + (" *" if a.default else ""),
+            str(a.from_address),
+            a.transport,
+            a.auth or "-",
+            str(a.settings.get("host", "-")),
+        ]
+        for a in config.accounts
+    ]
+    ctx.table(rows, ["account", "from", "transport", "auth", "server"])
+    return EX_OK
+
+
+def _account_name(p: argparse.ArgumentParser) -> None:
+    p.add_argument("name", help="account name")
+
+
+@command(
+    "show", group="accounts", help="show one account (secrets masked)", arguments=_account_name
+)
+def accounts_show(ctx: Context, args: argparse.Namespace) -> int:
+    mailer = ctx.mailer(outbox=None)
+    account = mailer.account(args.name)
+    data = account.public_dict()
+    auth = ctx.run(mailer.authenticator(account))
+    if auth is not None:
+        data["auth_state"] = ctx.run(_describe(auth))
+    if ctx.json:
+        ctx.print_json(data)
+    else:
+        for key, value in data.items():
+            ctx.print(f"{key}: {value}")
+    return EX_OK
+
+
+async def _describe(auth: Any) -> Any:
+    describe = auth.describe()
+    if hasattr(describe, "__await__"):
+        return await describe
+    return describe
+
+
+def _send_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--from", dest="sender", help="From address (selects the account)")
+    p.add_argument("--account", help="account name")
+    p.add_argument("--to", action="append", default=[], help="recipient (repeatable)")
+    p.add_argument("--cc", action="append", default=[])
+    p.add_argument("--bcc", action="append", default=[])
+    p.add_argument("--reply-to", action="append", default=[])
+    p.add_argument("--subject", default="")
+    p.add_argument("--text", help="plain-text body ('-' reads standard input)")
+    p.add_argument("--html", help="HTML body file")
+    p.add_argument("--attach", action="append", default=[], type=Path, help="file to attach")
+    p.add_argument("--read-receipt", action="store_true", help="ask for a read receipt")
+    p.add_argument("--now", action="store_true", help="send directly instead of queueing")
+
+
+@command("send", help="queue a message (or send it directly with --now)", arguments=_send_args)
+def send(ctx: Context, args: argparse.Namespace) -> int:
+    from ..compose import read_file
+    from ..models import Attachment, Message
+
+    text = sys.stdin.read() if args.text == "-" else args.text
+    html = read_file(Path(args.html)).decode("utf-8") if args.html else None
+    message = Message(
+        sender=args.sender,
+        account=args.account,
+        to=args.to,
+        cc=args.cc,
+        bcc=args.bcc,
+        reply_to=args.reply_to,
+        subject=args.subject,
+        text=text,
+        html=html,
+        attachments=[Attachment(path=p) for p in args.attach],
+        read_receipt=args.read_receipt,
+    )
+    mailer = ctx.mailer(outbox=None if args.now else "sqlite")
+    if args.now:
+        result = ctx.run(mailer.send(message))
+        data = {
+            "message_id": result.message_id,
+            "host": result.host,
+            "accepted": [r.address for r in result.accepted],
+            "refused": [
+                {
+                    "address": r.address,
+                    "code": r.code,
+                    "enhanced": r.enhanced,
+                    "text": r.text,
+                    "key": r.error_key,
+                }
+                for r in result.refused
+            ],
+        }
+        if ctx.json:
+            ctx.print_json(data)
+        else:
+            ctx.print(
+                f"sent {result.message_id} via {result.host}: "
+                f"{len(result.accepted)} accepted, {len(result.refused)} refused"
+            )
+            for r in result.refused:
+                ctx.print(f"  refused {r.address}: {r.code} {r.enhanced or ''} {r.text}")
+        return (
+            EX_OK if not result.refused else 75 if all(r.transient for r in result.refused) else 69
+        )
+    entry_id = ctx.run(mailer.enqueue(message))
+    if ctx.json:
+        ctx.print_json({"id": entry_id, "message_id": message.message_id, "status": "queued"})
+    else:
+        ctx.print(f"queued {entry_id} ({message.message_id})")
+    return EX_OK
+
+
+def _update_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("lang", help="language code, e.g. pl, de, pt_BR")
+    p.add_argument("file", type=Path, help="the .po file to create or extend")
+    p.add_argument("--plugin", help="only the messages of this plugin (e.g. smtp, core)")
+
+
+@command(
+    "update",
+    group="i18n",
+    help="add the messages a catalog lacks to a .po file (English ones are pre-filled)",
+    arguments=_update_args,
+    json=False,
+)
+def i18n_update(ctx: Context, args: argparse.Namespace) -> int:
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import read_po, write_po
+
+    from ..i18n import normalize_lang
+    from ..mailer import AsyncMailer
+
+    lang = normalize_lang(args.lang)
+    mailer = AsyncMailer(outbox=None)
+    lacking = mailer.translator.report(lang, mailer.plugins.texts(args.plugin)).missing
+    if args.file.exists():
+        with args.file.open("rb") as fh:
+            catalog = read_po(fh, locale=lang.split("_")[0])
+    else:
+        catalog = Catalog(locale=lang.split("_")[0], project="mailplug", version=__version__)
+    added = 0
+    for text in lacking:
+        if catalog.get(text.msgid, context=text.context) is not None:
+            continue
+        msgid: Any = (text.msgid, text.plural) if text.plural else text.msgid
+        string: Any = ""
+        if lang == "en":
+            string = (text.msgid, text.plural) if text.plural else text.msgid
+        catalog.add(msgid, string, context=text.context)
+        added += 1
+    args.file.parent.mkdir(parents=True, exist_ok=True)
+    with args.file.open("wb") as fh:
+        write_po(fh, catalog, width=100, sort_output=False)
+    ctx.print(f"{args.file}: {added} message(s) added")
+    return EX_OK

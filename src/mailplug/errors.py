@@ -1,0 +1,356 @@
+"""Every error mailplug raises, and the table of stable error keys.
+
+The hierarchy (one root; each class also inherits the stdlib type a caller
+would naturally catch)::
+
+    MailplugError                         .key .category .transient .reply .recipient
+    ├── ConfigurationError (ValueError)   category "configuration"
+    │   └── AccountNotConfiguredError     no account for the From address / name
+    ├── VersionError                      category "version"
+    ├── MessageError (ValueError)         bad message data, found before anything is sent
+    ├── FileError (OSError)               category "file": a mail file missing/unreadable/locked
+    ├── StorageError (OSError)            the outbox could not be read or written
+    └── DeliveryError                     anything the mail server or the network said
+        ├── AuthenticationError           category "authentication"
+        ├── EncryptionError               category "encryption"
+        ├── ConnectionFailedError (ConnectionError)   category "connection"
+        └── RecipientError                category "recipient"
+
+An error is built from an :class:`ErrorSpec`, the row of the key table that
+gives its stable dotted key, category, retry decision and the English source
+texts of its message and advice (translated through the catalogs)::
+
+    raise INVALID_ACCOUNT_SETTINGS.error(field="transport")
+
+``str(error)`` is English; :meth:`MailplugError.message`,
+:meth:`MailplugError.advice` and :meth:`MailplugError.render` localize.
+"""
+
+from __future__ import annotations
+
+import enum
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .i18n import Translator
+
+__all__ = [
+    "AccountNotConfiguredError",
+    "AuthenticationError",
+    "Category",
+    "ConfigurationError",
+    "ConnectionFailedError",
+    "DeliveryError",
+    "EncryptionError",
+    "ErrorSpec",
+    "FileError",
+    "MailplugError",
+    "MessageError",
+    "RecipientError",
+    "ServerReply",
+    "StorageError",
+    "Text",
+    "VersionError",
+]
+
+
+class Category(enum.StrEnum):
+    """What kind of problem an error is; hosts group and colour errors by it."""
+
+    CONFIGURATION = "configuration"
+    AUTHENTICATION = "authentication"
+    ENCRYPTION = "encryption"
+    CONNECTION = "connection"
+    RECIPIENT = "recipient"
+    MAILBOX_FULL = "mailbox-full"
+    MESSAGE_TOO_BIG = "message-too-big"
+    REJECTED = "rejected"
+    RATE_LIMIT = "rate-limit"
+    SERVER = "server"
+    FILE = "file"
+    VERSION = "version"
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A user-facing text marked for translation.
+
+    ``msgid`` is the English source; ``context`` (gettext's ``msgctxt``) keeps
+    equal English strings apart when a language needs them to differ.
+    ``plural`` makes it a plural-aware text rendered with a count ``n``.
+    """
+
+    msgid: str
+    context: str | None = None
+    plural: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ServerReply:
+    """A reply as the mail server sent it."""
+
+    code: int | None = None
+    enhanced: str | None = None
+    text: str = ""
+
+    def __str__(self) -> str:
+        return " ".join(p for p in (str(self.code or ""), self.enhanced or "", self.text) if p)
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorSpec:
+    """One row of the error key table.
+
+    :param key: stable dotted key, e.g. ``smtp.auth.invalid_credentials``.
+    :param category: one of :class:`Category`.
+    :param transient: ``True`` when trying again later may succeed.
+    :param message: English sentence; may name ``{placeholders}``.
+    :param advice: English advice: what the user should do.
+    """
+
+    key: str
+    category: Category
+    transient: bool
+    message: str
+    advice: str
+    #: What pauses instead of retrying: ``"account"`` for errors that only a
+    #: change of settings or a person can fix (wrong password, bad settings).
+    pauses: str | None = None
+    fields: tuple[str, ...] = field(default=())
+
+    @property
+    def message_text(self) -> Text:
+        return Text(self.message, context=self.key)
+
+    @property
+    def advice_text(self) -> Text:
+        return Text(self.advice)
+
+    def error(
+        self,
+        *,
+        reply: ServerReply | None = None,
+        recipient: str | None = None,
+        host: str | None = None,
+        cause: BaseException | None = None,
+        **params: Any,
+    ) -> MailplugError:
+        """Build the exception for this key, of the class its category calls for."""
+        cls = _CLASS_BY_CATEGORY.get(self.category, DeliveryError)
+        if self.key.startswith("account.not_configured"):
+            cls = AccountNotConfiguredError
+        elif self.key.startswith("message."):
+            cls = MessageError
+        elif self.key.startswith("storage."):
+            cls = StorageError
+        err = cls(self, reply=reply, recipient=recipient, host=host, **params)
+        if cause is not None:
+            err.__cause__ = cause
+        return err
+
+
+class _Params(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def _format(template: str, params: Mapping[str, Any]) -> str:
+    # format_map with a forgiving dict: a translation that names a placeholder
+    # the code did not pass must not turn an error report into a KeyError.
+    try:
+        return string.Formatter().vformat(template, (), _Params(params))
+    except (ValueError, IndexError):
+        return template
+
+
+class MailplugError(Exception):
+    """Root of every mailplug error.
+
+    :ivar key: stable dotted key.
+    :ivar category: :class:`Category` value.
+    :ivar transient: whether a later retry may succeed.
+    :ivar reply: the server's reply, when the error comes from one.
+    :ivar recipient: the recipient address it concerns, if one.
+    :ivar host: the server it concerns, if one.
+    :ivar params: values named by the message (``address``, ``field``, ``file`` …).
+    """
+
+    def __init__(
+        self,
+        spec: ErrorSpec,
+        *,
+        reply: ServerReply | None = None,
+        recipient: str | None = None,
+        host: str | None = None,
+        **params: Any,
+    ) -> None:
+        self.spec = spec
+        self.reply = reply
+        self.recipient = recipient
+        self.host = host
+        self.params: dict[str, Any] = {k: v for k, v in params.items() if v is not None}
+        #: Set by the mailer that raised it, so ``message("pl")`` uses its catalogs.
+        self.translator: Translator | None = None
+        super().__init__(self.spec.key)
+
+    @property
+    def key(self) -> str:
+        return self.spec.key
+
+    @property
+    def category(self) -> Category:
+        return self.spec.category
+
+    @property
+    def transient(self) -> bool:
+        return self.spec.transient
+
+    @property
+    def code(self) -> int | None:
+        return self.reply.code if self.reply else None
+
+    def _translator(self, translator: Translator | None) -> Translator:
+        if translator is not None:
+            return translator
+        if self.translator is not None:
+            return self.translator
+        from .i18n import default_translator
+
+        return default_translator()
+
+    def message(self, lang: str | None = None, *, translator: Translator | None = None) -> str:
+        """The one plain sentence, in ``lang`` (default: the user's locale)."""
+        t = self._translator(translator)
+        return _format(t.gettext(self.spec.message_text, lang), self.params)
+
+    def advice(self, lang: str | None = None, *, translator: Translator | None = None) -> str:
+        """What to do about it, in ``lang``."""
+        t = self._translator(translator)
+        return _format(t.gettext(self.spec.advice_text, lang), self.params)
+
+    def details(
+        self, lang: str | None = None, *, translator: Translator | None = None
+    ) -> list[str]:
+        """Lines for support: the server's own reply, the host, the recipient."""
+        from . import texts
+
+        t = self._translator(translator)
+        lines = []
+        if self.reply is not None and (self.reply.code or self.reply.text):
+            template = texts.SERVER_REPLIED if self.host else texts.SERVER_REPLIED_NO_HOST
+            lines.append(
+                _format(t.gettext(template, lang), {"host": self.host, "reply": str(self.reply)})
+            )
+        elif self.host:
+            lines.append(_format(t.gettext(texts.SERVER, lang), {"host": self.host}))
+        if self.recipient:
+            lines.append(_format(t.gettext(texts.RECIPIENT, lang), {"recipient": self.recipient}))
+        return lines
+
+    def render(self, lang: str | None = None, *, translator: Translator | None = None) -> str:
+        """Message, details and advice as a few lines of text for a dialog or a log."""
+        parts = [self.message(lang, translator=translator)]
+        parts += self.details(lang, translator=translator)
+        parts.append(self.advice(lang, translator=translator))
+        return "\n".join(parts)
+
+    def to_dict(
+        self, lang: str | None = None, *, translator: Translator | None = None
+    ) -> dict[str, Any]:
+        """A JSON-ready description (the shape ``--json`` prints)."""
+        return {
+            "key": self.key,
+            "category": str(self.category),
+            "transient": self.transient,
+            "message": self.message(lang, translator=translator),
+            "advice": self.advice(lang, translator=translator),
+            "code": self.reply.code if self.reply else None,
+            "enhanced": self.reply.enhanced if self.reply else None,
+            "server_text": self.reply.text if self.reply else None,
+            "host": self.host,
+            "recipient": self.recipient,
+        }
+
+    def __str__(self) -> str:
+        text = _format(self.spec.message, self.params)
+        if self.reply is not None and (self.reply.code or self.reply.text):
+            text += f" [{self.reply}]"
+        return f"{text} ({self.key})"
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.key}>"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            _rebuild,
+            (type(self), self.spec, self.reply, self.recipient, self.host, self.params),
+        )
+
+
+def _rebuild(
+    cls: type[MailplugError],
+    spec: ErrorSpec,
+    reply: ServerReply | None,
+    recipient: str | None,
+    host: str | None,
+    params: dict[str, Any],
+) -> MailplugError:
+    return cls(spec, reply=reply, recipient=recipient, host=host, **params)
+
+
+class ConfigurationError(MailplugError, ValueError):
+    """The account or the program's settings are missing, incomplete or wrong."""
+
+
+class AccountNotConfiguredError(ConfigurationError):
+    """No account exists for the given name or From address."""
+
+
+class VersionError(MailplugError):
+    """The mail component (or a plugin) is older or newer than required."""
+
+
+class MessageError(MailplugError, ValueError):
+    """The message itself is malformed; nothing was sent or stored."""
+
+
+class FileError(MailplugError, OSError):
+    """A mail file (attachment, message, import source) cannot be used."""
+
+
+class StorageError(MailplugError, OSError):
+    """The outbox or token store could not be read or written."""
+
+
+class DeliveryError(MailplugError):
+    """The mail server or the network refused or failed the delivery."""
+
+
+class AuthenticationError(DeliveryError):
+    """Login to the mail server failed."""
+
+
+class EncryptionError(DeliveryError):
+    """TLS could not be set up as the account requires."""
+
+
+class ConnectionFailedError(DeliveryError, ConnectionError):
+    """The mail server could not be reached or dropped the connection."""
+
+
+class RecipientError(DeliveryError):
+    """The server refused a recipient address."""
+
+
+_CLASS_BY_CATEGORY: dict[Category, type[MailplugError]] = {
+    Category.CONFIGURATION: ConfigurationError,
+    Category.VERSION: VersionError,
+    Category.FILE: FileError,
+    Category.AUTHENTICATION: AuthenticationError,
+    Category.ENCRYPTION: EncryptionError,
+    Category.CONNECTION: ConnectionFailedError,
+    Category.RECIPIENT: RecipientError,
+}

@@ -1,0 +1,173 @@
+"""Hook specifications: the contract between the mailplug core and its plugins.
+
+Every hook is synchronous.  Registration hooks hand objects (factories,
+catalog files, message tables) to a ``register`` callback; the network and
+disk work happens later in ``async def`` methods of those objects.  An
+implementation may accept fewer arguments than the spec names, so hooks grow
+by adding arguments, never by changing them.
+
+Write a plugin with :data:`mailplug.hookimpl`::
+
+    from mailplug import hookimpl
+
+    @hookimpl
+    def mailplug_register_transports(register):
+        register("carrier-pigeon", PigeonTransport.from_account)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from .auth import AuthFactory
+    from .errors import ErrorSpec, ServerReply, Text
+    from .i18n import CatalogFile
+    from .importing import Importer
+    from .models import Account
+    from .storage import SecretStoreFactory, StatusEvent
+    from .transport import TransportFactory
+
+__all__ = ["hookimpl", "hookspec"]
+
+PROJECT = "mailplug"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+# --------------------------------------------------------------------------
+# Transport
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def mailplug_register_transports(register: Callable[[str, TransportFactory], None]) -> None:
+    """Register transports: ways to deliver a composed message.
+
+    Call ``register(name, factory)`` once per transport.  An account names
+    its transport (``transport = "smtp"``); the factory is called with the
+    account, its authenticator and the mailer's services, and must validate
+    ``account.settings`` before returning.
+
+    :param register: ``register(name, factory)``; a name registered twice is refused.
+    """
+
+
+@hookspec(firstresult=True)
+def mailplug_classify_reply(
+    reply: ServerReply, stage: str, host: str | None, account: Account | None
+) -> ErrorSpec | None:
+    """Classify a mail server's reply before the built-in table does.
+
+    Provider plugins use it for replies only they understand (Gmail's
+    "Application-specific password required", Microsoft's 5.7.139).
+    Stops at first non-None result.
+
+    :param reply: the reply: code, enhanced status code, text.
+    :param stage: the SMTP step that got it: ``connect``, ``ehlo``, ``starttls``,
+        ``auth``, ``mail``, ``rcpt``, ``data`` or ``quit``.
+    :param host: the server's host name.
+    :param account: the account being used, when known.
+    :returns: the error spec, or ``None`` to leave the reply to other plugins.
+    """
+
+
+# --------------------------------------------------------------------------
+# Auth
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def mailplug_register_auth(register: Callable[[str, AuthFactory], None]) -> None:
+    """Register login methods (``password``, ``gmail-oauth2`` …).
+
+    An account names its method (``auth = "password"``); the factory is
+    called with the account and the mailer's services.
+
+    :param register: ``register(name, factory)``.
+    """
+
+
+# --------------------------------------------------------------------------
+# Storage
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def mailplug_register_storage(register: Callable[[str, Callable[..., object]], None]) -> None:
+    """Register outbox implementations (where mail waits to be sent, and its history).
+
+    The factory is called as ``factory(path_or_url, services=services)`` and
+    returns an :class:`~mailplug.outbox.Outbox`.
+
+    :param register: ``register(name, factory)``.
+    """
+
+
+@hookspec
+def mailplug_register_secret_stores(register: Callable[[str, SecretStoreFactory], None]) -> None:
+    """Register secret stores (tokens, passwords kept outside the settings file).
+
+    :param register: ``register(name, factory)``; the factory takes ``services=``.
+    """
+
+
+# --------------------------------------------------------------------------
+# Legacy-format import
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def mailplug_register_importers(register: Callable[[str, Importer], None]) -> None:
+    """Register importers of mail and settings left by older programs.
+
+    :param register: ``register(format_name, importer)``; the importer sniffs
+        whether it can read a path and yields what it found.
+    """
+
+
+# --------------------------------------------------------------------------
+# Message translation
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def mailplug_register_catalogs(register: Callable[[str, CatalogFile], None]) -> None:
+    """Register gettext ``.po`` catalogs.
+
+    Catalogs registered first win for a message both define; built-in
+    catalogs register last, so a plugin can correct or add a language.
+
+    :param register: ``register(lang, po_file)`` with ``lang`` like ``"pl"``
+        or ``"pt_BR"`` and a path or :mod:`importlib.resources` traversable.
+    """
+
+
+@hookspec
+def mailplug_register_messages(register: Callable[[ErrorSpec | Text], None]) -> None:
+    """Register the error keys and texts a plugin uses.
+
+    They appear in ``mailplug explain``, in the ``.pot`` template and in
+    ``mailplug i18n check``, so translators see every message.
+
+    :param register: ``register(spec_or_text)``.
+    """
+
+
+# --------------------------------------------------------------------------
+# Events
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def mailplug_message_status(event: StatusEvent) -> None:
+    """A message changed status (queued, sent, deferred, failed …).
+
+    Called in the mailer's event loop thread; keep it quick (hand the event
+    to a UI queue).  Exceptions are logged and ignored.
+
+    :param event: what changed, with the error key when it failed.
+    """

@@ -1,0 +1,210 @@
+"""Translation: locale choice, catalogs from the translation hook, lookups with fallback.
+
+Catalogs are gettext ``.po`` files handed in by plugins through
+:func:`~mailplug.hookspecs.mailplug_register_catalogs`; babel parses them on
+first use.  A lookup tries the requested language, then English, then the
+English source text, so a user never sees a raw key.
+"""
+
+from __future__ import annotations
+
+import functools
+import gettext
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import Text
+
+if TYPE_CHECKING:
+    from babel.messages.catalog import Catalog
+
+__all__ = ["CatalogReport", "Translator", "default_translator", "detect_locale", "normalize_lang"]
+
+log = logging.getLogger("mailplug.i18n")
+
+FALLBACK_LANG = "en"
+CatalogFile = Traversable | Path
+
+
+def normalize_lang(value: str) -> str:
+    """``pl_PL.UTF-8`` → ``pl_PL``; ``C``/``POSIX`` → ``en``."""
+    value = (
+        value.split(":", maxsplit=1)[0]
+        .split(".", maxsplit=1)[0]
+        .split("@", maxsplit=1)[0]
+        .replace("-", "_")
+        .strip()
+    )
+    if not value or value in {"C", "POSIX"}:
+        return FALLBACK_LANG
+    lang, _, region = value.partition("_")
+    return f"{lang.lower()}_{region.upper()}" if region else lang.lower()
+
+
+def detect_locale(explicit: str | None = None, environ: Mapping[str, str] | None = None) -> str:
+    """The language: ``explicit``, else ``LC_ALL``/``LC_MESSAGES``/``LANG``, else English."""
+    if explicit:
+        return normalize_lang(explicit)
+    env = os.environ if environ is None else environ
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        if env.get(name):
+            return normalize_lang(env[name])
+    return FALLBACK_LANG
+
+
+def _candidates(lang: str) -> list[str]:
+    lang = normalize_lang(lang)
+    out = [lang]
+    if "_" in lang:
+        out.append(lang.split("_")[0])
+    if FALLBACK_LANG not in out:
+        out.append(FALLBACK_LANG)
+    return out
+
+
+@dataclass
+class _Catalog:
+    entries: dict[tuple[str | None, str], str | tuple[str, ...]] = field(default_factory=dict)
+    fuzzy: set[tuple[str | None, str]] = field(default_factory=set)
+    plural: Callable[[int], int] = field(default=lambda n: int(n != 1))
+    num_plurals: int = 2
+
+    def merge(self, catalog: Catalog) -> None:
+        for message in catalog:
+            if not message.id:
+                continue
+            msgid = message.id[0] if isinstance(message.id, (list, tuple)) else message.id
+            key = (message.context, str(msgid))
+            if message.fuzzy:
+                self.fuzzy.add(key)
+                continue
+            string = message.string
+            translated = (
+                tuple(str(s) for s in string) if isinstance(string, (list, tuple)) else str(string)
+            )
+            if not any(translated if isinstance(translated, tuple) else (translated,)):
+                continue
+            self.entries.setdefault(key, translated)  # first registered wins
+
+
+class Translator:
+    """Looks texts up in the catalogs of every installed language.
+
+    :param sources: language → ``.po`` files, in priority order (first wins).
+    :param lang: default language; ``None`` detects it from the environment.
+    """
+
+    def __init__(
+        self, sources: Mapping[str, Iterable[CatalogFile]], *, lang: str | None = None
+    ) -> None:
+        self._sources = {normalize_lang(k): list(v) for k, v in sources.items()}
+        self._lang = lang
+        self._loaded: dict[str, _Catalog] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def lang(self) -> str:
+        """The default language: the one given, else the environment's (read on each use)."""
+        return detect_locale(self._lang)
+
+    def languages(self) -> list[str]:
+        return sorted(self._sources)
+
+    def sources(self, lang: str) -> list[CatalogFile]:
+        return list(self._sources.get(normalize_lang(lang), []))
+
+    def _catalog(self, lang: str) -> _Catalog | None:
+        if lang not in self._sources:
+            return None
+        with self._lock:
+            cat = self._loaded.get(lang)
+            if cat is None:
+                cat = self._loaded[lang] = self._load(lang)
+        return cat
+
+    def _load(self, lang: str) -> _Catalog:
+        from babel.messages.pofile import read_po
+
+        cat = _Catalog()
+        for source in self._sources[lang]:
+            try:
+                with source.open("rb") as fh:
+                    parsed = read_po(fh, locale=lang.split("_", maxsplit=1)[0], abort_invalid=False)
+            except (OSError, ValueError) as exc:
+                log.warning("catalog %s for %s could not be read: %s", source, lang, exc)
+                continue
+            if not cat.entries and parsed.plural_expr:
+                cat.plural = gettext.c2py(parsed.plural_expr)
+                cat.num_plurals = parsed.num_plurals
+            cat.merge(parsed)
+        return cat
+
+    def gettext(self, text: Text, lang: str | None = None, n: int | None = None) -> str:
+        """Translate ``text``; for plural texts pass the count ``n`` (formatted as ``{n}``)."""
+        key = (text.context, text.msgid)
+        for candidate in _candidates(lang or self.lang):
+            cat = self._catalog(candidate)
+            if cat is None:
+                continue
+            found = cat.entries.get(key)
+            if found is None and text.context is not None:
+                found = cat.entries.get((None, text.msgid))
+            if found is None:
+                continue
+            if isinstance(found, tuple):
+                index = cat.plural(n if n is not None else 1)
+                value = found[index] if index < len(found) else found[-1]
+                if value:
+                    return value.replace("{n}", str(n)) if n is not None else value
+                continue
+            return found.replace("{n}", str(n)) if n is not None else found
+        source = text.plural if (text.plural and n is not None and n != 1) else text.msgid
+        return source.replace("{n}", str(n)) if n is not None else source
+
+    def report(self, lang: str, messages: Iterable[Text]) -> CatalogReport:
+        """What ``lang`` lacks among ``messages`` (the ``mailplug i18n check`` data)."""
+        cat = self._catalog(normalize_lang(lang)) or _Catalog()
+        report = CatalogReport(lang=normalize_lang(lang))
+        for text in messages:
+            key = (text.context, text.msgid)
+            if key in cat.entries:
+                value = cat.entries[key]
+                if isinstance(value, tuple) and len(value) < cat.num_plurals:
+                    report.untranslated.append(text)
+                continue
+            if key in cat.fuzzy:
+                report.fuzzy.append(text)
+            elif text.context is not None and (None, text.msgid) in cat.entries:
+                continue
+            else:
+                report.missing.append(text)
+        return report
+
+
+@dataclass
+class CatalogReport:
+    lang: str
+    missing: list[Text] = field(default_factory=list)
+    fuzzy: list[Text] = field(default_factory=list)
+    untranslated: list[Text] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return not (self.missing or self.fuzzy or self.untranslated)
+
+
+@functools.cache
+def default_translator() -> Translator:
+    """A translator over the built-in catalogs only (no third-party code is loaded)."""
+    from mailplug_locales import catalog_files
+
+    sources: dict[str, list[CatalogFile]] = {}
+    for lang, path in catalog_files():
+        sources.setdefault(lang, []).append(path)
+    return Translator(sources)

@@ -1,0 +1,196 @@
+"""The core's error keys: accounts, settings, message data, files, versions, plugins.
+
+Transport-specific keys (SMTP replies, TLS, OAuth) live with their plugins and
+reach the core through :func:`~mailplug.hookspecs.mailplug_register_messages`.
+Polish texts of the seed article are kept verbatim in ``locales/pl``.
+"""
+
+from __future__ import annotations
+
+from .errors import Category, ErrorSpec
+
+C = Category
+
+_CHECK_SETTINGS = (
+    "Open the e-mail settings and check the account: its address, server, port, security and login."
+)
+_RESTART_FILE = (
+    "Restart the program and check that no other application is locking this file. "
+    "If the problem persists, contact extended technical support."
+)
+
+ACCOUNT_NOT_CONFIGURED = ErrorSpec(
+    "account.not_configured",
+    C.CONFIGURATION,
+    False,
+    "The mail account is not configured correctly: there is no account for {address}.",
+    "Add a mail account with this address in the e-mail settings, or send from another account.",
+    pauses="account",
+)
+ACCOUNT_INVALID_SETTINGS = ErrorSpec(
+    "account.invalid_settings",
+    C.CONFIGURATION,
+    False,
+    "The mail account settings are invalid or incomplete: {field} — {problem}.",
+    _CHECK_SETTINGS,
+    pauses="account",
+)
+ACCOUNT_SETTINGS_PROBLEM = ErrorSpec(
+    "account.settings_problem",
+    C.CONFIGURATION,
+    False,
+    "There is a problem with the mail account settings: {problem}.",
+    _CHECK_SETTINGS,
+    pauses="account",
+)
+TRANSPORT_UNKNOWN = ErrorSpec(
+    "account.transport_unknown",
+    C.CONFIGURATION,
+    False,
+    "The mail account settings are invalid or incomplete: the transport “{name}” is not installed.",
+    "Install the plugin that provides this transport, or choose one of: {available}.",
+    pauses="account",
+)
+AUTH_UNKNOWN = ErrorSpec(
+    "account.auth_unknown",
+    C.CONFIGURATION,
+    False,
+    "The mail account settings are invalid or incomplete: the login method “{name}” is not "
+    "installed.",
+    "Install the plugin that provides this login method, or choose one of: {available}.",
+    pauses="account",
+)
+SECRET_MISSING = ErrorSpec(
+    "account.secret_missing",
+    C.CONFIGURATION,
+    False,
+    "The mail account settings are invalid or incomplete: no password is set for account "
+    "“{account}”.",
+    "Enter the password in the e-mail settings, in the environment variable {env}, or in the "
+    "system keyring.",
+    pauses="account",
+)
+CONFIG_UNREADABLE = ErrorSpec(
+    "config.unreadable",
+    C.CONFIGURATION,
+    False,
+    "There is a problem with the mail account settings: the settings file {file} cannot be "
+    "read ({problem}).",
+    "Check that the file exists and is valid TOML, or set the accounts up again.",
+)
+CONFIG_SECRET_EXPOSED = ErrorSpec(
+    "config.secret_exposed",
+    C.CONFIGURATION,
+    False,
+    "There is a problem with the mail account settings: the file {file} holds a password but "
+    "other users can read it.",
+    "Make the file readable by you only (chmod 600 {file}), or keep the password in the system "
+    "keyring or an environment variable instead.",
+)
+MESSAGE_HEADER_INJECTION = ErrorSpec(
+    "message.header_injection",
+    C.REJECTED,
+    False,
+    "The message cannot be sent: the field {field} contains a line break.",
+    "Remove line breaks from the subject, addresses and other header fields.",
+)
+MESSAGE_INVALID_ADDRESS = ErrorSpec(
+    "message.invalid_address",
+    C.RECIPIENT,
+    False,
+    "The address “{address}” in the field {field} is not a valid e-mail address.",
+    "Correct the address; it should look like name@example.com.",
+)
+MESSAGE_NO_RECIPIENTS = ErrorSpec(
+    "message.no_recipients",
+    C.RECIPIENT,
+    False,
+    "The message has no recipients.",
+    "Add at least one recipient in To, Cc or Bcc.",
+)
+MESSAGE_INVALID = ErrorSpec(
+    "message.invalid",
+    C.REJECTED,
+    False,
+    "The message cannot be sent: {field} — {problem}.",
+    "Correct the message and send it again.",
+)
+FILE_PROBLEM = ErrorSpec(
+    "file.problem",
+    C.FILE,
+    False,
+    "There is a problem with the e-mail file {file}: it does not exist, cannot be read or is "
+    "locked.",
+    _RESTART_FILE,
+)
+VERSION_TOO_OLD = ErrorSpec(
+    "version.too_old",
+    C.VERSION,
+    False,
+    "The application component that handles e-mail is older than required: installed "
+    "{installed}, required {required}.",
+    "Update mailplug (pip install --upgrade mailplug) or install the version the program requires.",
+)
+VERSION_UNSUPPORTED = ErrorSpec(
+    "version.unsupported",
+    C.VERSION,
+    False,
+    "The application component that handles e-mail is in a version the program does not "
+    "support: installed {installed}, required {required}.",
+    "Install the version of mailplug the program requires ({required}).",
+)
+VERSION_TOO_NEW = ErrorSpec(
+    "version.too_new",
+    C.VERSION,
+    False,
+    "The file {file} was written by a newer version of the e-mail component ({found}) than this "
+    "one understands ({supported}).",
+    "Update mailplug to the version that wrote the file, or restore a backup of the file.",
+)
+PLUGIN_INCOMPATIBLE = ErrorSpec(
+    "version.plugin_incompatible",
+    C.VERSION,
+    False,
+    "The plugin “{plugin}” needs mail component API {required}, but this one provides {installed}.",
+    "Install a version of the plugin made for this version of mailplug, or update mailplug.",
+)
+PLUGIN_BROKEN = ErrorSpec(
+    "plugin.load_failed",
+    C.CONFIGURATION,
+    False,
+    "The plugin “{plugin}” could not be loaded: {problem}.",
+    "Reinstall or update the plugin, or disable it with MAILPLUG_DISABLE_PLUGINS={plugin}.",
+)
+PLUGIN_CONFLICT = ErrorSpec(
+    "plugin.conflict",
+    C.CONFIGURATION,
+    False,
+    "Two plugins provide the {kind} “{name}”: {first} and {second}.",
+    "Disable one of them with MAILPLUG_DISABLE_PLUGINS.",
+)
+SYNC_IN_LOOP = ErrorSpec(
+    "api.sync_in_event_loop",
+    C.CONFIGURATION,
+    False,
+    "The synchronous mailer was called from inside a running asyncio event loop.",
+    "In asynchronous code use AsyncMailer and await its methods; SyncMailer is for plain threads.",
+)
+OUTBOX_UNAVAILABLE = ErrorSpec(
+    "storage.unavailable",
+    C.CONFIGURATION,
+    False,
+    "No outbox is available: the storage “{name}” is not installed.",
+    "Install the plugin that provides it, or use the built-in “sqlite” outbox.",
+)
+
+SERVER_UNKNOWN = ErrorSpec(
+    "server.unknown",
+    C.SERVER,
+    False,
+    "The mail server refused the operation.",
+    "Contact the administrator of the mail server. Also try using another mail account.",
+)
+
+CORE_ERRORS: tuple[ErrorSpec, ...] = tuple(  # every ErrorSpec defined above
+    v for v in list(globals().values()) if isinstance(v, ErrorSpec)
+)

@@ -1,0 +1,450 @@
+"""Messages, addresses, attachments and accounts (pydantic v2 models).
+
+Construction validates everything that can be known before sending; failures
+raise mailplug errors (:class:`~mailplug.errors.MessageError`,
+:class:`~mailplug.errors.ConfigurationError`) naming the field, never a bare
+pydantic ``ValidationError``.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar, Literal, Self
+
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from . import keys
+from .errors import ErrorSpec, MailplugError
+
+__all__ = [
+    "Account",
+    "Address",
+    "Attachment",
+    "ImapSettings",
+    "Message",
+    "Priority",
+    "redact",
+]
+
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\-\u0080-\U0010ffff]+"
+_LOCAL_RE = re.compile(rf"^(?:{_ATOM}(?:\.{_ATOM})*|\"(?:[^\"\\\r\n]|\\.)*\")$")
+_LABEL_RE = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+_NAME_ADDR_RE = re.compile(r"^\s*(?P<name>.*?)\s*<(?P<addr>[^<>]*)>\s*$", re.S)
+_SECRET_KEY_RE = re.compile(r"pass|secret|token|credential", re.I)
+
+
+def _has_line_break(value: str) -> bool:
+    return "\r" in value or "\n" in value
+
+
+def ascii_domain(domain: str) -> str | None:
+    """The IDNA (punycode) form of ``domain``, or ``None`` if it is not a valid host name."""
+    domain = domain.rstrip(".")
+    if domain.startswith("[") and domain.endswith("]"):
+        return domain  # address literal
+    try:
+        encoded = domain.encode("idna").decode("ascii") if not domain.isascii() else domain
+    except UnicodeError:
+        return None
+    labels = encoded.split(".")
+    if len(labels) < 2 or not all(_LABEL_RE.match(label) for label in labels):
+        return None
+    return encoded.lower()
+
+
+def _raise(spec: ErrorSpec, **params: Any) -> MailplugError:
+    return spec.error(**params)
+
+
+class Address(BaseModel):
+    """An e-mail address with an optional display name.
+
+    Accepts ``"user@example.com"``, ``"Jan Kowalski <jan@example.pl>"``, IDN
+    domains (``"ala@żółw.pl"``) and UTF-8 local parts (sent with SMTPUTF8).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    email: str
+    name: str | None = None
+
+    #: The header field this address came from, for error messages.
+    _field: ClassVar[str] = "address"
+
+    @classmethod
+    def parse(cls, value: str | Address | dict[str, Any], *, field: str = "address") -> Address:
+        if isinstance(value, Address):
+            return value
+        if isinstance(value, dict):
+            return cls._checked(str(value.get("email", "")), value.get("name"), field)
+        if not isinstance(value, str):
+            raise _raise(keys.MESSAGE_INVALID_ADDRESS, address=repr(value), field=field)
+        match = _NAME_ADDR_RE.match(value)
+        if match:
+            name = match.group("name").strip().strip('"').strip() or None
+            return cls._checked(match.group("addr").strip(), name, field)
+        return cls._checked(value.strip(), None, field)
+
+    @classmethod
+    def _checked(cls, email: str, name: str | None, field: str) -> Address:
+        if _has_line_break(email) or (name is not None and _has_line_break(name)):
+            raise _raise(keys.MESSAGE_HEADER_INJECTION, field=field)
+        local, sep, domain = email.rpartition("@")
+        if not sep or not local or len(local) > 64 or not _LOCAL_RE.match(local):
+            raise _raise(keys.MESSAGE_INVALID_ADDRESS, address=email, field=field)
+        if ascii_domain(domain) is None:
+            raise _raise(keys.MESSAGE_INVALID_ADDRESS, address=email, field=field)
+        return cls.model_construct(email=email, name=name)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            parsed = cls.parse(data)
+            return {"email": parsed.email, "name": parsed.name}
+        if isinstance(data, dict) and "email" in data:
+            parsed = cls._checked(str(data["email"]), data.get("name"), "address")
+            return {"email": parsed.email, "name": parsed.name}
+        return data
+
+    @property
+    def local(self) -> str:
+        return self.email.rpartition("@")[0]
+
+    @property
+    def domain(self) -> str:
+        return self.email.rpartition("@")[2]
+
+    @property
+    def ascii_email(self) -> str:
+        """The address with its domain in IDNA form (what goes on the wire)."""
+        return f"{self.local}@{ascii_domain(self.domain) or self.domain}"
+
+    @property
+    def needs_smtputf8(self) -> bool:
+        return not self.local.isascii()
+
+    def key(self) -> str:
+        """Comparison key: local part as written, domain case-folded and IDNA-encoded."""
+        return f"{self.local}@{(ascii_domain(self.domain) or self.domain).lower()}"
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>" if self.name else self.email
+
+
+def _address_list(value: Any, field: str) -> list[Address]:
+    if value is None:
+        return []
+    if isinstance(value, (str, Address, dict)):
+        value = [value]
+    out: list[Address] = []
+    for item in value:
+        if isinstance(item, str) and "," in item and "<" not in item and '"' not in item:
+            out += [Address.parse(p, field=field) for p in item.split(",") if p.strip()]
+        else:
+            out.append(Address.parse(item, field=field))
+    return out
+
+
+class Attachment(BaseModel):
+    """A file attached to a message: from a ``path`` or from ``content`` bytes.
+
+    The file is read when the message is composed (at send or enqueue); a
+    missing, unreadable or locked file raises ``file.problem`` naming it.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    path: Path | None = None
+    content: bytes | None = Field(default=None, repr=False)
+    filename: str | None = None
+    content_type: str | None = None
+    inline: bool = False
+    content_id: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Attachment:
+        if (self.path is None) == (self.content is None):
+            raise _raise(
+                keys.MESSAGE_INVALID,
+                field="attachments",
+                problem="give either a file path or the content bytes",
+            )
+        for name in ("filename", "content_type", "content_id"):
+            value = getattr(self, name)
+            if value is not None and _has_line_break(value):
+                raise _raise(keys.MESSAGE_HEADER_INJECTION, field=f"attachments.{name}")
+        return self
+
+    @property
+    def name(self) -> str:
+        if self.filename:
+            return self.filename
+        return self.path.name if self.path is not None else "attachment"
+
+    @property
+    def mime_type(self) -> str:
+        if self.content_type:
+            return self.content_type
+        import mimetypes
+
+        guessed, _ = mimetypes.guess_type(self.name)
+        return guessed or "application/octet-stream"
+
+
+class Priority(enum.IntEnum):
+    """Sending priority; the outbox sends higher priority first (``X-Priority`` values)."""
+
+    HIGH = 1
+    NORMAL = 3
+    LOW = 5
+
+
+_HEADER_NAME_RE = re.compile(r"^[!-9;-~]+$")
+_RESERVED_HEADERS = {
+    "from", "to", "cc", "bcc", "subject", "reply-to", "message-id", "date",
+    "mime-version", "content-type", "content-transfer-encoding",
+    "disposition-notification-to", "sender",
+}  # fmt: skip
+
+
+def _message_id(domain: str | None) -> str:
+    return f"<{uuid.uuid4().hex}@{domain or 'mailplug.invalid'}>"
+
+
+class _Model(BaseModel):
+    """Maps validation failures to a mailplug error naming the field."""
+
+    _invalid: ClassVar[ErrorSpec] = keys.MESSAGE_INVALID
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise self._map(exc, data) from None
+
+    @classmethod
+    def _map(cls, exc: ValidationError, data: dict[str, Any]) -> MailplugError:
+        first = exc.errors()[0]
+        cause = (first.get("ctx") or {}).get("error")
+        if isinstance(cause, MailplugError):
+            return cause
+        field = ".".join(str(p) for p in first.get("loc", ())) or "?"
+        problem = first.get("msg", "invalid value")
+        return cls._invalid.error(field=field, problem=problem, account=data.get("name"), cause=exc)
+
+    @classmethod
+    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
+        try:
+            return super().model_validate(obj, *args, **kwargs)
+        except ValidationError as exc:
+            raise cls._map(exc, obj if isinstance(obj, dict) else {}) from None
+
+
+class Message(_Model):
+    """One e-mail to send.
+
+    ``sender`` may be left out: the account's address is used.  The
+    ``message_id`` is fixed at creation and kept across retries, so a
+    receiving server or a person can tell a retry from a new message.
+    """
+
+    model_config = ConfigDict(populate_by_name=True, validate_assignment=False)
+
+    sender: Address | None = Field(
+        default=None, validation_alias=AliasChoices("sender", "from", "from_")
+    )
+    to: list[Address] = Field(default_factory=list)
+    cc: list[Address] = Field(default_factory=list)
+    bcc: list[Address] = Field(default_factory=list, repr=False)
+    reply_to: list[Address] = Field(default_factory=list)
+    subject: str = ""
+    text: str | None = None
+    html: str | None = None
+    attachments: list[Attachment] = Field(default_factory=list)
+    headers: dict[str, str] = Field(default_factory=dict)
+    read_receipt: bool = False
+    message_id: str = ""
+    send_at: datetime | None = None
+    priority: Priority = Priority.NORMAL
+    #: Name of the account to send from; else chosen by ``sender``.
+    account: str | None = None
+    #: Free-form labels for the host (stored with the message, never sent).
+    metadata: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("sender", mode="before")
+    @classmethod
+    def _sender(cls, value: Any) -> Any:
+        return None if value in (None, "") else Address.parse(value, field="from")
+
+    @field_validator("to", "cc", "bcc", "reply_to", mode="before")
+    @classmethod
+    def _addresses(cls, value: Any, info: Any) -> list[Address]:
+        return _address_list(value, info.field_name.replace("_", "-"))
+
+    @field_validator("subject")
+    @classmethod
+    def _subject(cls, value: str) -> str:
+        if _has_line_break(value):
+            raise _raise(keys.MESSAGE_HEADER_INJECTION, field="subject")
+        return value
+
+    @field_validator("headers")
+    @classmethod
+    def _headers(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, header_value in value.items():
+            if not _HEADER_NAME_RE.match(name):
+                raise _raise(
+                    keys.MESSAGE_INVALID, field=f"headers.{name!r}", problem="not a header name"
+                )
+            if name.lower() in _RESERVED_HEADERS:
+                raise _raise(
+                    keys.MESSAGE_INVALID,
+                    field=f"headers.{name}",
+                    problem="set this header through its own field",
+                )
+            if _has_line_break(header_value):
+                raise _raise(keys.MESSAGE_HEADER_INJECTION, field=name)
+        return value
+
+    @field_validator("message_id")
+    @classmethod
+    def _mid(cls, value: str) -> str:
+        if _has_line_break(value):
+            raise _raise(keys.MESSAGE_HEADER_INJECTION, field="message-id")
+        if value and not (value.startswith("<") and value.endswith(">") and "@" in value):
+            value = f"<{value.strip('<>')}>"
+        return value
+
+    @field_validator("send_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.astimezone()  # naive means the host's local time
+        return value.astimezone(UTC) if value is not None else None
+
+    @model_validator(mode="after")
+    def _complete(self) -> Message:
+        if not self.message_id:
+            domain = ascii_domain(self.sender.domain) if self.sender else None
+            object.__setattr__(self, "message_id", _message_id(domain))
+        return self
+
+    @property
+    def recipients(self) -> list[Address]:
+        """Every envelope recipient (To, Cc, Bcc), without duplicates."""
+        seen: set[str] = set()
+        out = []
+        for addr in (*self.to, *self.cc, *self.bcc):
+            k = addr.key()
+            if k not in seen:
+                seen.add(k)
+                out.append(addr)
+        return out
+
+    def check_sendable(self) -> None:
+        """Raise if the message cannot go out as it is (no recipients, no sender)."""
+        if not self.recipients:
+            raise keys.MESSAGE_NO_RECIPIENTS.error()
+
+
+class ImapSettings(BaseModel):
+    """Incoming-mail settings, kept for the account check and later use."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str
+    port: int = Field(993, ge=1, le=65535)
+    security: Literal["tls", "starttls", "none"] = "tls"
+    username: str | None = None
+
+
+def redact(data: Any) -> Any:
+    """A copy of ``data`` with every secret-looking value replaced by ``'***'``."""
+    if isinstance(data, dict):
+        return {
+            k: ("***" if (_SECRET_KEY_RE.search(str(k)) and v not in (None, "")) else redact(v))
+            for k, v in data.items()
+        }
+    if isinstance(data, (list, tuple)):
+        return [redact(v) for v in data]
+    if isinstance(data, SecretStr):
+        return "***"
+    return data
+
+
+class Account(_Model):
+    """A mail account: who sends, and through which transport and login.
+
+    ``settings`` belong to the transport (for ``smtp``: host, port,
+    security …) and ``auth_settings`` to the login method; each plugin
+    validates its own and reports a missing or wrong field by name.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    _invalid: ClassVar[ErrorSpec] = keys.ACCOUNT_INVALID_SETTINGS
+
+    name: str = Field(min_length=1)
+    email: Address
+    display_name: str | None = None
+    reply_to: list[Address] = Field(default_factory=list)
+    envelope_sender: str | None = None
+    transport: str = "smtp"
+    settings: dict[str, Any] = Field(default_factory=dict)
+    auth: str | None = "password"
+    auth_settings: dict[str, Any] = Field(default_factory=dict, repr=False)
+    imap: ImapSettings | None = None
+    default: bool = False
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _email(cls, value: Any) -> Address:
+        return Address.parse(value, field="email")
+
+    @field_validator("reply_to", mode="before")
+    @classmethod
+    def _reply_to(cls, value: Any) -> list[Address]:
+        return _address_list(value, "reply_to")
+
+    @field_validator("envelope_sender")
+    @classmethod
+    def _envelope(cls, value: str | None) -> str | None:
+        if value:
+            Address.parse(value, field="envelope_sender")
+        return value or None
+
+    @field_validator("display_name")
+    @classmethod
+    def _display(cls, value: str | None) -> str | None:
+        if value is not None and _has_line_break(value):
+            raise _raise(keys.MESSAGE_HEADER_INJECTION, field="display_name")
+        return value
+
+    @property
+    def from_address(self) -> Address:
+        """The From address with the account's display name."""
+        if self.display_name and not self.email.name:
+            return Address.model_construct(email=self.email.email, name=self.display_name)
+        return self.email
+
+    def public_dict(self) -> dict[str, Any]:
+        """The account as JSON-ready data with secrets masked."""
+        data = self.model_dump(mode="json")
+        return dict(redact(data))
+
+    def __repr_args__(self) -> Any:
+        for name, value in super().__repr_args__():
+            yield name, redact(value) if name == "settings" else value

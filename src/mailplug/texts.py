@@ -1,0 +1,33 @@
+"""User-facing texts of the core that are not error messages (labels, statuses)."""
+
+from __future__ import annotations
+
+from .errors import Text
+
+SERVER_REPLIED = Text("Server {host} replied: {reply}")
+SERVER_REPLIED_NO_HOST = Text("The server replied: {reply}")
+SERVER = Text("Server: {host}")
+RECIPIENT = Text("Recipient: {recipient}")
+PARTIAL = Text(
+    "The message was delivered to {n} recipient, but not to the others.",
+    plural="The message was delivered to {n} recipients, but not to the others.",
+)
+REFUSED_COUNT = Text(
+    "{n} recipient was refused.",
+    plural="{n} recipients were refused.",
+)
+WAITING = Text(
+    "{n} message is waiting to be sent.",
+    plural="{n} messages are waiting to be sent.",
+)
+
+STATUS_QUEUED = Text("waiting to be sent", context="status")
+STATUS_SENDING = Text("being sent", context="status")
+STATUS_SENT = Text("sent", context="status")
+STATUS_PARTIAL = Text("partially sent", context="status")
+STATUS_DEFERRED = Text("deferred", context="status")
+STATUS_FAILED = Text("failed", context="status")
+STATUS_CANCELLED = Text("cancelled", context="status")
+STATUS_UNCERTAIN = Text("outcome uncertain", context="status")
+
+CORE_TEXTS: tuple[Text, ...] = tuple(v for v in globals().values() if isinstance(v, Text))

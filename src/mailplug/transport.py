@@ -1,0 +1,147 @@
+"""What a transport is: an async object that delivers composed bytes to an envelope.
+
+A transport plugin registers a factory through
+:func:`~mailplug.hookspecs.mailplug_register_transports`; the mailer builds
+one transport per account and reuses it across a batch.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from .auth import Authenticator
+    from .errors import ErrorSpec, MailplugError, ServerReply
+    from .models import Account
+    from .services import Services
+
+__all__ = ["Envelope", "RecipientResult", "SendResult", "Transport", "TransportFactory"]
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """Who the message is from and to on the wire (SMTP ``MAIL FROM``/``RCPT TO``)."""
+
+    sender: str
+    recipients: tuple[str, ...]
+    message_id: str
+    #: The message or an address needs the server's SMTPUTF8 extension.
+    smtputf8: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RecipientResult:
+    """What the server said about one recipient."""
+
+    address: str
+    accepted: bool
+    code: int | None = None
+    enhanced: str | None = None
+    text: str = ""
+    #: Error key when refused (see the classification table).
+    error_key: str | None = None
+    transient: bool = False
+
+
+@dataclass(slots=True)
+class SendResult:
+    """The outcome of one delivery attempt that reached the end of DATA.
+
+    A refused recipient does not raise: it is listed in :attr:`refused`, and
+    :attr:`partial` tells that others did get the message.  When every
+    recipient is refused the transport raises instead.
+    """
+
+    message_id: str
+    recipients: list[RecipientResult] = field(default_factory=list)
+    host: str | None = None
+    reply: ServerReply | None = None
+    duration: float = 0.0
+    transport: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def accepted(self) -> list[RecipientResult]:
+        return [r for r in self.recipients if r.accepted]
+
+    @property
+    def refused(self) -> list[RecipientResult]:
+        return [r for r in self.recipients if not r.accepted]
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.accepted) and bool(self.refused)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.accepted) and not self.refused
+
+
+class Transport(abc.ABC):
+    """Delivers messages for one account.  Use as ``async with``.
+
+    Implementations map every library or network error to a
+    :class:`~mailplug.errors.MailplugError` at this boundary
+    (``raise spec.error(...) from exc``).
+    """
+
+    #: Name the transport was registered under.
+    name: str = ""
+
+    @abc.abstractmethod
+    async def send(self, envelope: Envelope, data: bytes) -> SendResult:
+        """Deliver ``data`` (the composed message, CRLF line endings) to ``envelope``.
+
+        :raises mailplug.errors.MailplugError: when nothing was delivered.
+        """
+
+    async def check(self) -> Any:
+        """Probe the connection and login without sending (the account check).
+
+        Transports that cannot be probed return ``None``.
+        """
+        return None
+
+    async def aclose(self) -> None:  # noqa: B027 - optional for stateless transports
+        """Close connections; called once when the mailer is done with the transport."""
+
+    async def __aenter__(self) -> Transport:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+class TransportFactory(Protocol):
+    """Builds a transport for ``account``; validates ``account.settings`` first.
+
+    Raises ``account.invalid_settings`` naming the wrong field.
+    """
+
+    def __call__(
+        self, account: Account, *, auth: Authenticator | None, services: Services
+    ) -> Transport: ...
+
+
+class Classifier(Protocol):
+    def __call__(
+        self,
+        reply: ServerReply,
+        *,
+        stage: str,
+        host: str | None = None,
+        recipient: str | None = None,
+    ) -> ErrorSpec: ...
+
+
+def raise_for(spec: ErrorSpec, **kwargs: Any) -> MailplugError:
+    """Shorthand kept for plugin authors: ``raise raise_for(SPEC, reply=...)``."""
+    return spec.error(**kwargs)
