@@ -52,7 +52,9 @@ def mailplug_register_transports(register: Callable[[str, TransportFactory], Non
     account, its authenticator and the mailer's services, and must validate
     ``account.settings`` before returning.
 
-    :param register: ``register(name, factory)``; a name registered twice is refused.
+    :param register: ``register(name, factory)``.  When two plugins register
+        the same name the first wins (third-party plugins run before the
+        built-ins, so they can replace them) and the other is logged.
     """
 
 

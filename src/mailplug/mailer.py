@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 import time
@@ -32,6 +31,8 @@ from .services import Services
 from .storage import SecretStore, StatusEvent
 
 if TYPE_CHECKING:
+    import asyncio
+
     from .auth import Authenticator
     from .compose import Composed
     from .transport import SendResult, Transport
@@ -40,6 +41,12 @@ __all__ = ["AsyncMailer", "Mailer"]
 
 log = logging.getLogger("mailplug")
 T = TypeVar("T")
+
+
+async def _to_thread(func: Callable[..., T], /, *args: Any) -> T:
+    import asyncio
+
+    return await asyncio.to_thread(func, *args)
 
 
 class AsyncMailer:
@@ -87,6 +94,8 @@ class AsyncMailer:
         self._secrets_opened = False
         self._transports: dict[str, Transport] = {}
         self._authenticators: dict[str, Authenticator] = {}
+        import asyncio  # lazily: keeps `import mailplug` cheap for sync hosts
+
         self._lock = asyncio.Lock()
         self.accounts: dict[str, Account] = {}
         for account in (*self.config.accounts, *accounts):
@@ -236,7 +245,7 @@ class AsyncMailer:
         """
         async with self._errors():
             account = self.account_for(message)
-            composed = await asyncio.to_thread(self.compose, message, account)
+            composed = await _to_thread(self.compose, message, account)
             transport = await self.transport_for(account)
             started = time.monotonic()
             result = await transport.send(composed.envelope, composed.data)
@@ -267,7 +276,7 @@ class AsyncMailer:
         """Compose ``message`` and store it in the outbox; returns its outbox id."""
         async with self._errors():
             account = self.account_for(message)
-            composed = await asyncio.to_thread(self.compose, message, account)
+            composed = await _to_thread(self.compose, message, account)
             outbox = await self.outbox()
             entry_id: str = await outbox.add(message, account, composed)
             return entry_id
@@ -347,6 +356,8 @@ class Mailer:
     def _ensure_loop(self) -> asyncio.AbstractEventLoop:
         with self._start_lock:
             if self._loop is None:
+                import asyncio
+
                 loop = asyncio.new_event_loop()
                 thread = threading.Thread(
                     target=loop.run_forever, name="mailplug-loop", daemon=True
@@ -356,6 +367,8 @@ class Mailer:
             return self._loop
 
     def _run(self, factory: Callable[[], Awaitable[T]]) -> T:
+        import asyncio
+
         try:
             asyncio.get_running_loop()
         except RuntimeError:

@@ -27,7 +27,7 @@ from pydantic import (
 )
 
 from . import keys
-from .errors import ErrorSpec, MailplugError
+from .errors import ErrorSpec, MailplugError, MessageError
 
 __all__ = [
     "Account",
@@ -44,6 +44,8 @@ _LOCAL_RE = re.compile(rf"^(?:{_ATOM}(?:\.{_ATOM})*|\"(?:[^\"\\\r\n]|\\.)*\")$")
 _LABEL_RE = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 _NAME_ADDR_RE = re.compile(r"^\s*(?P<name>.*?)\s*<(?P<addr>[^<>]*)>\s*$", re.S)
 _SECRET_KEY_RE = re.compile(r"pass|secret|token|credential", re.I)
+#: Settings that name where a secret is (``password_env``), not the secret itself.
+_SECRET_REFERENCE_SUFFIXES = ("_env", "_file", "_path", "_keyring")
 
 
 def _has_line_break(value: str) -> bool:
@@ -69,7 +71,36 @@ def _raise(spec: ErrorSpec, **params: Any) -> MailplugError:
     return spec.error(**params)
 
 
-class Address(BaseModel):
+class _Model(BaseModel):
+    """Maps validation failures to a mailplug error naming the field."""
+
+    _invalid: ClassVar[ErrorSpec] = keys.MESSAGE_INVALID
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise self._map(exc, data) from None
+
+    @classmethod
+    def _map(cls, exc: ValidationError, data: dict[str, Any]) -> MailplugError:
+        first = exc.errors()[0]
+        cause = (first.get("ctx") or {}).get("error")
+        if isinstance(cause, MailplugError):
+            return cause
+        field = ".".join(str(p) for p in first.get("loc", ())) or "?"
+        problem = first.get("msg", "invalid value")
+        return cls._invalid.error(field=field, problem=problem, account=data.get("name"), cause=exc)
+
+    @classmethod
+    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
+        try:
+            return super().model_validate(obj, *args, **kwargs)
+        except ValidationError as exc:
+            raise cls._map(exc, obj if isinstance(obj, dict) else {}) from None
+
+
+class Address(_Model):
     """An e-mail address with an optional display name.
 
     Accepts ``"user@example.com"``, ``"Jan Kowalski <jan@example.pl>"``, IDN
@@ -92,6 +123,8 @@ class Address(BaseModel):
             return cls._checked(str(value.get("email", "")), value.get("name"), field)
         if not isinstance(value, str):
             raise _raise(keys.MESSAGE_INVALID_ADDRESS, address=repr(value), field=field)
+        if _has_line_break(value):
+            raise _raise(keys.MESSAGE_HEADER_INJECTION, field=field)
         match = _NAME_ADDR_RE.match(value)
         if match:
             name = match.group("name").strip().strip('"').strip() or None
@@ -159,7 +192,7 @@ def _address_list(value: Any, field: str) -> list[Address]:
     return out
 
 
-class Attachment(BaseModel):
+class Attachment(_Model):
     """A file attached to a message: from a ``path`` or from ``content`` bytes.
 
     The file is read when the message is composed (at send or enqueue); a
@@ -223,35 +256,6 @@ _RESERVED_HEADERS = {
 
 def _message_id(domain: str | None) -> str:
     return f"<{uuid.uuid4().hex}@{domain or 'mailplug.invalid'}>"
-
-
-class _Model(BaseModel):
-    """Maps validation failures to a mailplug error naming the field."""
-
-    _invalid: ClassVar[ErrorSpec] = keys.MESSAGE_INVALID
-
-    def __init__(self, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            raise self._map(exc, data) from None
-
-    @classmethod
-    def _map(cls, exc: ValidationError, data: dict[str, Any]) -> MailplugError:
-        first = exc.errors()[0]
-        cause = (first.get("ctx") or {}).get("error")
-        if isinstance(cause, MailplugError):
-            return cause
-        field = ".".join(str(p) for p in first.get("loc", ())) or "?"
-        problem = first.get("msg", "invalid value")
-        return cls._invalid.error(field=field, problem=problem, account=data.get("name"), cause=exc)
-
-    @classmethod
-    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
-        try:
-            return super().model_validate(obj, *args, **kwargs)
-        except ValidationError as exc:
-            raise cls._map(exc, obj if isinstance(obj, dict) else {}) from None
 
 
 class Message(_Model):
@@ -349,7 +353,7 @@ class Message(_Model):
         seen: set[str] = set()
         out = []
         for addr in (*self.to, *self.cc, *self.bcc):
-            k = addr.key()
+            k = addr.key().lower()
             if k not in seen:
                 seen.add(k)
                 out.append(addr)
@@ -372,11 +376,15 @@ class ImapSettings(BaseModel):
     username: str | None = None
 
 
+def _is_secret_key(key: str) -> bool:
+    return bool(_SECRET_KEY_RE.search(key)) and not key.lower().endswith(_SECRET_REFERENCE_SUFFIXES)
+
+
 def redact(data: Any) -> Any:
     """A copy of ``data`` with every secret-looking value replaced by ``'***'``."""
     if isinstance(data, dict):
         return {
-            k: ("***" if (_SECRET_KEY_RE.search(str(k)) and v not in (None, "")) else redact(v))
+            k: ("***" if (_is_secret_key(str(k)) and v not in (None, "", False)) else redact(v))
             for k, v in data.items()
         }
     if isinstance(data, (list, tuple)):
@@ -396,6 +404,16 @@ class Account(_Model):
 
     model_config = ConfigDict(extra="forbid")
     _invalid: ClassVar[ErrorSpec] = keys.ACCOUNT_INVALID_SETTINGS
+
+    @classmethod
+    def _map(cls, exc: ValidationError, data: dict[str, Any]) -> MailplugError:
+        err = super()._map(exc, data)
+        if isinstance(err, MessageError):
+            # A bad address in an account is a settings problem, named by its field.
+            return keys.ACCOUNT_INVALID_SETTINGS.error(
+                field=err.params.get("field", "?"), problem=err.message("en"), cause=err
+            )
+        return err
 
     name: str = Field(min_length=1)
     email: Address
@@ -418,6 +436,12 @@ class Account(_Model):
     @classmethod
     def _reply_to(cls, value: Any) -> list[Address]:
         return _address_list(value, "reply_to")
+
+    @field_validator("auth", mode="before")
+    @classmethod
+    def _no_auth(cls, value: Any) -> Any:
+        # TOML has no null: ``auth = "none"`` means the server needs no login.
+        return None if value in ("none", "") else value
 
     @field_validator("envelope_sender")
     @classmethod

@@ -9,6 +9,7 @@ from typing import Any
 
 from .. import __version__
 from .._version import API_VERSION
+from ..errors import MailplugError
 from ._base import EX_CONFIG, EX_OK, Context, command
 
 
@@ -225,9 +226,13 @@ def accounts_show(ctx: Context, args: argparse.Namespace) -> int:
     mailer = ctx.mailer(outbox=None)
     account = mailer.account(args.name)
     data = account.public_dict()
-    auth = ctx.run(mailer.authenticator(account))
-    if auth is not None:
-        data["auth_state"] = ctx.run(_describe(auth))
+    try:
+        auth = ctx.run(mailer.authenticator(account))
+    except MailplugError as exc:  # show the account even when its login method is broken
+        data["auth_state"] = {"error": exc.to_dict(ctx.lang)}
+    else:
+        if auth is not None:
+            data["auth_state"] = ctx.run(_describe(auth))
     if ctx.json:
         ctx.print_json(data)
     else:
