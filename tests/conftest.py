@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.smtp_server import SMTPServer
 
 
 @pytest.fixture(autouse=True)
@@ -17,3 +21,24 @@ def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     for name in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
         monkeypatch.delenv(name, raising=False)
     yield
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[Callable[..., SMTPServer]]:
+    """Start real SMTP servers on 127.0.0.1: ``srv = smtp_server(tls="starttls", users=…)``.
+
+    Takes the options of :class:`tests.smtp_server.SMTPServer`; every server
+    started is stopped when the test ends.
+    """
+    from tests.smtp_server import SMTPServer
+
+    started: list[SMTPServer] = []
+
+    def start(**options: Any) -> SMTPServer:
+        server = SMTPServer(**options).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

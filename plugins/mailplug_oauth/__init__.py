@@ -1,1 +1,35 @@
-"""mailplug built-in plugin: oauth."""
+"""mailplug built-in plugin: OAuth 2.0 (XOAUTH2) sign-in for Gmail and Microsoft 365.
+
+Login methods: ``gmail-oauth2``, ``microsoft-oauth2`` and ``oauth2`` (with
+``auth_settings.provider``).  A provider is a row of
+:data:`~mailplug_oauth.providers.PROVIDERS`.  Authlib and httpx
+(``pip install 'mailplug[oauth]'``) are imported only when a token is needed.
+"""
+
+from __future__ import annotations
+
+from .authenticator import (
+    CLIENT_SECRET_KEY,
+    REFRESH_TOKEN_KEY,
+    OAuth2Authenticator,
+    TokenProvider,
+)
+from .factories import provider_auth, token_provider_auth
+from .presets import apply_preset, gmail_preset, preset_for_provider
+from .providers import AUTH_NAMES, PROVIDERS, OAuthProvider, SmtpDefaults
+
+__all__ = [
+    "AUTH_NAMES",
+    "CLIENT_SECRET_KEY",
+    "PROVIDERS",
+    "REFRESH_TOKEN_KEY",
+    "OAuth2Authenticator",
+    "OAuthProvider",
+    "SmtpDefaults",
+    "TokenProvider",
+    "apply_preset",
+    "gmail_preset",
+    "preset_for_provider",
+    "provider_auth",
+    "token_provider_auth",
+]

@@ -198,3 +198,23 @@ CLIENT_ERRORS: tuple[ErrorSpec, ...] = (
     SMTPUTF8_UNSUPPORTED,
     SIZE_EXCEEDED,
 )
+
+# -- added by the transport ---------------------------------------------------
+
+CONNECT_FAILED = ErrorSpec(
+    "smtp.connect.failed",
+    C.CONNECTION,
+    True,
+    "Connection failed: could not connect to the server {host} port {port} ({problem}).",
+    _CHECK_SERVER,
+)
+PROTOCOL_ERROR = ErrorSpec(
+    "smtp.protocol_error",
+    C.CONNECTION,
+    True,
+    "Connection failed: the server {host} sent a reply that is not valid SMTP during {stage} "
+    "({problem}).",
+    _CHECK_SERVER,
+)
+
+CLIENT_ERRORS = (*CLIENT_ERRORS, CONNECT_FAILED, PROTOCOL_ERROR)

@@ -58,6 +58,10 @@ class Authenticator(abc.ABC):
         """Non-secret facts for ``accounts show`` (token age, mechanism …)."""
         return {"name": self.name}
 
+    async def adescribe(self) -> dict[str, Any]:
+        """Like :meth:`describe`, but may read the secret store (``accounts show`` calls it)."""
+        return self.describe()
+
 
 class AuthFactory(Protocol):
     def __call__(self, account: Account, *, services: Services) -> Authenticator: ...

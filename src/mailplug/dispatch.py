@@ -1,12 +1,678 @@
-"""Sending what waits in the outbox (filled in by the outbox work)."""
+"""Sending what waits in the outbox: the flush engine and the long-running worker.
+
+:func:`flush` claims due entries in batches (a constant amount of memory
+however long the queue), sends them over several connections per account,
+decides each outcome with the :class:`~mailplug.retry.RetryPolicy` and
+records the outcomes in batches (group commit).  While it holds entries it
+keeps their leases fresh; if the process dies, the leases expire and the
+entries go back to the queue — so nothing is lost, and duplicates are
+bounded by the messages in flight at the crash.
+
+Stopping: set ``stop`` (the CLI does on the first Ctrl-C) and the messages
+being sent finish while the others go back to the queue; cancelling the task
+does the same, waiting at most ``grace`` seconds for the messages in flight.
+
+:func:`work` repeats flushes for hosts: it wakes on new mail (in the same
+process at once, from other processes within ``poll_interval``) and on
+retry times.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import socket
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+
+from . import keys
+from .errors import MailplugError, StorageError
+from .outbox import AccountPause, Change, Claim, ErrorInfo, Outbox, Outcome
+from .outbox_keys import OUTBOX_TRANSPORT_FAILED
+from .retry import Decision, RetryPolicy, fingerprint
+from .storage import Status
 
 if TYPE_CHECKING:
     from .mailer import AsyncMailer
+    from .models import Account
+    from .transport import Transport
+
+__all__ = ["FlushProgress", "FlushReport", "flush", "work"]
+
+log = logging.getLogger("mailplug.dispatch")
+
+Clock = Callable[[], datetime]
+DEFAULT_LEASE = 300.0
+DEFAULT_CONCURRENCY = 3
+#: Seconds outcomes may wait to be recorded together (group commit).
+COMMIT_DELAY = 0.02
 
 
-async def flush(mailer: AsyncMailer, **kwargs: Any) -> Any:
-    raise NotImplementedError("the outbox flush lands with the SQLite outbox")
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def worker_id() -> str:
+    """Who holds a lease: host, process and a random part (one per flush)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class FlushProgress:
+    """Handed to the ``progress`` callback after every message.
+
+    :ivar total: messages due when the flush started plus those claimed since.
+    :ivar done: messages with an outcome so far.
+    :ivar last: the last status change.
+    """
+
+    total: int
+    done: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    last: Change | None = None
+
+
+@dataclass
+class FlushReport:
+    """What a flush did.
+
+    :ivar counts: outcomes per status (``sent``, ``partial``, ``deferred``,
+        ``failed``, ``uncertain``; ``queued`` when the account got paused).
+    :ivar released: entries given back to the queue untried (stop, paused account).
+    :ivar errors: how often each error key occurred.
+    :ivar paused: accounts paused or held during the flush, with the reason.
+    :ivar problems: up to ``problem_limit`` changes that were not ``sent``.
+    :ivar stopped: the flush was stopped (Ctrl-C, ``stop``, cancellation).
+    """
+
+    started: datetime
+    finished: datetime | None = None
+    claimed: int = 0
+    released: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    errors: dict[str, int] = field(default_factory=dict)
+    paused: dict[str, AccountPause] = field(default_factory=dict)
+    problems: list[Change] = field(default_factory=list)
+    stopped: bool = False
+    problem_limit: int = 1000
+
+    @property
+    def sent(self) -> int:
+        return self.counts.get(str(Status.SENT), 0)
+
+    @property
+    def done(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def elapsed(self) -> float:
+        end = self.finished or _utcnow()
+        return (end - self.started).total_seconds()
+
+    def add(self, change: Change) -> None:
+        key = str(change.status)
+        self.counts[key] = self.counts.get(key, 0) + 1
+        if change.error_key:
+            self.errors[change.error_key] = self.errors.get(change.error_key, 0) + 1
+        if change.status is not Status.SENT and len(self.problems) < self.problem_limit:
+            self.problems.append(change)
+
+    def merge(self, other: FlushReport) -> None:
+        self.claimed += other.claimed
+        self.released += other.released
+        for k, v in other.counts.items():
+            self.counts[k] = self.counts.get(k, 0) + v
+        for k, v in other.errors.items():
+            self.errors[k] = self.errors.get(k, 0) + v
+        self.paused.update(other.paused)
+        room = self.problem_limit - len(self.problems)
+        self.problems += other.problems[: max(0, room)]
+        self.stopped = self.stopped or other.stopped
+        self.finished = other.finished
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "started": self.started.isoformat(),
+            "finished": self.finished.isoformat() if self.finished else None,
+            "elapsed": round(self.elapsed, 3),
+            "claimed": self.claimed,
+            "released": self.released,
+            "counts": dict(self.counts),
+            "errors": dict(self.errors),
+            "paused": {k: v.to_dict() for k, v in self.paused.items()},
+            "problems": [
+                {
+                    "id": c.id,
+                    "message_id": c.message_id,
+                    "account": c.account,
+                    "status": str(c.status),
+                    "error": c.error_key,
+                    "next_attempt_at": c.next_attempt_at.isoformat() if c.next_attempt_at else None,
+                }
+                for c in self.problems
+            ],
+            "stopped": self.stopped,
+        }
+
+
+ProgressCallback = Callable[[FlushProgress], Any]
+
+
+class _Lane:
+    """One account: its claimed entries waiting for a connection, and the workers
+    (one per connection) that drain them."""
+
+    def __init__(self, name: str, account: Account | None, size: int) -> None:
+        self.name = name
+        self.account = account
+        self.size = size
+        self.queue: deque[Claim] = deque()
+        self.workers: set[asyncio.Task[None]] = set()
+        self.transport: Transport | None = None
+
+
+class _Flush:
+    """One flush: a claimer, a lane of workers per account, a recorder and a lease keeper."""
+
+    def __init__(
+        self,
+        mailer: AsyncMailer,
+        outbox: Outbox,
+        *,
+        accounts: Sequence[str] | None,
+        concurrency: int | None,
+        limit: int | None,
+        batch: int,
+        lease: float,
+        policy: RetryPolicy,
+        progress: ProgressCallback | None,
+        stop: asyncio.Event | None,
+        clock: Clock,
+        rng: random.Random,
+        grace: float,
+    ) -> None:
+        self.mailer = mailer
+        self.outbox = outbox
+        self.accounts = list(accounts) if accounts is not None else None
+        self.concurrency = concurrency
+        self.limit = limit
+        self.batch = max(1, batch)
+        self.lease = lease
+        self.policy = policy
+        self.progress_cb = progress
+        # Our own event: stopping this flush must not set the caller's (a worker's) event.
+        self.stop = asyncio.Event()
+        self.requested = stop
+        self.clock = clock
+        self.rng = rng
+        self.grace = grace
+        self.worker = worker_id()
+        self.report = FlushReport(started=clock())
+        self.progress = FlushProgress(total=0, counts=self.report.counts)
+        self.held: dict[str, Claim] = {}  # claimed and not yet recorded (leases to renew)
+        self.pending = 0  # claimed and not yet decided or given back
+        self.lanes: dict[str, _Lane] = {}
+        self.sending: set[asyncio.Task[None]] = set()  # workers in the middle of an attempt
+        self.blocked: set[str] = set()  # accounts paused or held during this flush
+        self.outcomes: list[Outcome] = []
+        self.releases: list[str] = []
+        self.record_wake = asyncio.Event()
+        self.room = asyncio.Event()
+        self.finished_claiming = False
+        self.storage_error: StorageError | None = None
+
+    # -- the loop ---------------------------------------------------------------
+
+    async def run(self) -> FlushReport:
+        await _unpause_changed(self.mailer, self.outbox, self.clock())
+        self.progress.total = await self._due_count()
+        recorder = asyncio.create_task(self._recorder(), name="mailplug-recorder")
+        keeper = asyncio.create_task(self._keep_leases(), name="mailplug-leases")
+        watcher: asyncio.Task[Any] | None = None
+        if self.requested is not None:
+            if self.requested.is_set():
+                self.stop.set()
+            watcher = asyncio.create_task(self.requested.wait())
+            watcher.add_done_callback(lambda _: self.stop.set())
+        cancelled = False
+        try:
+            await self._claim_loop()
+            while self.pending and not self.stop.is_set():
+                await self._wait_room()
+        except asyncio.CancelledError:
+            cancelled = True
+            self.report.stopped = True
+        finally:
+            self.finished_claiming = True
+            if watcher is not None:
+                watcher.cancel()
+            await _shielded(self._shutdown(recorder, keeper))
+        self.report.finished = self.clock()
+        if self.storage_error is not None:
+            raise self.storage_error
+        if cancelled:
+            raise asyncio.CancelledError
+        return self.report
+
+    async def _due_count(self) -> int:
+        return await self.outbox.due_count(now=self.clock(), accounts=self.accounts)
+
+    async def _claim_loop(self) -> None:
+        claimed = 0
+        window = self.batch * 2
+        while not self.stop.is_set() and self.storage_error is None:
+            if self.limit is not None and claimed >= self.limit:
+                break
+            # Claim a whole batch once a batch worth of room is free: fewer, larger
+            # transactions (and fewer wake-ups of the database thread).
+            if self.pending > window - self.batch:
+                await self._wait_room()
+                continue
+            want = self.batch
+            if self.limit is not None:
+                want = min(want, self.limit - claimed)
+            claims = await self.outbox.claim(
+                self.worker,
+                limit=want,
+                lease=self.lease,
+                now=self.clock(),
+                accounts=self.accounts,
+            )
+            if not claims:
+                if not self.pending:
+                    break
+                await self._wait_room()
+                continue
+            claimed += len(claims)
+            self.report.claimed += len(claims)
+            self.progress.total = max(self.progress.total, self.report.claimed)
+            now = self.clock()
+            self.outbox.report(
+                Change(c.id, c.message_id, c.account, Status.SENDING, c.previous, at=now)
+                for c in claims
+            )
+            touched: dict[str, _Lane] = {}
+            for c in claims:
+                self.held[c.id] = c
+                self.pending += 1
+                lane = self.lanes.get(c.account) or await self._lane(c.account)
+                lane.queue.append(c)
+                touched[lane.name] = lane
+            for lane in touched.values():
+                self._spawn(lane)
+        if self.stop.is_set():
+            self.report.stopped = True
+        self.finished_claiming = True
+
+    async def _wait_room(self) -> None:
+        self.room.clear()
+        stopper = asyncio.ensure_future(self.stop.wait())
+        roomer = asyncio.ensure_future(self.room.wait())
+        try:
+            await asyncio.wait({stopper, roomer}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopper.cancel()
+            roomer.cancel()
+
+    # -- lanes and workers --------------------------------------------------------
+
+    async def _lane(self, name: str) -> _Lane:
+        """The account's lane; its width is ``concurrency``, else the transport's
+        ``max_connections``, else 3."""
+        account = self.mailer.accounts.get(name)
+        transport: Transport | None = None
+        if account is not None:
+            try:
+                transport = await self.mailer.transport_for(account)
+            except MailplugError:
+                transport = None  # the attempt reports the error
+        n = self.concurrency or _max_connections(transport)
+        lane = self.lanes.setdefault(name, _Lane(name, account, max(1, n)))
+        lane.transport = lane.transport or transport
+        return lane
+
+    def _spawn(self, lane: _Lane) -> None:
+        while len(lane.workers) < min(lane.size, len(lane.queue)):
+            task = asyncio.create_task(self._work(lane), name=f"mailplug-send-{lane.name}")
+            lane.workers.add(task)
+
+    async def _work(self, lane: _Lane) -> None:
+        """One connection's worth of sending: take the lane's entries one by one."""
+        task = asyncio.current_task()
+        assert task is not None
+        try:
+            while lane.queue and not self.stop.is_set() and lane.name not in self.blocked:
+                claim = lane.queue.popleft()
+                # From here on the message may reach the server: a stop lets it finish.
+                self.sending.add(task)
+                try:
+                    decision = await self._attempt(claim, lane)
+                except asyncio.CancelledError:
+                    self._give_back(claim)
+                    raise
+                finally:
+                    self.sending.discard(task)
+                # The outcome is queued for recording before anything else can be awaited.
+                self.outcomes.append(decision.outcome)
+                self.record_wake.set()
+                self.pending -= 1
+                self.room.set()
+                if decision.pause is not None or decision.hold is not None:
+                    await self._block(claim, decision)
+        finally:
+            lane.workers.discard(task)
+            if self.stop.is_set() or lane.name in self.blocked:
+                while lane.queue:
+                    self._give_back(lane.queue.popleft())
+
+    async def _attempt(self, claim: Claim, lane: _Lane) -> Decision:
+        started = time.monotonic()
+        now = self.clock
+        account = lane.account
+        try:
+            if account is None:
+                raise keys.ACCOUNT_NOT_CONFIGURED.error(address=claim.account)
+            if not claim.envelope.recipients:
+                raise keys.MESSAGE_NO_RECIPIENTS.error()
+            transport = lane.transport
+            if transport is None:
+                transport = lane.transport = await self.mailer.transport_for(account)
+            result = await transport.send(claim.envelope, claim.data)
+        except MailplugError as exc:
+            return self.policy.after_error(
+                claim,
+                exc,
+                now=now(),
+                duration=time.monotonic() - started,
+                fingerprint=fingerprint(account),
+                worker=self.worker,
+                rng=self.rng,
+            )
+        except (asyncio.CancelledError, KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as exc:  # a bug in a transport plugin: retry later, log it
+            log.exception("transport for account %s failed", claim.account)
+            error = OUTBOX_TRANSPORT_FAILED.error(
+                transport=account.transport if account else "?",
+                problem=f"{type(exc).__name__}: {exc}",
+                cause=exc,
+            )
+            return self.policy.after_error(
+                claim,
+                error,
+                now=now(),
+                duration=time.monotonic() - started,
+                worker=self.worker,
+                rng=self.rng,
+            )
+        result.duration = result.duration or time.monotonic() - started
+        return self.policy.after_result(claim, result, now=now(), worker=self.worker, rng=self.rng)
+
+    async def _block(self, claim: Claim, decision: Decision) -> None:
+        block = decision.pause or decision.hold
+        if block is not None:
+            self.blocked.add(claim.account)
+            self.report.paused[claim.account] = block
+            try:
+                await self.outbox.pause_account(block)
+            except StorageError as exc:
+                self.storage_error = self.storage_error or exc
+                self.stop.set()
+
+    def _give_back(self, claim: Claim) -> None:
+        self.releases.append(claim.id)
+        self.pending -= 1
+        self.room.set()
+        self.record_wake.set()
+
+    # -- recording ----------------------------------------------------------------
+
+    async def _recorder(self) -> None:
+        while True:
+            await self.record_wake.wait()
+            self.record_wake.clear()
+            if len(self.outcomes) < self.batch and self.pending and not self.stop.is_set():
+                # Group commit: let a few more outcomes join this transaction.
+                await asyncio.sleep(COMMIT_DELAY)
+            await self._record_pending()
+            idle = not (self.pending or self.outcomes or self.releases)
+            if self.finished_claiming and idle:
+                return
+
+    async def _record_pending(self) -> None:
+        outcomes, self.outcomes = self.outcomes, []
+        releases, self.releases = self.releases, []
+        try:
+            if outcomes:
+                changes = await self.outbox.complete(self.worker, outcomes)
+                self._after(changes)
+                for o in outcomes:
+                    self.held.pop(o.id, None)
+                outcomes = []
+            if releases:
+                changes = await self.outbox.release(self.worker, releases, now=self.clock())
+                self.outbox.report(changes)
+                self.report.released += len(changes)
+                for entry_id in releases:
+                    self.held.pop(entry_id, None)
+                releases = []
+        except StorageError as exc:
+            # Keep them for one more try when the flush ends; if that fails too, the
+            # leases run out and the entries are sent again later (nothing is lost).
+            log.error("could not record sending results: %s", exc)
+            self.outcomes[:0] = outcomes
+            self.releases[:0] = releases
+            self.storage_error = self.storage_error or exc
+            self.stop.set()
+
+    def _after(self, changes: list[Change]) -> None:
+        self.outbox.report(changes)
+        for change in changes:
+            self.report.add(change)
+            self.progress.done += 1
+            self.progress.last = change
+            if self.progress_cb is not None:
+                try:
+                    self.progress_cb(self.progress)
+                except Exception:
+                    log.exception("progress callback failed")
+
+    async def _keep_leases(self) -> None:
+        interval = max(0.05, self.lease / 3)
+        while True:
+            await asyncio.sleep(interval)
+            ids = list(self.held)
+            if ids:
+                try:
+                    await self.outbox.renew(
+                        self.worker, ids, until=self.clock() + timedelta(seconds=self.lease)
+                    )
+                except StorageError as exc:
+                    log.warning("could not renew leases: %s", exc)
+
+    # -- stopping -----------------------------------------------------------------
+
+    async def _shutdown(self, recorder: asyncio.Task[None], keeper: asyncio.Task[None]) -> None:
+        self.stop.set()
+        workers = {w for lane in self.lanes.values() for w in lane.workers}
+        if workers:
+            # Messages on the wire get ``grace`` seconds to finish; idle workers stop
+            # at once and their lanes' entries go back to the queue.
+            _, late = await asyncio.wait(workers, timeout=self.grace)
+            for task in late:
+                task.cancel()
+            if late:
+                await asyncio.wait(late)
+        for lane in self.lanes.values():
+            while lane.queue:
+                self._give_back(lane.queue.popleft())
+        self.record_wake.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await recorder
+        # Whatever is still unrecorded (the recorder failed) gets one more try.
+        if self.outcomes or self.releases:
+            failed_before = self.storage_error
+            self.storage_error = None
+            await self._record_pending()
+            self.storage_error = self.storage_error or failed_before
+        keeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await keeper
+
+
+def _max_connections(transport: Transport | None) -> int:
+    """How many connections a transport wants at once (``max_connections``)."""
+    for holder in (transport, getattr(transport, "settings", None)):
+        n = getattr(holder, "max_connections", None)
+        if isinstance(n, int) and n > 0:
+            return n
+    return DEFAULT_CONCURRENCY
+
+
+async def _shielded(coro: Any) -> None:
+    task = asyncio.ensure_future(coro)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        # Cancelled again while shutting down: let the shutdown finish anyway.
+        await task
+        raise
+
+
+async def _unpause_changed(mailer: AsyncMailer, outbox: Outbox, now: datetime) -> None:
+    """Lift pauses of accounts whose settings changed since, and holds that ran out."""
+    for name, pause in (await outbox.paused_accounts()).items():
+        if pause.until is not None:
+            if pause.until <= now:
+                await outbox.resume_account(name)
+            continue
+        current = fingerprint(mailer.accounts.get(name))
+        if pause.fingerprint is not None and current != pause.fingerprint:
+            log.info("settings of account %s changed: sending resumes", name)
+            await outbox.resume_account(name)
+
+
+def _policy(mailer: AsyncMailer, policy: RetryPolicy | None) -> RetryPolicy:
+    if policy is not None:
+        return policy
+    data = mailer.config.data.get("retry") if mailer.config.data else None
+    return RetryPolicy.from_config(data if isinstance(data, dict) else None)
+
+
+async def flush(
+    mailer: AsyncMailer,
+    *,
+    account: str | None = None,
+    accounts: Sequence[str] | None = None,
+    concurrency: int | None = None,
+    limit: int | None = None,
+    batch: int = 64,
+    lease: float = DEFAULT_LEASE,
+    policy: RetryPolicy | None = None,
+    progress: ProgressCallback | None = None,
+    stop: asyncio.Event | None = None,
+    clock: Clock | None = None,
+    rng: random.Random | None = None,
+    grace: float = 30.0,
+) -> FlushReport:
+    """Send everything due in the outbox, then return.
+
+    :param account: only this account (or ``accounts``: only these).
+    :param concurrency: connections per account (default: the transport's
+        ``max_connections``, else 3).
+    :param limit: send at most this many messages.
+    :param batch: entries claimed per round trip to the outbox.
+    :param lease: seconds an entry stays reserved without a sign of life.
+    :param policy: the retry policy (default: the accounts file's ``[retry]``).
+    :param progress: called with a :class:`FlushProgress` after every message.
+    :param stop: set it to stop: messages being sent finish, the rest stay queued.
+    :param clock: returns the current UTC time (tests inject one).
+    :param rng: random source of the backoff jitter (tests seed one).
+    :param grace: seconds in-flight messages get to finish when stopped.
+    :raises mailplug.errors.StorageError: the outbox could not be read or written.
+    """
+    outbox: Outbox = await mailer.outbox()
+    names = [account] if account is not None else accounts
+    engine = _Flush(
+        mailer,
+        outbox,
+        accounts=names,
+        concurrency=concurrency,
+        limit=limit,
+        batch=batch,
+        lease=lease,
+        policy=_policy(mailer, policy),
+        progress=progress,
+        stop=stop,
+        clock=clock or _utcnow,
+        rng=rng or random.Random(),
+        grace=grace,
+    )
+    return await engine.run()
+
+
+async def work(
+    mailer: AsyncMailer,
+    *,
+    stop: asyncio.Event | None = None,
+    wake: asyncio.Event | None = None,
+    poll_interval: float = 2.0,
+    on_flush: Callable[[FlushReport], Any] | None = None,
+    clock: Clock | None = None,
+    **flush_options: Any,
+) -> FlushReport:
+    """Keep sending until ``stop`` is set: flush, then sleep until new mail or a retry time.
+
+    :param wake: set by :meth:`~mailplug.mailer.AsyncMailer.enqueue` in this
+        process, so new mail goes out at once; mail queued by other processes
+        is noticed within ``poll_interval`` seconds.
+    :param on_flush: called with each pass's report that did something.
+    :returns: the sum of every pass.
+    """
+    stop = stop or asyncio.Event()
+    clock = clock or _utcnow
+    total = FlushReport(started=clock())
+    outbox: Outbox = await mailer.outbox()
+    names = flush_options.get("accounts")
+    if flush_options.get("account") is not None:
+        names = [flush_options["account"]]
+    while not stop.is_set():
+        if wake is not None:
+            wake.clear()
+        report = await flush(mailer, stop=stop, clock=clock, **flush_options)
+        total.merge(report)
+        if on_flush is not None and report.claimed:
+            on_flush(report)
+        if stop.is_set():
+            break
+        now = clock()
+        due = await outbox.next_due(now=now, accounts=names)
+        timeout = poll_interval
+        if due is not None:
+            timeout = min(poll_interval, max(0.0, (due - now).total_seconds()))
+            if timeout == 0.0:
+                continue
+        waiters = [asyncio.ensure_future(stop.wait())]
+        if wake is not None:
+            waiters.append(asyncio.ensure_future(wake.wait()))
+        try:
+            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waiters:
+                w.cancel()
+    total.finished = clock()
+    total.stopped = True
+    return total
+
+
+def describe(info: ErrorInfo, mailer: AsyncMailer) -> MailplugError:
+    """The stored error as a localized exception (to render message and advice)."""
+    return mailer.localize(info.error(mailer.plugins.errors))

@@ -221,15 +221,20 @@ class MailplugError(Exception):
 
         return default_translator()
 
+    def _values(self) -> dict[str, Any]:
+        # ``{host}`` and ``{recipient}`` in a message name the error's own attributes.
+        extra = {"host": self.host, "recipient": self.recipient}
+        return {**{k: v for k, v in extra.items() if v is not None}, **self.params}
+
     def message(self, lang: str | None = None, *, translator: Translator | None = None) -> str:
         """The one plain sentence, in ``lang`` (default: the user's locale)."""
         t = self._translator(translator)
-        return _format(t.gettext(self.spec.message_text, lang), self.params)
+        return _format(t.gettext(self.spec.message_text, lang), self._values())
 
     def advice(self, lang: str | None = None, *, translator: Translator | None = None) -> str:
         """What to do about it, in ``lang``."""
         t = self._translator(translator)
-        return _format(t.gettext(self.spec.advice_text, lang), self.params)
+        return _format(t.gettext(self.spec.advice_text, lang), self._values())
 
     def details(
         self, lang: str | None = None, *, translator: Translator | None = None
@@ -275,7 +280,7 @@ class MailplugError(Exception):
         }
 
     def __str__(self) -> str:
-        text = _format(self.spec.message, self.params)
+        text = _format(self.spec.message, self._values())
         if self.reply is not None and (self.reply.code or self.reply.text):
             text += f" [{self.reply}]"
         return f"{text} ({self.key})"

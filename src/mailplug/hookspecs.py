@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from .i18n import CatalogFile
     from .importing import Importer
     from .models import Account
+    from .presets import Preset
     from .storage import SecretStoreFactory, StatusEvent
     from .transport import TransportFactory
 
@@ -156,6 +157,25 @@ def mailplug_register_messages(register: Callable[[ErrorSpec | Text], None]) -> 
     ``mailplug i18n check``, so translators see every message.
 
     :param register: ``register(spec_or_text)``.
+    """
+
+
+# --------------------------------------------------------------------------
+# Account presets
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def mailplug_register_presets(register: Callable[[Preset], None]) -> None:
+    """Register provider presets: the servers and login method of a mail provider.
+
+    ``mailplug accounts add --email ADDRESS`` fills an account from the preset
+    whose domains include the address (or the one named with ``--provider``),
+    and the account check uses them to suggest settings.  A company plugin can
+    describe its own server.  When two plugins register the same id the first
+    wins (third-party plugins run before the built-in table).
+
+    :param register: ``register(preset)`` with a :class:`mailplug.presets.Preset`.
     """
 
 

@@ -1,27 +1,866 @@
-"""What a legacy importer is: it reads mail and settings left by older programs.
+"""Importing mail and send settings left behind by older programs.
 
-(Interface completed by the legacy-import work; see ``mailplug_legacy``.)
+An :class:`Importer` (registered through
+:func:`~mailplug.hookspecs.mailplug_register_importers`) reads one format and
+yields what it found, one item at a time:
+
+- :class:`ImportedAccount` — send settings that become an account;
+- :class:`ImportedMessage` — a message, either still waiting to be sent
+  (:attr:`Kind.QUEUED`) or sent long ago (:attr:`Kind.SENT`);
+- :class:`ImportSkipped` — something deliberately left out (deleted in the old program);
+- :class:`ImportProblem` — something that could not be read; never an exception.
+
+:func:`import_path` drives an importer: it appends new accounts to the
+accounts file, puts unsent mail in the outbox as queued and sent mail into the
+history with its original date, and returns an :class:`ImportReport`.  Running
+it twice on the same source adds nothing: every message carries a dedupe key
+(its Message-ID, else a hash of its content).
+
+The built-in importers live in the ``mailplug_legacy`` plugin.
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator
+import asyncio
+import enum
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["Importer"]
+from . import keys
+from .errors import Category, ErrorSpec, MailplugError, Text
+from .models import Account, Address
+
+if TYPE_CHECKING:
+    from .config import Config
+    from .i18n import Translator
+    from .mailer import AsyncMailer
+    from .outbox import NewEntry
+
+__all__ = [
+    "IMPORT_ERRORS",
+    "IMPORT_TEXTS",
+    "ImportItem",
+    "ImportProblem",
+    "ImportReport",
+    "ImportSkipped",
+    "ImportedAccount",
+    "ImportedMessage",
+    "Importer",
+    "Kind",
+    "Progress",
+    "ReadContext",
+    "Reason",
+    "SkippedFolder",
+    "choose_importer",
+    "import_path",
+]
+
+log = logging.getLogger("mailplug.importing")
+
+
+# --------------------------------------------------------------------------
+# Error keys and texts (registered by the ``legacy`` plugin)
+# --------------------------------------------------------------------------
+
+FORMAT_UNKNOWN = ErrorSpec(
+    "legacy.format_unknown",
+    Category.FILE,
+    False,
+    "The file or folder {file} is not in a format mailplug can import.",
+    "Choose an e-mail file (.eml), a mailbox file (mbox), a Maildir folder or a Thunderbird "
+    "profile folder, or give the format with --format (eml, mbox, maildir, thunderbird).",
+)
+NO_SENDER = ErrorSpec(
+    "legacy.no_sender",
+    Category.REJECTED,
+    False,
+    "The message “{subject}” has no sender address (From), so mailplug cannot tell which account "
+    "it belongs to.",
+    "Import it again with --account NAME to assign it to one of your accounts.",
+)
+NO_SMTP_SERVER = ErrorSpec(
+    "legacy.no_smtp_server",
+    Category.CONFIGURATION,
+    False,
+    "The old settings for {address} name no outgoing mail (SMTP) server, so no account was "
+    "created for this address.",
+    "Add the account in the e-mail settings and give its SMTP server, or set it up again.",
+)
+
+IMPORT_ERRORS: tuple[ErrorSpec, ...] = (FORMAT_UNKNOWN, NO_SENDER, NO_SMTP_SERVER)
+
+# Why a file or message could not be read (shown after the file.problem message).
+REASON_MISSING = Text("it does not exist", context="import-reason")
+REASON_EMPTY = Text("the file is empty", context="import-reason")
+REASON_NOT_FILE = Text(
+    "a folder or a special file was found where a file was expected", context="import-reason"
+)
+REASON_LOCKED = Text("another program has locked it", context="import-reason")
+REASON_OS = Text("the system reported: {error}", context="import-reason")
+REASON_NOT_MAIL = Text("it does not look like an e-mail message", context="import-reason")
+REASON_BINARY = Text(
+    "it holds binary data where the message headers should be", context="import-reason"
+)
+REASON_TRUNCATED = Text(
+    "the message is cut off: the file ends before the message does", context="import-reason"
+)
+REASON_NO_SETTINGS = Text("no settings could be read from it", context="import-reason")
+REASON_DELETED = Text("deleted in the old program", context="import-reason")
+REASON_DRAFT = Text("an unfinished draft", context="import-reason")
+
+LOCATION = Text("message {index} (byte {offset})")
+
+SUMMARY_DRY_RUN = Text("Dry run: nothing was changed. An import would do this:")
+SUMMARY_QUEUED = Text(
+    "{n} unsent message was put in the outbox, waiting to be sent.",
+    plural="{n} unsent messages were put in the outbox, waiting to be sent.",
+)
+SUMMARY_SENT = Text(
+    "{n} sent message was added to the history.",
+    plural="{n} sent messages were added to the history.",
+)
+SUMMARY_DUPLICATE = Text(
+    "{n} message had already been imported and was skipped.",
+    plural="{n} messages had already been imported and were skipped.",
+)
+SUMMARY_SKIPPED = Text(
+    "{n} message was left out (deleted or unfinished in the old program).",
+    plural="{n} messages were left out (deleted or unfinished in the old program).",
+)
+SUMMARY_FAILED = Text(
+    "{n} item could not be imported:",
+    plural="{n} items could not be imported:",
+)
+SUMMARY_ACCOUNTS_ADDED = Text(
+    "{n} account was added to the e-mail settings.",
+    plural="{n} accounts were added to the e-mail settings.",
+)
+SUMMARY_ACCOUNTS_EXISTING = Text(
+    "{n} account was already configured and was left as it is.",
+    plural="{n} accounts were already configured and were left as they are.",
+)
+SUMMARY_NOTHING = Text("Nothing to import was found.")
+NOTICE_PASSWORD = Text(
+    "Account “{account}”: passwords are not copied from the old program. Enter the password "
+    "for {username} again in the e-mail settings."
+)
+NOTICE_SIGN_IN = Text(
+    "Account “{account}”: sign-ins are not copied from the old program. Sign in to {username} "
+    "again before sending."
+)
+NOTICE_FOLDERS = Text("Folders not imported (they hold neither unsent nor sent mail): {folders}")
+NOTICE_CONFIG_MIGRATED = Text(
+    "The accounts file {file} was upgraded from version {old} to version {new}; the previous "
+    "file was kept as {backup}."
+)
+PROGRESS = Text("Importing {source}")
+
+IMPORT_TEXTS: tuple[Text, ...] = tuple(v for v in list(globals().values()) if isinstance(v, Text))
+
+
+# --------------------------------------------------------------------------
+# What importers yield
+# --------------------------------------------------------------------------
+
+
+class Kind(enum.StrEnum):
+    """Where an imported message goes."""
+
+    #: Not sent yet: into the outbox, waiting to be sent.
+    QUEUED = "queued"
+    #: Sent by the old program: into the history, with its original date.
+    SENT = "sent"
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """A translatable explanation with its parameters."""
+
+    text: Text
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def render(self, translator: Translator, lang: str | None = None) -> str:
+        from .errors import _format
+
+        return _format(translator.gettext(self.text, lang), self.params)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedMessage:
+    """A message ready to store: bytes with CRLF line endings and what the outbox needs.
+
+    :ivar data: the message as it will be stored (and, if queued, sent).
+    :ivar sender: the From address (``None`` when the message has none).
+    :ivar recipients: envelope recipients (To, Cc, Bcc) in their wire form.
+    :ivar to: the To and Cc addresses as shown in lists (no Bcc).
+    :ivar message_id: the Message-ID; one derived from the content when the message had none.
+    :ivar dedupe_key: ``message-id:<…>`` or ``sha256:…`` — the same source gives the same key.
+    :ivar date: when it was written or sent (Date header, else the best evidence).
+    """
+
+    source: Path
+    kind: Kind
+    data: bytes
+    sender: Address | None
+    recipients: tuple[str, ...]
+    subject: str
+    message_id: str
+    dedupe_key: str
+    date: datetime | None = None
+    smtputf8: bool = False
+    index: int | None = None
+    offset: int | None = None
+    to: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedAccount:
+    """Send settings found in an old program, turned into an account (never with a secret).
+
+    :ivar secret: what the user must supply again: ``"password"``, ``"sign-in"`` or ``None``.
+    :ivar secret_found: the old settings held a password (not copied).
+    """
+
+    source: Path
+    account: Account
+    secret: str | None = "password"  # noqa: S105 - what to ask for, not a secret
+    secret_found: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ImportSkipped:
+    """Something read but deliberately not imported (deleted or a draft in the old program)."""
+
+    source: Path
+    reason: Reason
+    subject: str = ""
+    index: int | None = None
+    offset: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ImportProblem:
+    """Something that could not be imported; ``error`` is usually ``file.problem``."""
+
+    source: Path
+    error: MailplugError
+    reason: Reason | None = None
+    index: int | None = None
+    offset: int | None = None
+
+    @classmethod
+    def file(
+        cls,
+        source: Path,
+        reason: Text,
+        *,
+        index: int | None = None,
+        offset: int | None = None,
+        **params: Any,
+    ) -> ImportProblem:
+        """The seed's "problem with the e-mail file" naming ``source``, with a reason."""
+        return cls(
+            source,
+            keys.FILE_PROBLEM.error(file=str(source)),
+            Reason(reason, params),
+            index=index,
+            offset=offset,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedFolder:
+    """A mail folder left out on purpose (an inbox, the trash): named in the report."""
+
+    source: Path
+    name: str
+
+
+ImportItem = ImportedMessage | ImportedAccount | ImportSkipped | ImportProblem | SkippedFolder
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """How far an importer got: ``done`` of ``total`` units, ``items`` messages so far.
+
+    Units are bytes for mailbox files and files for folders of messages.
+    """
+
+    source: Path
+    done: int
+    total: int
+    items: int
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+@dataclass
+class ReadContext:
+    """Options an importer reads with.
+
+    :ivar kind: force every message to this kind (``--as``); ``None`` lets the importer decide.
+    :ivar progress: called now and then from the reading thread.
+    :ivar auth_methods: login methods installed (``password``, ``gmail-oauth2`` …), so
+        imported accounts name one that exists.
+    """
+
+    kind: Kind | None = None
+    progress: ProgressCallback | None = None
+    auth_methods: frozenset[str] = frozenset()
+
+    def report(self, source: Path, done: int, total: int, items: int) -> None:
+        if self.progress is not None:
+            self.progress(Progress(source, done, total, items))
 
 
 class Importer(abc.ABC):
-    """Reads one legacy format."""
+    """Reads one legacy format.
 
+    ``read`` runs in a worker thread; it reads files but never writes them, and
+    never raises for a bad file or message: it yields an :class:`ImportProblem`
+    and goes on.
+    """
+
+    #: The format name (``--format``).
     name: str = ""
+    #: Sniffing tries higher priorities first (a profile folder before the mailbox in it).
+    priority: int = 0
 
     @abc.abstractmethod
     def sniff(self, path: Path) -> bool:
-        """Whether ``path`` looks like this format."""
+        """Whether ``path`` looks like this format (cheap: a few bytes, a directory listing)."""
 
     @abc.abstractmethod
-    def read(self, path: Path) -> Iterator[Any]:
+    def read(self, path: Path, context: ReadContext) -> Iterator[ImportItem]:
         """Yield what was found; never raise for one bad item, report it instead."""
+
+
+def choose_importer(importers: dict[str, Importer], path: Path, fmt: str | None = None) -> Importer:
+    """The importer for ``path``: the one named ``fmt``, else the first that sniffs it.
+
+    :raises mailplug.errors.FileError: ``path`` does not exist (``file.problem``) or no
+        importer recognises it (``legacy.format_unknown``).
+    """
+    if not path.exists():
+        raise keys.FILE_PROBLEM.error(file=str(path))
+    if fmt is not None:
+        found = importers.get(fmt)
+        if found is None:
+            raise FORMAT_UNKNOWN.error(file=str(path), format=fmt)
+        return found
+    ordered = sorted(importers.values(), key=lambda i: -i.priority)
+    for importer in ordered:
+        try:
+            if importer.sniff(path):
+                return importer
+        except OSError as exc:
+            raise keys.FILE_PROBLEM.error(file=str(path), cause=exc) from exc
+    raise FORMAT_UNKNOWN.error(file=str(path))
+
+
+# --------------------------------------------------------------------------
+# The report
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class MessageOutcome:
+    """What became of one message."""
+
+    status: str  # "queued", "sent", "duplicate", "skipped"
+    source: Path
+    subject: str
+    message_id: str | None = None
+    account: str | None = None
+    id: str | None = None
+    date: datetime | None = None
+    index: int | None = None
+    reason: Reason | None = None
+
+    def to_dict(self, translator: Translator, lang: str | None) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "source": str(self.source),
+            "index": self.index,
+            "subject": self.subject,
+            "message_id": self.message_id,
+            "account": self.account,
+            "id": self.id,
+            "date": self.date.isoformat() if self.date else None,
+            "reason": self.reason.render(translator, lang) if self.reason else None,
+        }
+
+
+@dataclass
+class AccountOutcome:
+    """What became of one account found in old settings."""
+
+    name: str
+    email: str
+    added: bool
+    source: Path
+    secret: str | None = None
+    secret_found: bool = False
+    existing: str | None = None  # name of the account it matched
+
+
+@dataclass
+class ImportReport:
+    """The outcome of :func:`import_path`: counts, failures with reasons, notices.
+
+    Per-message details are kept for the first ``detail_limit`` messages only,
+    so importing a huge mailbox stays in constant memory; counts and failures
+    are always complete.
+    """
+
+    source: Path
+    format: str
+    dry_run: bool = False
+    counts: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(
+            ("queued", "sent", "duplicate", "skipped", "failed", "accounts_added",
+             "accounts_existing"),
+            0,
+        )
+    )  # fmt: skip
+    messages: list[MessageOutcome] = field(default_factory=list)
+    failures: list[ImportProblem] = field(default_factory=list)
+    accounts: list[AccountOutcome] = field(default_factory=list)
+    skipped_folders: list[str] = field(default_factory=list)
+    config_path: Path | None = None
+    seconds: float = 0.0
+    detail_limit: int = 1000
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    @property
+    def imported(self) -> int:
+        return self.counts["queued"] + self.counts["sent"]
+
+    def _note(self, outcome: MessageOutcome) -> None:
+        self.counts[outcome.status] += 1
+        if len(self.messages) < self.detail_limit:
+            self.messages.append(outcome)
+
+    def notices(self) -> list[Reason]:
+        """What the user must do or know (passwords to enter again, folders left out)."""
+        out: list[Reason] = []
+        for acc in self.accounts:
+            if not acc.added or acc.secret is None:
+                continue
+            signed = acc.secret == "sign-in"  # noqa: S105 - a kind of login, not a secret
+            text = NOTICE_SIGN_IN if signed else NOTICE_PASSWORD
+            out.append(Reason(text, {"account": acc.name, "username": acc.email}))
+        if self.skipped_folders:
+            out.append(Reason(NOTICE_FOLDERS, {"folders": ", ".join(self.skipped_folders)}))
+        return out
+
+    def summary(self, translator: Translator, lang: str | None = None) -> list[str]:
+        """The summary as lines of text in ``lang`` (what the CLI prints)."""
+        lines: list[str] = []
+        if self.dry_run:
+            lines.append(translator.gettext(SUMMARY_DRY_RUN, lang))
+        for key, text in (
+            ("accounts_added", SUMMARY_ACCOUNTS_ADDED),
+            ("accounts_existing", SUMMARY_ACCOUNTS_EXISTING),
+            ("queued", SUMMARY_QUEUED),
+            ("sent", SUMMARY_SENT),
+            ("duplicate", SUMMARY_DUPLICATE),
+            ("skipped", SUMMARY_SKIPPED),
+        ):
+            if self.counts[key]:
+                lines.append(translator.gettext(text, lang, n=self.counts[key]))
+        if self.failures:
+            lines.append(translator.gettext(SUMMARY_FAILED, lang, n=len(self.failures)))
+            for problem in self.failures:
+                lines.append("  - " + self.describe_problem(problem, translator, lang))
+        if not lines or (self.dry_run and len(lines) == 1):
+            lines.append(translator.gettext(SUMMARY_NOTHING, lang))
+        lines += [n.render(translator, lang) for n in self.notices()]
+        advice: list[str] = []
+        for problem in self.failures:
+            tip = problem.error.advice(lang, translator=translator)
+            if tip not in advice:
+                advice.append(tip)
+        lines += advice
+        return lines
+
+    @staticmethod
+    def location(
+        index: int | None, offset: int | None, translator: Translator, lang: str | None
+    ) -> str | None:
+        if index is None:
+            return None
+        return Reason(LOCATION, {"index": index, "offset": offset or 0}).render(translator, lang)
+
+    def describe_problem(
+        self, problem: ImportProblem, translator: Translator, lang: str | None = None
+    ) -> str:
+        message = problem.error.message(lang, translator=translator)
+        where = [self.location(problem.index, problem.offset, translator, lang) or ""]
+        if str(problem.source) not in message:  # file.problem names the file itself
+            where.insert(0, str(problem.source))
+        parts = [message]
+        if any(where):
+            parts.insert(0, "[" + ", ".join(w for w in where if w) + "]")
+        if problem.reason is not None:
+            parts.append(f"({problem.reason.render(translator, lang)})")
+        return " ".join(parts)
+
+    def to_dict(self, translator: Translator, lang: str | None = None) -> dict[str, Any]:
+        """JSON-ready report (``mailplug import --json``)."""
+        return {
+            "source": str(self.source),
+            "format": self.format,
+            "dry_run": self.dry_run,
+            "ok": self.ok,
+            "counts": dict(self.counts),
+            "seconds": round(self.seconds, 3),
+            "summary": self.summary(translator, lang),
+            "accounts": [
+                {
+                    "name": a.name,
+                    "email": a.email,
+                    "added": a.added,
+                    "existing": a.existing,
+                    "source": str(a.source),
+                    "secret_to_enter": a.secret if a.added else None,
+                    "secret_found_not_copied": a.secret_found,
+                }
+                for a in self.accounts
+            ],
+            "failures": [
+                {
+                    "source": str(p.source),
+                    "index": p.index,
+                    "offset": p.offset,
+                    "location": self.location(p.index, p.offset, translator, lang),
+                    "reason": p.reason.render(translator, lang) if p.reason else None,
+                    "error": p.error.to_dict(lang, translator=translator),
+                }
+                for p in self.failures
+            ],
+            "messages": [m.to_dict(translator, lang) for m in self.messages],
+            "messages_truncated": sum(
+                self.counts[k] for k in ("queued", "sent", "duplicate", "skipped")
+            )
+            > len(self.messages),
+            "notices": [n.render(translator, lang) for n in self.notices()],
+            "skipped_folders": list(self.skipped_folders),
+            "config_path": str(self.config_path) if self.config_path else None,
+        }
+
+
+# --------------------------------------------------------------------------
+# Running an import
+# --------------------------------------------------------------------------
+
+_BATCH = 256
+
+
+def _take(items: Iterator[ImportItem], n: int) -> list[ImportItem]:
+    out: list[ImportItem] = []
+    for item in items:
+        out.append(item)
+        if len(out) >= n:
+            break
+    return out
+
+
+def _digest(key: str) -> bytes:
+    return hashlib.blake2b(key.encode("utf-8", "surrogateescape"), digest_size=12).digest()
+
+
+def _unique_name(wanted: str, taken: set[str]) -> str:
+    if wanted not in taken:
+        return wanted
+    n = 2
+    while f"{wanted}-{n}" in taken:
+        n += 1
+    return f"{wanted}-{n}"
+
+
+class _Session:
+    """State of one import run: the accounts known so far and where things go."""
+
+    def __init__(
+        self,
+        mailer: AsyncMailer,
+        report: ImportReport,
+        *,
+        config: Config | None,
+        dry_run: bool,
+        fallback_account: str | None,
+    ) -> None:
+        self.mailer = mailer
+        self.report = report
+        self.config = config
+        self.dry_run = dry_run
+        self.accounts: dict[str, Account] = dict(mailer.accounts)
+        if config is not None:
+            for acc in config.accounts:
+                self.accounts.setdefault(acc.name, acc)
+        self.fallback = self.accounts[fallback_account] if fallback_account else None
+        self.by_address: dict[str, Account] = {}
+        for acc in self.accounts.values():
+            self.by_address.setdefault(acc.email.key().lower(), acc)
+        self.config_dirty = False
+        self.seen: set[bytes] = set()
+        self.outbox: Any = None
+        self.pending: list[tuple[NewEntry, MessageOutcome]] = []
+
+    # -- accounts -----------------------------------------------------------
+
+    def account_for(self, address: Address | None) -> Account | None:
+        """The account whose address is ``address``, else the ``--account`` fallback."""
+        if address is not None:
+            found = self.by_address.get(address.key().lower())
+            if found is not None:
+                return found
+        return self.fallback
+
+    def add_account(self, item: ImportedAccount) -> None:
+        acc = item.account
+        wanted = acc.email.key().lower()
+        existing = self.by_address.get(wanted)
+        if existing is not None:
+            self.report.counts["accounts_existing"] += 1
+            self.report.accounts.append(
+                AccountOutcome(
+                    acc.name, acc.email.email, False, item.source, existing=existing.name
+                )
+            )
+            return
+        name = _unique_name(acc.name, set(self.accounts))
+        has_default = any(a.default for a in self.accounts.values())
+        acc = acc.model_copy(update={"name": name, "default": acc.default and not has_default})
+        self.accounts[name] = self.by_address[wanted] = acc
+        self.report.counts["accounts_added"] += 1
+        self.report.accounts.append(
+            AccountOutcome(
+                name,
+                acc.email.email,
+                True,
+                item.source,
+                secret=item.secret,
+                secret_found=item.secret_found,
+            )
+        )
+        if not self.dry_run:
+            self.mailer.add_account(acc)
+            if self.config is not None:
+                self.config.accounts.append(acc)
+                self.config_dirty = True
+
+    def save_config(self) -> None:
+        if self.config_dirty and self.config is not None and not self.dry_run:
+            from .config import save_config
+
+            self.report.config_path = save_config(self.config)
+            self.config_dirty = False
+
+    # -- messages -----------------------------------------------------------
+
+    def prepare(self, item: ImportedMessage) -> None:
+        """Check one message and line it up for the next :meth:`store`."""
+        from .outbox import NewEntry, new_id
+        from .storage import Status
+        from .transport import Envelope
+
+        account = self.account_for(item.sender)
+        if account is None:
+            error = (
+                NO_SENDER.error(subject=item.subject or "—")
+                if item.sender is None
+                else keys.ACCOUNT_NOT_CONFIGURED.error(address=item.sender.email)
+            )
+            self.fail(ImportProblem(item.source, error, index=item.index, offset=item.offset))
+            return
+        if item.kind is Kind.QUEUED and not item.recipients:
+            error = keys.MESSAGE_NO_RECIPIENTS.error()
+            self.fail(ImportProblem(item.source, error, index=item.index, offset=item.offset))
+            return
+        outcome = MessageOutcome(
+            item.kind.value,
+            item.source,
+            item.subject,
+            message_id=item.message_id,
+            account=account.name,
+            date=item.date,
+            index=item.index,
+        )
+        if self.dry_run:
+            # Nothing is stored, so repeats within the source are caught here; a real
+            # import leaves that to the outbox and keeps no per-message state.
+            keys_ = {_digest(item.dedupe_key), _digest(item.message_id)}
+            if keys_ & self.seen:
+                outcome.status = "duplicate"
+                self.report._note(outcome)
+                return
+            self.seen |= keys_
+        own = item.sender is not None and account is not self.fallback
+        # Mail filed under the --account fallback leaves with that account's own address.
+        sender = item.sender.ascii_email if own and item.sender else account.email.ascii_email
+        now = datetime.now(UTC)
+        sent = item.kind is Kind.SENT
+        when = (item.date or now) if sent else now
+        entry = NewEntry(
+            id=new_id(),
+            message_id=item.message_id,
+            account=account.name,
+            envelope=Envelope(
+                sender=account.envelope_sender or sender,
+                recipients=item.recipients,
+                message_id=item.message_id,
+                smtputf8=item.smtputf8,
+            ),
+            data=item.data,
+            subject=item.subject,
+            sender=str(item.sender) if item.sender is not None else str(account.from_address),
+            to=item.to,
+            # Queued mail counts its age from now: the retry limit must not expire it at once.
+            created_at=when,
+            status=Status.SENT if sent else Status.QUEUED,
+            sent_at=when if sent else None,
+            dedupe_key=item.dedupe_key,
+        )
+        self.pending.append((entry, outcome))
+
+    async def store(self) -> None:
+        """Store the messages lined up, in one transaction (or, in a dry run, look them up)."""
+        pending, self.pending = self.pending, []
+        if not pending:
+            return
+        outbox = await self._outbox()
+        if self.dry_run:
+            for entry, outcome in pending:
+                if await outbox.get(entry.message_id) is not None:
+                    outcome.status = "duplicate"
+                self.report._note(outcome)
+            return
+        added = await outbox.insert([entry for entry, _ in pending])
+        outbox.report(a.change for a in added if a.change is not None)
+        for (_, outcome), result in zip(pending, added, strict=True):
+            outcome.id = result.id
+            if not result.created:
+                outcome.status = "duplicate"
+            self.report._note(outcome)
+
+    async def _outbox(self) -> Any:
+        if self.outbox is None:
+            self.outbox = await self.mailer.outbox()
+        return self.outbox
+
+    def fail(self, problem: ImportProblem) -> None:
+        if problem.error.translator is None:
+            self.mailer.localize(problem.error)
+        self.report.counts["failed"] += 1
+        self.report.failures.append(problem)
+
+    def skip(self, item: ImportSkipped) -> None:
+        self.report._note(
+            MessageOutcome(
+                "skipped", item.source, item.subject, index=item.index, reason=item.reason
+            )
+        )
+
+
+async def import_path(
+    mailer: AsyncMailer,
+    path: Path | str,
+    *,
+    format: str | None = None,
+    dry_run: bool = False,
+    account: str | None = None,
+    kind: Kind | str | None = None,
+    config: Config | None = None,
+    progress: ProgressCallback | None = None,
+    detail_limit: int = 1000,
+) -> ImportReport:
+    """Import mail and settings from ``path`` (format sniffed unless ``format`` is given).
+
+    Accounts found are appended to ``config`` (default: ``mailer.config``) and
+    saved; unsent mail goes to the outbox as queued, sent mail into the history.
+    With ``dry_run`` nothing is written: the report says what would happen.
+
+    :param account: account name for messages whose From address matches no account.
+    :param kind: treat every message as ``"queued"`` or ``"sent"``.
+    :param progress: called from a worker thread with a :class:`Progress`.
+    :raises mailplug.errors.FileError: ``path`` missing or in no known format.
+    :raises mailplug.errors.AccountNotConfiguredError: ``account`` names no account.
+    """
+    source = Path(path)
+    importer = choose_importer(mailer.plugins.importers, source, format)
+    if account is not None and account not in mailer.accounts:
+        known = config.accounts if config is not None else mailer.config.accounts
+        if account not in {a.name for a in known}:
+            raise mailer.localize(keys.ACCOUNT_NOT_CONFIGURED.error(address=account))
+    cfg = config if config is not None else mailer.config
+    report = ImportReport(
+        source=source, format=importer.name, dry_run=dry_run, detail_limit=detail_limit
+    )
+    session = _Session(mailer, report, config=cfg, dry_run=dry_run, fallback_account=account)
+    context = ReadContext(
+        kind=Kind(kind) if kind is not None else None,
+        progress=progress,
+        auth_methods=frozenset(mailer.plugins.auth),
+    )
+    started = time.monotonic()
+    items = importer.read(source, context)
+    # Parsing reads files: it runs in a worker thread, a batch at a time, the next batch
+    # being read while the previous one is stored.
+    reading = asyncio.ensure_future(asyncio.to_thread(_take, items, _BATCH))
+    try:
+        while True:
+            batch = await reading
+            if not batch:
+                break
+            reading = asyncio.ensure_future(asyncio.to_thread(_take, items, _BATCH))
+            await _handle(session, batch)
+    finally:
+        # The reading thread must be done before the generator can be closed.
+        await asyncio.wait([reading])
+        if not reading.cancelled() and reading.exception() is not None:
+            log.debug("reading %s stopped: %s", source, reading.exception())
+        close = getattr(items, "close", None)
+        if close is not None:
+            await asyncio.to_thread(close)
+        session.save_config()
+        report.seconds = time.monotonic() - started
+    log.info(
+        "imported %s (%s): %d queued, %d sent, %d duplicate, %d failed",
+        source,
+        importer.name,
+        report.counts["queued"],
+        report.counts["sent"],
+        report.counts["duplicate"],
+        report.counts["failed"],
+    )
+    return report
+
+
+async def _handle(session: _Session, batch: Sequence[ImportItem]) -> None:
+    for item in batch:
+        if isinstance(item, ImportedAccount):
+            session.add_account(item)
+        elif isinstance(item, ImportedMessage):
+            # Settings come first in a source; write them before the mail that needs them.
+            session.save_config()
+            session.prepare(item)
+        elif isinstance(item, ImportSkipped):
+            session.skip(item)
+        elif isinstance(item, ImportProblem):
+            session.fail(item)
+        elif isinstance(item, SkippedFolder):
+            session.report.skipped_folders.append(item.name)
+    await session.store()

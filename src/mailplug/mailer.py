@@ -32,15 +32,26 @@ from .storage import SecretStore, StatusEvent
 
 if TYPE_CHECKING:
     import asyncio
+    from datetime import datetime
 
     from .auth import Authenticator
+    from .check import CheckReport
     from .compose import Composed
+    from .dispatch import FlushReport
+    from .outbox import AccountPause, ErrorInfo, Filter, Outbox, OutboxEntry
+    from .storage import Status
     from .transport import SendResult, Transport
 
 __all__ = ["AsyncMailer", "Mailer"]
 
 log = logging.getLogger("mailplug")
 T = TypeVar("T")
+
+
+def _utcnow() -> datetime:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
 
 
 async def _to_thread(func: Callable[..., T], /, *args: Any) -> T:
@@ -259,49 +270,233 @@ class AsyncMailer:
             )
             return result
 
+    async def check_account(
+        self, name: str, *, rcpt: str | None = None, **options: Any
+    ) -> CheckReport:
+        """Check account ``name`` step by step without sending (``mailplug accounts test``).
+
+        :param rcpt: a test recipient for a dry run of ``MAIL FROM``/``RCPT TO``
+            (then ``RSET``: nothing is sent).
+        :param options: fields of :class:`mailplug.check.CheckOptions` (``timeout``,
+            ``probe_timeout``, ``try_ports``, ``require``).
+        :returns: every step with what was seen and, on failure, the setting to change.
+        """
+        from .check import CheckOptions, check_account
+
+        async with self._errors():
+            return await check_account(self, name, rcpt=rcpt, options=CheckOptions(**options))
+
     # -- outbox -------------------------------------------------------------
 
-    async def outbox(self) -> Any:
+    async def outbox(self) -> Outbox:
         """The outbox (opened on first use) — see :class:`mailplug.outbox.Outbox`."""
         if self._outbox is None:
-            name = self._outbox_name
-            factory = self.plugins.storage.get(name) if name else None
-            if factory is None:
-                raise self.localize(keys.OUTBOX_UNAVAILABLE.error(name=name or "—"))
-            path = self._outbox_path or self.config.outbox
-            self._outbox = await factory(path, services=self.services)
-        return self._outbox
+            async with self._lock:
+                if self._outbox is None:
+                    name = self._outbox_name
+                    factory = self.plugins.storage.get(name) if name else None
+                    if factory is None:
+                        raise self.localize(keys.OUTBOX_UNAVAILABLE.error(name=name or "—"))
+                    path = self._outbox_path or self.config.outbox
+                    opened = factory(path, services=self.services)
+                    import inspect
+
+                    if inspect.isawaitable(opened):
+                        opened = await opened
+                    opened.name = opened.name or name
+                    self._outbox = opened
+        outbox: Outbox = self._outbox
+        return outbox
+
+    @property
+    def _new_mail(self) -> asyncio.Event:
+        # Set by enqueue so a worker in this process wakes at once.
+        import asyncio
+
+        event: asyncio.Event | None = self.__dict__.get("_new_mail_event")
+        if event is None:
+            event = self.__dict__["_new_mail_event"] = asyncio.Event()
+        return event
 
     async def enqueue(self, message: Message) -> str:
-        """Compose ``message`` and store it in the outbox; returns its outbox id."""
-        async with self._errors():
-            account = self.account_for(message)
-            composed = await _to_thread(self.compose, message, account)
-            outbox = await self.outbox()
-            entry_id: str = await outbox.add(message, account, composed)
-            return entry_id
+        """Compose ``message`` and store it in the outbox; returns its outbox id.
 
-    async def flush(self, **kwargs: Any) -> Any:
+        Enqueueing a message whose Message-ID is already in the outbox returns
+        the existing entry's id (enqueue is idempotent).
+        """
+        (entry_id,) = await self.enqueue_many([message])
+        return entry_id
+
+    async def enqueue_many(self, messages: Iterable[Message]) -> list[str]:
+        """Compose and store many messages in one transaction (all or none)."""
+        async with self._errors():
+            items = list(messages)
+            if not items:
+                return []
+
+            def compose_all() -> list[tuple[Message, Account, Composed]]:
+                out = []
+                for message in items:
+                    account = self.account_for(message)
+                    out.append((message, account, self.compose(message, account)))
+                return out
+
+            composed = await _to_thread(compose_all)
+            outbox = await self.outbox()
+            added = await outbox.add_many(composed)
+            self._new_mail.set()
+            return [a.id for a in added]
+
+    async def flush(self, **kwargs: Any) -> FlushReport:
         """Send everything due in the outbox (see :func:`mailplug.dispatch.flush`)."""
         from .dispatch import flush
 
         async with self._errors():
             return await flush(self, **kwargs)
 
-    async def status(self, entry_id: str) -> Any:
-        """One outbox entry with its attempt history."""
-        async with self._errors():
-            return await (await self.outbox()).get(entry_id)
+    async def work(self, *, stop: asyncio.Event | None = None, **kwargs: Any) -> FlushReport:
+        """Send mail as it comes until ``stop`` is set (see :func:`mailplug.dispatch.work`)."""
+        from .dispatch import work
 
-    async def counts(self) -> dict[str, int]:
-        """Messages per status (the host's "mail waiting" indicator)."""
         async with self._errors():
-            counts: dict[str, int] = await (await self.outbox()).counts()
+            return await work(self, stop=stop, wake=self._new_mail, **kwargs)
+
+    def start_worker(self, **kwargs: Any) -> asyncio.Task[FlushReport]:
+        """Run :meth:`work` in the background of the running loop; :meth:`stop_worker` ends it."""
+        if self.__dict__.get("_worker") is not None and not self.__dict__["_worker"].done():
+            worker: asyncio.Task[FlushReport] = self.__dict__["_worker"]
+            return worker
+        import asyncio
+
+        stop = asyncio.Event()
+        task = asyncio.create_task(self.work(stop=stop, **kwargs), name="mailplug-worker")
+        self.__dict__["_worker"], self.__dict__["_worker_stop"] = task, stop
+        return task
+
+    async def stop_worker(self) -> FlushReport | None:
+        """Stop the background worker: messages being sent finish, the rest stay queued."""
+        task: asyncio.Task[FlushReport] | None = self.__dict__.pop("_worker", None)
+        stop: asyncio.Event | None = self.__dict__.pop("_worker_stop", None)
+        if task is None or stop is None:
+            return None
+        stop.set()
+        return await task
+
+    async def status(self, ref: str) -> OutboxEntry:
+        """One outbox entry with its recipients and attempt history.
+
+        :param ref: outbox id (or a unique prefix of it) or Message-ID.
+        :raises mailplug.errors.FileError: ``outbox.not_found``.
+        """
+        from .outbox_keys import OUTBOX_NOT_FOUND
+
+        async with self._errors():
+            entry = await (await self.outbox()).get(ref)
+            if entry is None:
+                raise OUTBOX_NOT_FOUND.error(ref=ref)
+            return entry
+
+    async def counts(self, *, account: str | None = None) -> dict[str, int]:
+        """Messages per status."""
+        async with self._errors():
+            counts: dict[str, int] = await (await self.outbox()).counts(account=account)
             return counts
+
+    async def waiting(self, *, account: str | None = None) -> int:
+        """How many messages wait to be sent (the host's "mail waiting" indicator)."""
+        async with self._errors():
+            return await (await self.outbox()).waiting(account=account)
+
+    async def query(self, filter: Filter | None = None, **criteria: Any) -> list[OutboxEntry]:
+        """Outbox entries: ``query(statuses=[Status.FAILED], recipient="jan@")``
+        (keywords of :class:`mailplug.outbox.Filter`)."""
+        from .outbox import Filter
+        from .storage import Status
+
+        flt = filter or Filter()
+        if criteria:
+            if "statuses" in criteria:
+                criteria["statuses"] = tuple(Status(s) for s in criteria["statuses"])
+            flt = flt.but(**criteria)
+        async with self._errors():
+            return await (await self.outbox()).query(flt)
+
+    async def find_sent(
+        self,
+        text: str | None = None,
+        *,
+        recipient: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 100,
+    ) -> list[OutboxEntry]:
+        """Mail sent earlier (fully or partly), newest first, by subject/From text,
+        recipient and date."""
+        from .storage import Status
+
+        return await self.query(
+            statuses=(Status.SENT, Status.PARTIAL),
+            text=text,
+            recipient=recipient,
+            since=since,
+            until=until,
+            limit=limit,
+        )
+
+    async def retry(self, *refs: str) -> int:
+        """Send these entries again as soon as possible; returns how many were requeued."""
+        async with self._errors():
+            outbox = await self.outbox()
+            changes = await outbox.retry(list(refs), now=_utcnow())
+            outbox.report(changes)
+            if changes:
+                self._new_mail.set()
+            return len(changes)
+
+    async def cancel(self, *refs: str) -> int:
+        """Cancel waiting entries (not those being sent); returns how many."""
+        async with self._errors():
+            outbox = await self.outbox()
+            changes = await outbox.cancel(list(refs), now=_utcnow())
+            outbox.report(changes)
+            return len(changes)
+
+    async def resume_account(self, name: str) -> bool:
+        """Lift the pause of an account (after fixing its password or settings)."""
+        async with self._errors():
+            resumed = await (await self.outbox()).resume_account(name)
+            if resumed:
+                self._new_mail.set()
+            return resumed
+
+    async def paused_accounts(self) -> dict[str, AccountPause]:
+        """Accounts whose mail waits: paused (until fixed) or held (until a time)."""
+        async with self._errors():
+            now = _utcnow()
+            pauses = await (await self.outbox()).paused_accounts()
+            return {k: v for k, v in pauses.items() if v.active(now)}
+
+    async def purge(
+        self, *, older_than_days: float, statuses: Iterable[Status | str] = ("sent",)
+    ) -> int:
+        """Delete old entries (by default: sent mail) dated more than ``older_than_days`` ago."""
+        from datetime import timedelta
+
+        from .storage import Status
+
+        async with self._errors():
+            before = _utcnow() - timedelta(days=older_than_days)
+            wanted = [Status(s) for s in statuses]
+            return await (await self.outbox()).purge(before=before, statuses=wanted)
+
+    def reason(self, error: ErrorInfo) -> MailplugError:
+        """A stored error as an exception that renders localized message and advice."""
+        return self.localize(error.error(self.plugins.errors))
 
     # -- lifetime -----------------------------------------------------------
 
     async def aclose(self) -> None:
+        await self.stop_worker()  # a background worker finishes what is on the wire first
         transports, self._transports = list(self._transports.values()), {}
         for transport in transports:
             try:
@@ -385,17 +580,111 @@ class Mailer:
     def send(self, message: Message) -> SendResult:
         return self._run(lambda: self._async.send(message))
 
+    def check_account(self, name: str, *, rcpt: str | None = None, **options: Any) -> CheckReport:
+        """See :meth:`AsyncMailer.check_account`."""
+        return self._run(lambda: self._async.check_account(name, rcpt=rcpt, **options))
+
     def enqueue(self, message: Message) -> str:
         return self._run(lambda: self._async.enqueue(message))
 
-    def flush(self, **kwargs: Any) -> Any:
-        return self._run(lambda: self._async.flush(**kwargs))
+    def enqueue_many(self, messages: Iterable[Message]) -> list[str]:
+        return self._run(lambda: self._async.enqueue_many(messages))
 
-    def status(self, entry_id: str) -> Any:
-        return self._run(lambda: self._async.status(entry_id))
+    def flush(self, **kwargs: Any) -> FlushReport:
+        """Send what is due (see :meth:`AsyncMailer.flush`).
 
-    def counts(self) -> dict[str, int]:
-        return self._run(self._async.counts)
+        ``stop`` may be a :class:`threading.Event` set from another thread.  Ctrl-C
+        (``KeyboardInterrupt``) while it runs stops it cleanly — messages being sent
+        finish, the others stay queued — and is raised again afterwards; a second
+        Ctrl-C abandons the messages being sent (they go back to the queue).
+        """
+        import asyncio
+
+        stop = kwargs.pop("stop", None)
+        if stop is not None and not isinstance(stop, threading.Event):
+            raise TypeError("stop must be a threading.Event")
+        event = stop or threading.Event()
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+        else:
+            raise self._async.localize(keys.SYNC_IN_LOOP.error())
+        future = asyncio.run_coroutine_threadsafe(
+            self._with_stop(event, lambda s: self._async.flush(stop=s, **kwargs)),
+            self._ensure_loop(),
+        )
+        try:
+            return future.result()
+        except KeyboardInterrupt:
+            event.set()
+            try:
+                future.result()
+            except KeyboardInterrupt:
+                future.cancel()
+            raise
+
+    async def _with_stop(
+        self, stop: threading.Event, run: Callable[[asyncio.Event], Awaitable[T]]
+    ) -> T:
+        import asyncio
+
+        event = asyncio.Event()
+
+        async def watch() -> None:
+            # A threading.Event cannot wake the loop: poll it (cheap, 10 times a second).
+            while not stop.is_set():  # noqa: ASYNC110
+                await asyncio.sleep(0.1)
+            event.set()
+
+        watcher = asyncio.create_task(watch())
+        try:
+            return await run(event)
+        finally:
+            watcher.cancel()
+
+    def start_worker(self, **kwargs: Any) -> None:
+        """Send mail in the background (the mailer's loop thread) until :meth:`stop_worker`."""
+
+        async def start() -> None:
+            self._async.start_worker(**kwargs)
+
+        self._run(start)
+
+    def stop_worker(self) -> FlushReport | None:
+        return self._run(self._async.stop_worker)
+
+    def status(self, ref: str) -> OutboxEntry:
+        return self._run(lambda: self._async.status(ref))
+
+    def counts(self, *, account: str | None = None) -> dict[str, int]:
+        return self._run(lambda: self._async.counts(account=account))
+
+    def waiting(self, *, account: str | None = None) -> int:
+        return self._run(lambda: self._async.waiting(account=account))
+
+    def query(self, filter: Filter | None = None, **criteria: Any) -> list[OutboxEntry]:
+        return self._run(lambda: self._async.query(filter, **criteria))
+
+    def find_sent(self, text: str | None = None, **criteria: Any) -> list[OutboxEntry]:
+        return self._run(lambda: self._async.find_sent(text, **criteria))
+
+    def retry(self, *refs: str) -> int:
+        return self._run(lambda: self._async.retry(*refs))
+
+    def cancel(self, *refs: str) -> int:
+        return self._run(lambda: self._async.cancel(*refs))
+
+    def resume_account(self, name: str) -> bool:
+        return self._run(lambda: self._async.resume_account(name))
+
+    def paused_accounts(self) -> dict[str, AccountPause]:
+        return self._run(self._async.paused_accounts)
+
+    def purge(self, *, older_than_days: float, statuses: Iterable[Status | str] = ("sent",)) -> int:
+        return self._run(
+            lambda: self._async.purge(older_than_days=older_than_days, statuses=statuses)
+        )
 
     def run(self, factory: Callable[[AsyncMailer], Awaitable[T]]) -> T:
         """Run any coroutine of the async mailer: ``mailer.run(lambda m: m.outbox())``."""

@@ -45,6 +45,7 @@ DISABLE_ENV = "MAILPLUG_DISABLE_PLUGINS"
 #: Built-in plugins: (name, module).  Registered explicitly, in this order.
 BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("core", "mailplug.builtin"),
+    ("check", "mailplug.check_plugin"),
     ("smtp", "mailplug_smtp.plugin"),
     ("oauth", "mailplug_oauth.plugin"),
     ("sqlite", "mailplug_sqlite.plugin"),

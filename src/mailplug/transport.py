@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from .auth import Authenticator
+    from .check import CheckOptions, CheckReport
     from .errors import ErrorSpec, MailplugError, ServerReply
     from .models import Account
     from .services import Services
@@ -98,10 +99,18 @@ class Transport(abc.ABC):
         :raises mailplug.errors.MailplugError: when nothing was delivered.
         """
 
-    async def check(self) -> Any:
-        """Probe the connection and login without sending (the account check).
+    async def check(
+        self, *, rcpt: str | None = None, options: CheckOptions | None = None
+    ) -> CheckReport | None:
+        """Probe the account step by step without sending (``mailplug accounts test``).
 
-        Transports that cannot be probed return ``None``.
+        Each step (connect, greeting, TLS, login …) is recorded as passed,
+        failed or skipped, with what was seen and, on failure, the error and
+        the setting to change (see :mod:`mailplug.check`).
+
+        :param rcpt: a test recipient: try ``MAIL FROM``/``RCPT TO``, then ``RSET``.
+        :param options: timeouts, other ports to try, presets.
+        :returns: the report, or ``None`` when this transport cannot be probed.
         """
         return None
 

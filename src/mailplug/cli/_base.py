@@ -152,7 +152,21 @@ class Context:
     def config(self) -> Config:
         from ..config import load_config
 
-        return load_config(self.config_path)
+        config = load_config(self.config_path)
+        if config.backup is not None:  # an older accounts file was just upgraded: say so
+            from ..importing import NOTICE_CONFIG_MIGRATED
+
+            self.err.write(
+                self.t(
+                    NOTICE_CONFIG_MIGRATED,
+                    file=config.path,
+                    old=config.migrated_from,
+                    new=config.data.get("version"),
+                    backup=config.backup,
+                )
+                + "\n"
+            )
+        return config
 
     def mailer(self, **kwargs: Any) -> AsyncMailer:
         """The mailer for the accounts file, built once per command."""

@@ -242,7 +242,7 @@ def accounts_show(ctx: Context, args: argparse.Namespace) -> int:
 
 
 async def _describe(auth: Any) -> Any:
-    describe = auth.describe()
+    describe = auth.adescribe() if hasattr(auth, "adescribe") else auth.describe()
     if hasattr(describe, "__await__"):
         return await describe
     return describe

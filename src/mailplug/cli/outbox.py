@@ -1,0 +1,681 @@
+"""Outbox commands: list, find, show, flush, work, retry, cancel, purge, resume, count; status.
+
+``mailplug outbox flush`` draws a progress bar on standard error (plain text)
+and ends with a summary table; the first Ctrl-C lets the messages being sent
+finish and leaves the rest queued, a second one aborts them too.
+
+Exit codes of ``flush``: 0 when everything due was sent, 75 (temporary
+failure) when something was deferred or an account is paused, 69 when a
+message failed for good.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import time
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .. import outbox_keys as k
+from .. import texts
+from ..storage import Status
+from ._base import EX_OK, EX_TEMPFAIL, EX_UNAVAILABLE, EX_USAGE, Context, command
+
+if TYPE_CHECKING:
+    from ..dispatch import FlushProgress, FlushReport
+    from ..errors import Text
+    from ..mailer import AsyncMailer
+    from ..outbox import ErrorInfo, OutboxEntry
+
+T = TypeVar("T")
+
+STATUS_TEXTS: dict[Status, Text] = {
+    Status.QUEUED: texts.STATUS_QUEUED,
+    Status.SENDING: texts.STATUS_SENDING,
+    Status.SENT: texts.STATUS_SENT,
+    Status.PARTIAL: texts.STATUS_PARTIAL,
+    Status.DEFERRED: texts.STATUS_DEFERRED,
+    Status.FAILED: texts.STATUS_FAILED,
+    Status.CANCELLED: texts.STATUS_CANCELLED,
+    Status.UNCERTAIN: texts.STATUS_UNCERTAIN,
+}
+RECIPIENT_TEXTS: dict[str, Text] = {
+    "pending": k.RECIPIENT_PENDING,
+    "sent": k.RECIPIENT_SENT,
+    "failed": k.RECIPIENT_FAILED,
+    "cancelled": k.RECIPIENT_CANCELLED,
+}
+#: Statuses ``retry --all`` picks up.
+RETRY_ALL = (Status.FAILED, Status.PARTIAL, Status.DEFERRED, Status.UNCERTAIN)
+
+
+# -- helpers --------------------------------------------------------------------
+
+
+def when(value: datetime | None) -> str:
+    """A time as the user reads it: local, to the minute."""
+    return value.astimezone().strftime("%Y-%m-%d %H:%M") if value is not None else "-"
+
+
+def parse_when(text: str) -> datetime:
+    """``2026-03-01`` or ``2026-03-01T14:30`` (local time unless a zone is given)."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date: {text!r} (use YYYY-MM-DD)") from None
+    if value.tzinfo is None:
+        value = value.astimezone()
+    return value.astimezone(UTC)
+
+
+def _short(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def status_name(ctx: Context, status: Status) -> str:
+    return ctx.t(STATUS_TEXTS[status])
+
+
+def reason(ctx: Context, mailer: AsyncMailer, info: ErrorInfo | None) -> str:
+    return mailer.reason(info).message(ctx.lang) if info is not None else ""
+
+
+def error_json(ctx: Context, mailer: AsyncMailer, info: ErrorInfo | None) -> Any:
+    if info is None:
+        return None
+    return {**info.to_dict(), **mailer.reason(info).to_dict(ctx.lang)}
+
+
+def entry_json(ctx: Context, mailer: AsyncMailer, entry: OutboxEntry) -> dict[str, Any]:
+    data = entry.to_dict()
+    data["status_text"] = status_name(ctx, entry.status)
+    data["error"] = error_json(ctx, mailer, entry.error)
+    for r_data, r in zip(data["recipients"], entry.recipients, strict=True):
+        r_data["error"] = error_json(ctx, mailer, r.error)
+    for a_data, a in zip(data["history"], entry.history, strict=True):
+        a_data["error"] = error_json(ctx, mailer, a.error)
+    return data
+
+
+def _run_interruptible(
+    ctx: Context, make: Callable[[asyncio.Event], Coroutine[Any, Any, T]]
+) -> T | None:
+    """Run ``make(stop)``: the first Ctrl-C sets ``stop``, the second cancels.
+
+    Returns ``None`` when it was cancelled.
+    """
+
+    async def runner() -> T | None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        presses = 0
+
+        def on_interrupt() -> None:
+            nonlocal presses
+            presses += 1
+            if presses == 1:
+                stop.set()
+                if not ctx.json:
+                    ctx.err.write("\n" + ctx.t(k.FLUSH_STOPPING) + "\n")
+            elif task is not None:
+                task.cancel()
+
+        installed = False
+        try:
+            loop.add_signal_handler(signal.SIGINT, on_interrupt)
+            loop.add_signal_handler(signal.SIGTERM, on_interrupt)
+            installed = True
+        except (NotImplementedError, RuntimeError, ValueError):  # Windows, not main thread
+            pass
+        try:
+            return await make(stop)
+        except asyncio.CancelledError:
+            return None
+        finally:
+            if installed:
+                loop.remove_signal_handler(signal.SIGINT)
+                loop.remove_signal_handler(signal.SIGTERM)
+
+    result: T | None = ctx.run(runner())
+    return result
+
+
+class ProgressBar:
+    """``[#########           ] 45/100  sent 43  deferred 2`` on standard error."""
+
+    def __init__(self, ctx: Context, *, enabled: bool, width: int = 28) -> None:
+        self.ctx = ctx
+        self.enabled = enabled
+        self.width = width
+        self.last = 0.0
+        self.shown = False
+
+    def __call__(self, progress: FlushProgress) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if now - self.last < 0.1 and progress.done < progress.total:
+            return
+        self.last = now
+        total = max(progress.total, progress.done, 1)
+        filled = int(self.width * progress.done / total)
+        bar = "#" * filled + " " * (self.width - filled)
+        counts = "  ".join(
+            f"{status_name(self.ctx, Status(s))} {n}" for s, n in progress.counts.items() if n
+        )
+        label = self.ctx.t(k.SENDING_PROGRESS, done=progress.done, total=total)
+        self.ctx.err.write(f"\r[{bar}] {label}  {counts}\x1b[K")
+        self.ctx.err.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            self.ctx.err.write("\n")
+            self.ctx.err.flush()
+
+
+# -- list / find / count ----------------------------------------------------------
+
+
+def _filter_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--to", dest="recipient", help="recipient address contains this")
+    p.add_argument("--search", dest="text", help="subject or From contains this")
+    p.add_argument("--since", type=parse_when, help="dated on or after (YYYY-MM-DD)")
+    p.add_argument("--until", type=parse_when, help="dated before (YYYY-MM-DD)")
+    p.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    p.add_argument("--offset", type=int, default=0, help="skip this many (paging)")
+
+
+def _list_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--status",
+        action="append",
+        choices=[str(s) for s in Status],
+        help="only this status (repeatable)",
+    )
+    p.add_argument("--account", help="only this account")
+    p.add_argument("--oldest-first", action="store_true", help="oldest first")
+    _filter_args(p)
+
+
+def _print_entries(ctx: Context, mailer: AsyncMailer, entries: list[OutboxEntry]) -> None:
+    rows = []
+    for e in entries:
+        extra = reason(ctx, mailer, e.error)
+        if e.status is Status.DEFERRED and e.next_attempt_at is not None:
+            extra = f"{extra} ({ctx.t(k.NEXT_ATTEMPT, when=when(e.next_attempt_at))})"
+        elif e.status is Status.QUEUED and e.send_at and e.send_at > datetime.now(UTC):
+            extra = ctx.t(k.SCHEDULED_FOR, when=when(e.send_at))
+        rows.append(
+            [
+                e.id,
+                status_name(ctx, e.status),
+                when(e.sent_at or e.created_at),
+                e.account,
+                _short(", ".join(e.to) or ", ".join(r.address for r in e.recipients), 32),
+                _short(e.subject, 40),
+                _short(extra, 70),
+            ]
+        )
+    headers = [
+        ctx.t(k.COL_ID),
+        ctx.t(k.COL_STATUS),
+        ctx.t(k.COL_DATE),
+        ctx.t(k.COL_ACCOUNT),
+        ctx.t(k.COL_TO),
+        ctx.t(k.COL_SUBJECT),
+        ctx.t(k.COL_REASON),
+    ]
+    ctx.table(rows, headers)
+
+
+def _print_paused(ctx: Context, mailer: AsyncMailer) -> dict[str, Any]:
+    paused = ctx.run(mailer.paused_accounts())
+    for name, pause in paused.items():
+        why = reason(ctx, mailer, pause.error) or "-"
+        if pause.until is None:
+            ctx.print(ctx.t(k.ACCOUNT_PAUSED, account=name, reason=why))
+        else:
+            ctx.print(ctx.t(k.ACCOUNT_HELD, account=name, until=when(pause.until), reason=why))
+    return {name: pause.to_dict() for name, pause in paused.items()}
+
+
+@command("list", group="outbox", help="list messages in the outbox", arguments=_list_args)
+def outbox_list(ctx: Context, args: argparse.Namespace) -> int:
+    mailer = ctx.mailer()
+    entries = ctx.run(
+        mailer.query(
+            statuses=tuple(Status(s) for s in args.status or ()),
+            account=args.account,
+            recipient=args.recipient,
+            text=args.text,
+            since=args.since,
+            until=args.until,
+            limit=args.limit,
+            offset=args.offset,
+            newest_first=not args.oldest_first,
+        )
+    )
+    waiting = ctx.run(mailer.waiting())
+    if ctx.json:
+        paused = ctx.run(mailer.paused_accounts())
+        ctx.print_json(
+            {
+                "waiting": waiting,
+                "paused": {n: p.to_dict() for n, p in paused.items()},
+                "entries": [entry_json(ctx, mailer, e) for e in entries],
+            }
+        )
+        return EX_OK
+    ctx.print(ctx.t(texts.WAITING, n=waiting) if waiting else ctx.t(k.NOTHING_WAITING))
+    _print_paused(ctx, mailer)
+    if entries:
+        ctx.print("")
+        _print_entries(ctx, mailer, entries)
+    return EX_OK
+
+
+def _find_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("query", nargs="?", help="text in the subject or From")
+    _filter_args(p)
+
+
+@command(
+    "find",
+    group="outbox",
+    help="find mail sent earlier (by subject, recipient, date)",
+    arguments=_find_args,
+)
+def outbox_find(ctx: Context, args: argparse.Namespace) -> int:
+    mailer = ctx.mailer()
+    entries = ctx.run(
+        mailer.query(
+            statuses=(Status.SENT, Status.PARTIAL),
+            text=args.query or args.text,
+            recipient=args.recipient,
+            since=args.since,
+            until=args.until,
+            limit=args.limit,
+            offset=args.offset,
+        )
+    )
+    if ctx.json:
+        ctx.print_json([entry_json(ctx, mailer, e) for e in entries])
+    else:
+        _print_entries(ctx, mailer, entries)
+    return EX_OK
+
+
+def _account_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--account", help="only this account")
+
+
+@command(
+    "count",
+    group="outbox",
+    help="how many messages wait to be sent, and counts per status",
+    arguments=_account_option,
+)
+def outbox_count(ctx: Context, args: argparse.Namespace) -> int:
+    mailer = ctx.mailer()
+    counts = ctx.run(mailer.counts(account=args.account))
+    waiting = ctx.run(mailer.waiting(account=args.account))
+    if ctx.json:
+        ctx.print_json({"waiting": waiting, "counts": counts})
+        return EX_OK
+    ctx.print(ctx.t(texts.WAITING, n=waiting) if waiting else ctx.t(k.NOTHING_WAITING))
+    rows = [[status_name(ctx, Status(s)), str(n)] for s, n in counts.items() if n]
+    if rows:
+        ctx.print("")
+        ctx.table(rows, [ctx.t(k.COL_STATUS), ctx.t(k.COL_COUNT)])
+    return EX_OK
+
+
+# -- show / status ----------------------------------------------------------------
+
+
+def _ref_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("ref", help="message number (or a unique start of it) or Message-ID")
+
+
+def _show(ctx: Context, args: argparse.Namespace) -> int:
+    mailer = ctx.mailer()
+    entry = ctx.run(mailer.status(args.ref))
+    if ctx.json:
+        ctx.print_json(entry_json(ctx, mailer, entry))
+        return EX_OK
+    status = status_name(ctx, entry.status)
+    if entry.status is Status.DEFERRED and entry.next_attempt_at:
+        status += f" ({ctx.t(k.NEXT_ATTEMPT, when=when(entry.next_attempt_at))})"
+    lines = [
+        f"{entry.id}  {entry.message_id}",
+        f"{ctx.t(k.FIELD_STATUS)}: {status}",
+        f"{ctx.t(k.FIELD_FROM)}: {entry.sender}  ({entry.account})",
+        f"{ctx.t(k.FIELD_TO)}: {', '.join(entry.to)}",
+        f"{ctx.t(k.FIELD_SUBJECT)}: {entry.subject}",
+        f"{ctx.t(k.FIELD_QUEUED)}: {when(entry.created_at)}",
+    ]
+    if entry.send_at:
+        lines.append(ctx.t(k.SCHEDULED_FOR, when=when(entry.send_at)))
+    if entry.sent_at:
+        lines.append(f"{ctx.t(k.FIELD_SENT)}: {when(entry.sent_at)}")
+    lines.append(f"{ctx.t(k.FIELD_ATTEMPTS)}: {entry.attempts}")
+    if entry.error is not None:
+        error = mailer.reason(entry.error)
+        lines.append(f"{ctx.t(k.FIELD_REASON)}: {error.message(ctx.lang)}")
+        lines += [f"  {d}" for d in error.details(ctx.lang)]
+        lines.append(f"{ctx.t(k.FIELD_ADVICE)}: {error.advice(ctx.lang)}")
+    ctx.print(*lines)
+    ctx.print("", f"{ctx.t(k.FIELD_RECIPIENTS)}:")
+    ctx.table(
+        [
+            [
+                r.address,
+                ctx.t(RECIPIENT_TEXTS.get(str(r.status), k.RECIPIENT_PENDING)),
+                _short(reason(ctx, mailer, r.error), 80),
+            ]
+            for r in entry.recipients
+        ],
+        [ctx.t(k.COL_RECIPIENT), ctx.t(k.COL_STATUS), ctx.t(k.COL_REASON)],
+    )
+    if entry.history:
+        ctx.print("", f"{ctx.t(k.FIELD_HISTORY)}:")
+        rows = []
+        for a in entry.history:
+            reply = " ".join(str(p) for p in (a.code, a.enhanced, a.text) if p)
+            rows.append(
+                [
+                    when(a.at),
+                    status_name(ctx, a.outcome),
+                    a.host or "-",
+                    _short(reply, 40) or "-",
+                    _short(reason(ctx, mailer, a.error), 80),
+                ]
+            )
+        ctx.table(
+            rows,
+            [
+                ctx.t(k.COL_TIME),
+                ctx.t(k.COL_STATUS),
+                ctx.t(k.COL_SERVER),
+                ctx.t(k.COL_REPLY),
+                ctx.t(k.COL_REASON),
+            ],
+        )
+    return EX_OK
+
+
+command(
+    "show", group="outbox", help="one message with its recipients and history", arguments=_ref_arg
+)(_show)
+command(
+    "status",
+    help="was the message really sent, and if not, why (same as outbox show)",
+    arguments=_ref_arg,
+)(_show)
+
+
+# -- flush / work ----------------------------------------------------------------
+
+
+def _flush_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--account", help="only this account")
+    p.add_argument("--concurrency", type=int, help="connections per account")
+    p.add_argument("--limit", type=int, help="send at most this many")
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar on standard error (default: when it is a terminal)",
+    )
+
+
+def _summary(ctx: Context, mailer: AsyncMailer, report: FlushReport) -> None:
+    if not report.counts and not report.paused:
+        ctx.print(ctx.t(k.FLUSH_NOTHING))
+    else:
+        rows = [[status_name(ctx, Status(s)), str(n)] for s, n in report.counts.items() if n]
+        if rows:
+            ctx.table(rows, [ctx.t(k.COL_STATUS), ctx.t(k.COL_COUNT)])
+        problems = report.problems[:20]
+        if problems:
+            ctx.print("")
+            prows = []
+            outbox = ctx.run(mailer.outbox())
+            for change in problems:
+                found = ctx.run(outbox.get(change.id))
+                why = reason(ctx, mailer, found.error) if found is not None else ""
+                if change.status is Status.DEFERRED and change.next_attempt_at:
+                    why += f" ({ctx.t(k.NEXT_ATTEMPT, when=when(change.next_attempt_at))})"
+                to = ", ".join(found.to) if found is not None else ""
+                prows.append(
+                    [change.id, status_name(ctx, change.status), _short(to, 32), _short(why, 90)]
+                )
+            ctx.table(
+                prows,
+                [ctx.t(k.COL_ID), ctx.t(k.COL_STATUS), ctx.t(k.COL_TO), ctx.t(k.COL_REASON)],
+            )
+    if report.paused:
+        ctx.print("")
+        _print_paused(ctx, mailer)
+    if report.stopped:
+        ctx.print(ctx.t(k.FLUSH_STOPPED))
+    waiting = ctx.run(mailer.waiting())
+    if waiting:
+        ctx.print(ctx.t(texts.WAITING, n=waiting))
+
+
+def _flush_code(report: FlushReport | None) -> int:
+    if report is None:
+        return 130
+    counts = report.counts
+    if counts.get(str(Status.FAILED)) or counts.get(str(Status.PARTIAL)):
+        return EX_UNAVAILABLE
+    if (
+        counts.get(str(Status.DEFERRED))
+        or counts.get(str(Status.UNCERTAIN))
+        or counts.get(str(Status.QUEUED))
+        or report.paused
+        or report.stopped
+    ):
+        return EX_TEMPFAIL
+    return EX_OK
+
+
+@command(
+    "flush",
+    group="outbox",
+    help="send the waiting mail now (progress bar, summary; Ctrl-C stops cleanly)",
+    arguments=_flush_args,
+)
+def outbox_flush(ctx: Context, args: argparse.Namespace) -> int:
+    mailer = ctx.mailer()
+    show = args.progress if args.progress is not None else (ctx.err.isatty() and not ctx.json)
+    bar = ProgressBar(ctx, enabled=bool(show))
+    try:
+        report = _run_interruptible(
+            ctx,
+            lambda stop: mailer.flush(
+                account=args.account,
+                concurrency=args.concurrency,
+                limit=args.limit,
+                progress=bar,
+                stop=stop,
+            ),
+        )
+    finally:
+        bar.close()
+    if report is None:
+        return 130
+    if ctx.json:
+        data = report.to_dict()
+        for problem in data["problems"]:
+            if problem["error"]:
+                spec = mailer.plugins.errors.get(problem["error"])
+                if spec is not None:
+                    problem["message"] = mailer.localize(spec.error()).message(ctx.lang)
+        data["waiting"] = ctx.run(mailer.waiting())
+        ctx.print_json(data)
+    else:
+        _summary(ctx, mailer, report)
+    return _flush_code(report)
+
+
+def _work_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--account", help="only this account")
+    p.add_argument("--concurrency", type=int, help="connections per account")
+    p.add_argument(
+        "--poll",
+        type=float,
+        default=2.0,
+        help="seconds between looks for mail queued by other programs (default 2)",
+    )
+
+
+@command(
+    "work",
+    group="outbox",
+    help="keep sending: wake on new mail and on retry times (Ctrl-C stops)",
+    arguments=_work_args,
+)
+def outbox_work(ctx: Context, args: argparse.Namespace) -> int:
+    mailer = ctx.mailer()
+    if not ctx.json:
+        ctx.err.write(ctx.t(k.WORKER_STARTED) + "\n")
+
+    def on_flush(report: FlushReport) -> None:
+        if ctx.json:
+            ctx.print_json(report.to_dict())
+        else:
+            counts = "  ".join(
+                f"{status_name(ctx, Status(s))} {n}" for s, n in report.counts.items() if n
+            )
+            ctx.print(f"{when(report.finished)}  {counts}")
+        ctx.out.flush()
+
+    report = _run_interruptible(
+        ctx,
+        lambda stop: mailer.work(
+            stop=stop,
+            poll_interval=args.poll,
+            on_flush=on_flush,
+            account=args.account,
+            concurrency=args.concurrency,
+        ),
+    )
+    return EX_OK if report is not None else 130
+
+
+# -- people's actions --------------------------------------------------------------
+
+
+def _refs_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("refs", nargs="*", help="message numbers or Message-IDs")
+
+
+def _retry_args(p: argparse.ArgumentParser) -> None:
+    _refs_args(p)
+    p.add_argument(
+        "--all", action="store_true", help="every failed, partial, deferred or uncertain message"
+    )
+    p.add_argument("--account", help="with --all: only this account")
+
+
+def _all_refs(
+    ctx: Context, mailer: AsyncMailer, statuses: tuple[Status, ...], account: str | None
+) -> list[str]:
+    refs: list[str] = []
+    page = 500
+    while True:
+        found = ctx.run(
+            mailer.query(
+                statuses=statuses, account=account, limit=page, offset=len(refs), newest_first=False
+            )
+        )
+        refs += [e.id for e in found]
+        if len(found) < page:
+            return refs
+
+
+@command(
+    "retry",
+    group="outbox",
+    help="send messages again as soon as possible",
+    arguments=_retry_args,
+)
+def outbox_retry(ctx: Context, args: argparse.Namespace) -> int:
+    mailer = ctx.mailer()
+    refs = list(args.refs)
+    if args.all:
+        refs += _all_refs(ctx, mailer, RETRY_ALL, args.account)
+    elif not refs:
+        ctx.err.write("give message numbers, or --all\n")
+        return EX_USAGE
+    n = ctx.run(mailer.retry(*refs))
+    if ctx.json:
+        ctx.print_json({"retried": n})
+    else:
+        ctx.print(ctx.t(k.RETRIED, n=n))
+    return EX_OK
+
+
+@command("cancel", group="outbox", help="cancel waiting messages", arguments=_refs_args)
+def outbox_cancel(ctx: Context, args: argparse.Namespace) -> int:
+    if not args.refs:
+        ctx.err.write("give message numbers\n")
+        return EX_USAGE
+    mailer = ctx.mailer()
+    n = ctx.run(mailer.cancel(*args.refs))
+    if ctx.json:
+        ctx.print_json({"cancelled": n})
+    else:
+        ctx.print(ctx.t(k.CANCELLED, n=n))
+    return EX_OK
+
+
+def _purge_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--older-than", type=float, required=True, metavar="DAYS", help="dated more than DAYS ago"
+    )
+    p.add_argument(
+        "--status",
+        action="append",
+        choices=[str(s) for s in Status if s.final],
+        help="which final status to remove (repeatable; default: sent)",
+    )
+
+
+@command("purge", group="outbox", help="remove old sent mail", arguments=_purge_args)
+def outbox_purge(ctx: Context, args: argparse.Namespace) -> int:
+    mailer = ctx.mailer()
+    n = ctx.run(mailer.purge(older_than_days=args.older_than, statuses=args.status or ["sent"]))
+    if ctx.json:
+        ctx.print_json({"purged": n})
+    else:
+        ctx.print(ctx.t(k.PURGED, n=n))
+    return EX_OK
+
+
+def _resume_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("account", help="account name")
+
+
+@command(
+    "resume",
+    group="outbox",
+    help="resume sending from a paused account (after fixing its login or settings)",
+    arguments=_resume_args,
+)
+def outbox_resume(ctx: Context, args: argparse.Namespace) -> int:
+    mailer = ctx.mailer()
+    resumed = ctx.run(mailer.resume_account(args.account))
+    if ctx.json:
+        ctx.print_json({"account": args.account, "resumed": resumed})
+    else:
+        text = k.ACCOUNT_RESUMED if resumed else k.ACCOUNT_NOT_PAUSED
+        ctx.print(ctx.t(text, account=args.account))
+    return EX_OK

@@ -1,0 +1,695 @@
+"""The outbox contract: what a storage plugin implements, and the records it deals in.
+
+An outbox keeps mail waiting to be sent (the rendered bytes, composed once
+at enqueue), its per-recipient state and the full history of attempts.  A
+storage plugin registers a factory through
+:func:`~mailplug.hookspecs.mailplug_register_storage`::
+
+    @hookimpl
+    def mailplug_register_storage(register):
+        register("postgres", open_postgres_outbox)   # factory(path_or_url, *, services)
+
+The split of work keeps a shared outbox (several machines, row claims with
+``SELECT … FOR UPDATE SKIP LOCKED``) "just another plugin":
+
+* the **outbox** stores and claims: :meth:`Outbox.claim` hands out due entries
+  under a lease (an expired lease puts the entry back in play), and every
+  state transition is one atomic method (:meth:`~Outbox.complete`,
+  :meth:`~Outbox.release`, :meth:`~Outbox.retry`, :meth:`~Outbox.cancel` …);
+* the **core** decides: the retry policy (:mod:`mailplug.retry`) and the flush
+  loop (:mod:`mailplug.dispatch`) never touch SQL.
+
+State-changing methods return :class:`Change` rows; the core turns them into
+:class:`~mailplug.storage.StatusEvent` and reports them through
+:meth:`Outbox.report` (the ``mailplug_message_status`` hook).  A storage
+plugin never emits events itself.
+
+Times are timezone-aware UTC :class:`~datetime.datetime` values.  The
+records are plain dataclasses: treat them as read-only.  (The ones made for
+every message sent are not ``frozen``: frozen dataclasses are several times
+slower to build, which shows when a flush drains tens of thousands.)
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .storage import Status, StatusEvent
+from .transport import Envelope
+
+if TYPE_CHECKING:
+    from .compose import Composed
+    from .errors import ErrorSpec, MailplugError
+    from .models import Account, Message
+    from .services import Services
+
+__all__ = [
+    "WAITING_STATUSES",
+    "AccountPause",
+    "Added",
+    "Attempt",
+    "Change",
+    "Claim",
+    "ErrorInfo",
+    "Filter",
+    "NewEntry",
+    "Outbox",
+    "OutboxEntry",
+    "OutboxFactory",
+    "Outcome",
+    "RecipientState",
+    "RecipientStatus",
+    "new_id",
+    "utcnow",
+]
+
+#: Statuses that count as "mail waiting to be sent" (the host's indicator).
+WAITING_STATUSES: tuple[Status, ...] = (
+    Status.QUEUED,
+    Status.SENDING,
+    Status.DEFERRED,
+    Status.UNCERTAIN,
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    """A fresh outbox entry id: 16 hex digits (:meth:`Outbox.get` accepts unique prefixes)."""
+    return uuid.uuid4().hex[:16]
+
+
+class RecipientStatus(enum.StrEnum):
+    """Where one envelope recipient stands."""
+
+    PENDING = "pending"  # still to be delivered (maybe refused for now: see its error)
+    SENT = "sent"  # the server accepted it
+    FAILED = "failed"  # refused for good, or given up
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorInfo:
+    """An error as stored: enough to render it again, localized, later.
+
+    :ivar key: stable error key (``smtp.recipient.unknown``).
+    :ivar params: the values its message names (``host``, ``port`` …) — never secrets.
+    """
+
+    key: str
+    code: int | None = None
+    enhanced: str | None = None
+    text: str = ""
+    host: str | None = None
+    recipient: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_error(cls, error: MailplugError) -> ErrorInfo:
+        reply = error.reply
+        return cls(
+            key=error.key,
+            code=reply.code if reply else None,
+            enhanced=reply.enhanced if reply else None,
+            text=reply.text if reply else "",
+            host=error.host,
+            recipient=error.recipient,
+            params={k: v for k, v in error.params.items() if _scalar(v)},
+        )
+
+    def error(self, errors: Mapping[str, ErrorSpec]) -> MailplugError:
+        """The error again, from the mailer's key table (``mailer.plugins.errors``).
+
+        An unknown key (its plugin was uninstalled) renders as ``server.unknown``.
+        """
+        from . import keys
+        from .errors import ServerReply
+
+        spec = errors.get(self.key) or keys.SERVER_UNKNOWN
+        reply = (
+            ServerReply(self.code, self.enhanced, self.text)
+            if (self.code or self.enhanced or self.text)
+            else None
+        )
+        params = {k: v for k, v in self.params.items() if k not in {"reply", "recipient", "host"}}
+        return spec.error(reply=reply, recipient=self.recipient, host=self.host, **params)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> ErrorInfo | None:
+        if not data:
+            return None
+        return cls(
+            key=str(data["key"]),
+            code=data.get("code"),
+            enhanced=data.get("enhanced"),
+            text=data.get("text") or "",
+            host=data.get("host"),
+            recipient=data.get("recipient"),
+            params=dict(data.get("params") or {}),
+        )
+
+
+def _scalar(value: Any) -> bool:
+    # Only plain values fill message placeholders; lists (per-recipient results) are
+    # stored elsewhere and objects might carry more than a message should show.
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
+@dataclass(slots=True)
+class RecipientState:
+    """One envelope recipient and the server's last word about it."""
+
+    address: str
+    status: RecipientStatus = RecipientStatus.PENDING
+    error: ErrorInfo | None = None
+    updated_at: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "address": self.address,
+            "status": str(self.status),
+            "error": self.error.to_dict() if self.error else None,
+            "updated_at": _iso(self.updated_at),
+        }
+
+
+@dataclass(slots=True)
+class Attempt:
+    """One delivery attempt, as kept in the history.
+
+    :ivar outcome: the status the attempt led to.
+    :ivar counted: ``False`` when it burnt no retry (the account was paused).
+    :ivar recipients: what the server said about each recipient this time.
+    """
+
+    at: datetime
+    account: str
+    outcome: Status
+    host: str | None = None
+    code: int | None = None
+    enhanced: str | None = None
+    text: str = ""
+    error: ErrorInfo | None = None
+    duration: float = 0.0
+    counted: bool = True
+    recipients: tuple[RecipientState, ...] = ()
+    worker: str | None = None
+
+    @property
+    def error_key(self) -> str | None:
+        return self.error.key if self.error else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "at": _iso(self.at),
+            "account": self.account,
+            "outcome": str(self.outcome),
+            "host": self.host,
+            "code": self.code,
+            "enhanced": self.enhanced,
+            "text": self.text,
+            "error": self.error.to_dict() if self.error else None,
+            "duration": round(self.duration, 6),
+            "counted": self.counted,
+            "recipients": [r.to_dict() for r in self.recipients],
+            "worker": self.worker,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class NewEntry:
+    """A message to store: the composed bytes and the metadata shown in lists.
+
+    Built by the core (:meth:`from_message`) or by an importer (:meth:`Outbox.add_raw`).
+    """
+
+    id: str
+    message_id: str
+    account: str
+    envelope: Envelope
+    data: bytes
+    subject: str = ""
+    sender: str = ""
+    to: tuple[str, ...] = ()
+    priority: int = 3
+    created_at: datetime = field(default_factory=utcnow)
+    send_at: datetime | None = None
+    status: Status = Status.QUEUED
+    sent_at: datetime | None = None
+    dedupe_key: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_message(
+        cls, message: Message, account: Account, composed: Composed, *, now: datetime | None = None
+    ) -> NewEntry:
+        sender = message.sender or account.from_address
+        return cls(
+            id=new_id(),
+            # The Message-ID on the wire (the composer may have filled in the domain).
+            message_id=composed.envelope.message_id,
+            account=account.name,
+            envelope=composed.envelope,
+            data=composed.data,
+            subject=message.subject,
+            sender=str(sender),
+            to=tuple(str(a) for a in (*message.to, *message.cc)),
+            priority=int(message.priority),
+            created_at=now or utcnow(),
+            send_at=message.send_at,
+            metadata=dict(message.metadata),
+        )
+
+    @property
+    def due_at(self) -> datetime | None:
+        """When it may first be sent (``None``: not to be sent, e.g. imported as sent)."""
+        if self.status is not Status.QUEUED:
+            return None
+        if self.send_at is not None and self.send_at > self.created_at:
+            return self.send_at
+        return self.created_at
+
+
+@dataclass(frozen=True, slots=True)
+class Added:
+    """What :meth:`Outbox.insert` did with one :class:`NewEntry`."""
+
+    id: str
+    created: bool  # False: an entry with that dedupe key or Message-ID already existed
+    change: Change | None = None
+
+
+@dataclass(slots=True)
+class Claim:
+    """An entry handed to one worker under a lease, ready to send.
+
+    :ivar envelope: only the recipients still pending.
+    :ivar recipients: every recipient with its state (sent ones included).
+    :ivar attempts: attempts counted so far (the retry exponent).
+    :ivar previous: the status it had before the claim (``sending``: its worker died).
+    """
+
+    id: str
+    message_id: str
+    account: str
+    envelope: Envelope
+    data: bytes
+    recipients: tuple[RecipientState, ...]
+    attempts: int
+    created_at: datetime
+    send_at: datetime | None
+    previous: Status
+    lease_until: datetime
+    #: Where the maximum age counts from: queued (or send-at, or last manual retry) time.
+    age_from: datetime
+    priority: int = 3
+
+
+@dataclass(slots=True)
+class Outcome:
+    """The core's decision after an attempt, applied atomically by :meth:`Outbox.complete`.
+
+    :ivar status: the new status.
+    :ivar next_attempt_at: when to try again (``None``: not by itself).
+    :ivar recipients: the recipients whose state changed.
+    :ivar attempt: the history row to append.
+    :ivar error: the entry's latest error (``None`` clears it).
+    """
+
+    id: str
+    status: Status
+    attempt: Attempt
+    recipients: tuple[RecipientState, ...] = ()
+    next_attempt_at: datetime | None = None
+    error: ErrorInfo | None = None
+    sent_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Change:
+    """One status change, as an outbox method reports it."""
+
+    id: str
+    message_id: str
+    account: str
+    status: Status
+    previous: Status | None = None
+    error_key: str | None = None
+    next_attempt_at: datetime | None = None
+    at: datetime | None = None
+
+    def event(self) -> StatusEvent:
+        return StatusEvent(
+            id=self.id,
+            message_id=self.message_id,
+            account=self.account,
+            status=self.status,
+            previous=self.previous,
+            error_key=self.error_key,
+            at=self.at or utcnow(),
+            next_attempt_at=self.next_attempt_at,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AccountPause:
+    """An account whose mail waits.
+
+    :ivar until: ``None``: paused until its settings change or someone resumes
+        it (wrong password, bad settings); a time: held until then (daily
+        quota, server unreachable).
+    :ivar fingerprint: the account's settings fingerprint when it was paused;
+        a different fingerprint unpauses it.
+    """
+
+    account: str
+    since: datetime
+    until: datetime | None = None
+    fingerprint: str | None = None
+    error: ErrorInfo | None = None
+
+    def active(self, now: datetime) -> bool:
+        return self.until is None or self.until > now
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "account": self.account,
+            "since": _iso(self.since),
+            "until": _iso(self.until),
+            "error": self.error.to_dict() if self.error else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """One message in the outbox, as queries return it.
+
+    ``history`` and ``recipients`` are filled by :meth:`Outbox.get`; list
+    queries leave ``history`` empty.
+    """
+
+    id: str
+    message_id: str
+    account: str
+    status: Status
+    subject: str
+    sender: str
+    to: tuple[str, ...]
+    priority: int
+    created_at: datetime
+    updated_at: datetime
+    send_at: datetime | None = None
+    next_attempt_at: datetime | None = None
+    sent_at: datetime | None = None
+    attempts: int = 0
+    size: int = 0
+    error: ErrorInfo | None = None
+    recipients: tuple[RecipientState, ...] = ()
+    history: tuple[Attempt, ...] = ()
+    metadata: dict[str, str] = field(default_factory=dict)
+    lease_owner: str | None = None
+    lease_until: datetime | None = None
+    dedupe_key: str | None = None
+
+    @property
+    def error_key(self) -> str | None:
+        return self.error.key if self.error else None
+
+    @property
+    def waiting(self) -> bool:
+        return self.status in WAITING_STATUSES
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "message_id": self.message_id,
+            "account": self.account,
+            "status": str(self.status),
+            "subject": self.subject,
+            "from": self.sender,
+            "to": list(self.to),
+            "priority": self.priority,
+            "created_at": _iso(self.created_at),
+            "updated_at": _iso(self.updated_at),
+            "send_at": _iso(self.send_at),
+            "next_attempt_at": _iso(self.next_attempt_at),
+            "sent_at": _iso(self.sent_at),
+            "attempts": self.attempts,
+            "size": self.size,
+            "error": self.error.to_dict() if self.error else None,
+            "recipients": [r.to_dict() for r in self.recipients],
+            "history": [a.to_dict() for a in self.history],
+            "metadata": dict(self.metadata),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """What :meth:`Outbox.query` returns.
+
+    :ivar statuses: any of these (empty: all).
+    :ivar recipient: an envelope recipient containing this text (case-insensitive).
+    :ivar text: subject or From containing this text (case-insensitive).
+    :ivar since: dated on/after (the date is when it was sent, else when queued).
+    :ivar until: dated before.
+    :ivar newest_first: order by queue time, newest first (else oldest first).
+    """
+
+    statuses: tuple[Status, ...] = ()
+    account: str | None = None
+    recipient: str | None = None
+    text: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 100
+    offset: int = 0
+    newest_first: bool = True
+
+    def but(self, **changes: Any) -> Filter:
+        return replace(self, **changes)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+class Outbox(abc.ABC):
+    """Where mail waits to be sent, and its history.  Implemented by storage plugins.
+
+    Every method is a coroutine; blocking I/O happens off the event loop.
+    Methods that change statuses return the :class:`Change` rows; the core
+    reports them through :meth:`report`.  Entries are addressed by their
+    outbox id (a unique prefix of at least 4 characters is accepted where a
+    person types it) or by Message-ID.
+    """
+
+    #: Name the plugin registered it under.
+    name: str = ""
+
+    def __init__(self, *, services: Services) -> None:
+        self.services = services
+
+    # -- adding -------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def insert(self, entries: Sequence[NewEntry]) -> list[Added]:
+        """Store ``entries`` durably in one transaction.
+
+        An entry whose ``dedupe_key`` or ``message_id`` is already stored is
+        not added again (``Added.created`` is ``False``, ``id`` the existing one).
+
+        :raises mailplug.errors.StorageError: nothing of the batch was stored.
+        """
+
+    async def add(self, message: Message, account: Account, composed: Composed) -> str:
+        """Queue one composed message; returns its outbox id (the existing id for a repeat)."""
+        (added,) = await self.add_many([(message, account, composed)])
+        return added.id
+
+    async def add_many(
+        self, items: Iterable[tuple[Message, Account, Composed]], *, now: datetime | None = None
+    ) -> list[Added]:
+        """Queue composed messages in one transaction and report the new ``queued`` statuses."""
+        when = now or utcnow()
+        added = await self.insert([NewEntry.from_message(m, a, c, now=when) for m, a, c in items])
+        self.report(a.change for a in added if a.change is not None)
+        return added
+
+    async def add_raw(
+        self,
+        *,
+        account: str,
+        envelope: Envelope,
+        data: bytes,
+        subject: str,
+        sender: str,
+        status: Status,
+        created_at: datetime,
+        sent_at: datetime | None = None,
+        dedupe_key: str,
+        to: Sequence[str] | None = None,
+        priority: int = 3,
+        metadata: Mapping[str, str] | None = None,
+    ) -> tuple[str, bool]:
+        """Store an already-rendered message as it is (the legacy importer's door).
+
+        :param status: :attr:`Status.QUEUED` (to be sent) or :attr:`Status.SENT` (history).
+        :param dedupe_key: a stable key of the source record; importing twice adds nothing.
+        :returns: ``(id, created)``; ``created`` is ``False`` when an entry with
+            that ``dedupe_key`` or Message-ID already exists.
+        """
+        if status not in (Status.QUEUED, Status.SENT):
+            raise ValueError(f"add_raw stores queued or sent mail, not {status}")
+        if created_at.tzinfo is None:
+            created_at = created_at.astimezone()
+        if sent_at is not None and sent_at.tzinfo is None:
+            sent_at = sent_at.astimezone()
+        entry = NewEntry(
+            id=new_id(),
+            message_id=envelope.message_id,
+            account=account,
+            envelope=envelope,
+            data=data,
+            subject=subject,
+            sender=sender,
+            to=tuple(to) if to is not None else envelope.recipients,
+            priority=priority,
+            created_at=created_at.astimezone(UTC),
+            status=status,
+            sent_at=(sent_at or created_at).astimezone(UTC) if status is Status.SENT else None,
+            dedupe_key=dedupe_key,
+            metadata=dict(metadata or {}),
+        )
+        (added,) = await self.insert([entry])
+        if added.change is not None:
+            self.report([added.change])
+        return added.id, added.created
+
+    # -- sending (the core's flush engine) ----------------------------------
+
+    @abc.abstractmethod
+    async def claim(
+        self,
+        worker_id: str,
+        *,
+        limit: int,
+        lease: float,
+        now: datetime,
+        accounts: Sequence[str] | None = None,
+    ) -> list[Claim]:
+        """Atomically take up to ``limit`` due entries for ``worker_id``, leased ``lease`` seconds.
+
+        Due: ``queued``/``deferred``/``uncertain`` whose next attempt time has
+        come, or ``sending`` whose lease expired (its worker died).  Higher
+        priority first, then the earliest due.  Accounts paused at ``now``
+        are skipped; ``accounts`` restricts the claim to these.  Claimed
+        entries become ``sending``.  Two workers never get the same entry.
+        """
+
+    @abc.abstractmethod
+    async def renew(self, worker_id: str, ids: Sequence[str], *, until: datetime) -> int:
+        """Extend the leases ``worker_id`` still holds; returns how many were extended."""
+
+    @abc.abstractmethod
+    async def complete(self, worker_id: str, outcomes: Sequence[Outcome]) -> list[Change]:
+        """Apply the core's decisions in one transaction.
+
+        The attempt is always appended to the history; the status changes only
+        while ``worker_id`` still holds the entry's lease.
+        """
+
+    @abc.abstractmethod
+    async def release(self, worker_id: str, ids: Sequence[str], *, now: datetime) -> list[Change]:
+        """Give claimed entries back untouched (no attempt made): they return to their
+        previous status and are due again at once."""
+
+    @abc.abstractmethod
+    async def next_due(
+        self, *, now: datetime, accounts: Sequence[str] | None = None
+    ) -> datetime | None:
+        """When something next becomes claimable (a retry time, a scheduled send, a
+        lease expiry, the end of an account hold), or ``None`` when nothing waits."""
+
+    async def due_count(self, *, now: datetime, accounts: Sequence[str] | None = None) -> int:
+        """How many entries are claimable at ``now`` (a flush's progress total).
+
+        The default counts every waiting message; plugins answer exactly.
+        """
+        return await self.waiting()
+
+    # -- accounts -----------------------------------------------------------
+
+    @abc.abstractmethod
+    async def pause_account(self, pause: AccountPause) -> None:
+        """Pause (or hold until ``pause.until``) an account; its mail stays queued."""
+
+    @abc.abstractmethod
+    async def resume_account(self, account: str) -> bool:
+        """Lift a pause or hold; returns whether there was one."""
+
+    @abc.abstractmethod
+    async def paused_accounts(self) -> dict[str, AccountPause]:
+        """Every stored pause and hold (including holds whose time has passed)."""
+
+    # -- queries ------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def get(self, ref: str) -> OutboxEntry | None:
+        """One entry with its recipients and history, by id, unique id prefix or Message-ID."""
+
+    @abc.abstractmethod
+    async def query(self, filter: Filter) -> list[OutboxEntry]:
+        """Entries matching ``filter`` (without history), at most ``filter.limit``."""
+
+    @abc.abstractmethod
+    async def counts(self, *, account: str | None = None) -> dict[str, int]:
+        """Number of entries per status (every :class:`Status` is a key)."""
+
+    async def waiting(self, *, account: str | None = None) -> int:
+        """How many messages wait to be sent (the host's "mail waiting" indicator)."""
+        counts = await self.counts(account=account)
+        return sum(counts.get(str(s), 0) for s in WAITING_STATUSES)
+
+    # -- people's actions ---------------------------------------------------
+
+    @abc.abstractmethod
+    async def retry(self, ids: Sequence[str], *, now: datetime) -> list[Change]:
+        """Make entries due now: deferred, uncertain, failed or partial ones (their
+        failed recipients become pending again) and scheduled ones.  Sent,
+        cancelled and entries being sent are left alone."""
+
+    @abc.abstractmethod
+    async def cancel(self, ids: Sequence[str], *, now: datetime) -> list[Change]:
+        """Cancel entries that wait (not those being sent or already final)."""
+
+    @abc.abstractmethod
+    async def purge(self, *, before: datetime, statuses: Sequence[Status]) -> int:
+        """Delete entries in ``statuses`` dated before ``before``; returns how many."""
+
+    async def aclose(self) -> None:  # noqa: B027 - optional
+        """Release files and connections."""
+
+    # -- events -------------------------------------------------------------
+
+    def report(self, changes: Iterable[Change]) -> None:
+        """Report status changes (``mailplug_message_status``)."""
+        emit = self.services.emit
+        for change in changes:
+            emit(change.event())
+
+
+class OutboxFactory(Protocol):
+    """``factory(path_or_url, *, services)``; may be a coroutine function."""
+
+    def __call__(self, path: Any, *, services: Services) -> Any: ...

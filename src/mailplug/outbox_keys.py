@@ -1,0 +1,168 @@
+"""Error keys and texts of the outbox: storage failures, expiry, interrupted sends, CLI labels.
+
+Shared by every storage plugin (the built-in ``sqlite`` one registers them
+through :func:`~mailplug.hookspecs.mailplug_register_messages`); the
+``storage.*`` keys build :class:`~mailplug.errors.StorageError`.
+"""
+
+from __future__ import annotations
+
+from .errors import Category, ErrorSpec, Text
+
+C = Category
+
+_KEPT = "Messages already in the outbox are kept."
+
+STORAGE_READ_ONLY = ErrorSpec(
+    "storage.read_only",
+    C.FILE,
+    False,
+    "The outbox {file} is read-only: new messages and sending results cannot be saved.",
+    "Check the permissions of the file and its folder, and that the disk is not mounted "
+    "read-only. " + _KEPT,
+)
+STORAGE_DISK_FULL = ErrorSpec(
+    "storage.disk_full",
+    C.FILE,
+    True,
+    "There is no room left to save the outbox {file}: the disk (or the outbox's size limit) "
+    "is full.",
+    "Free some disk space, or purge old sent mail (mailplug outbox purge), then try again. "
+    + _KEPT,
+)
+STORAGE_CORRUPT = ErrorSpec(
+    "storage.corrupt",
+    C.FILE,
+    False,
+    "The outbox file {file} is damaged and cannot be read ({problem}).",
+    "Restore the file from a backup, or move it aside: a new, empty outbox is then created. "
+    "If the problem persists, contact extended technical support.",
+)
+STORAGE_BUSY = ErrorSpec(
+    "storage.busy",
+    C.FILE,
+    True,
+    "The outbox {file} stayed locked by another program for too long.",
+    "Wait until the other program finishes sending, then try again. " + _KEPT,
+)
+STORAGE_CANNOT_OPEN = ErrorSpec(
+    "storage.cannot_open",
+    C.FILE,
+    False,
+    "The outbox file {file} cannot be opened ({problem}).",
+    "Check that the folder exists and that you may write to it, or set another outbox "
+    "location (outbox_path, MAILPLUG_DATA_DIR).",
+)
+STORAGE_IO = ErrorSpec(
+    "storage.io_error",
+    C.FILE,
+    True,
+    "The outbox file {file} could not be read or written ({problem}).",
+    "Restart the program and check that no other application is locking this file. "
+    "If the problem persists, contact extended technical support.",
+)
+OUTBOX_NOT_FOUND = ErrorSpec(
+    "outbox.not_found",
+    C.FILE,
+    False,
+    "There is no message “{ref}” in the outbox.",
+    "Check the message number (mailplug outbox list shows them); old sent mail may have been "
+    "purged.",
+)
+OUTBOX_AMBIGUOUS = ErrorSpec(
+    "outbox.ambiguous",
+    C.FILE,
+    False,
+    "“{ref}” matches more than one message in the outbox.",
+    "Type more characters of the message number.",
+)
+OUTBOX_EXPIRED = ErrorSpec(
+    "outbox.expired",
+    C.SERVER,
+    False,
+    "The message could not be delivered for {days} days and was given up.",
+    "Check the reasons of the earlier attempts in the message's history. To try again, "
+    "use “retry”; consider another mail account.",
+)
+OUTBOX_INTERRUPTED = ErrorSpec(
+    "outbox.interrupted",
+    C.CONNECTION,
+    True,
+    "Sending was interrupted (the program stopped while sending): the message may or may not "
+    "have been delivered.",
+    "The message is sent again with the same Message-ID, so recipients can recognise a duplicate.",
+)
+OUTBOX_TRANSPORT_FAILED = ErrorSpec(
+    "outbox.transport_failed",
+    C.SERVER,
+    True,
+    "The transport “{transport}” failed unexpectedly ({problem}).",
+    "The message will be sent again automatically. If the problem persists, update or "
+    "reinstall the plugin that provides the transport.",
+)
+
+OUTBOX_ERRORS: tuple[ErrorSpec, ...] = (
+    STORAGE_READ_ONLY,
+    STORAGE_DISK_FULL,
+    STORAGE_CORRUPT,
+    STORAGE_BUSY,
+    STORAGE_CANNOT_OPEN,
+    STORAGE_IO,
+    OUTBOX_NOT_FOUND,
+    OUTBOX_AMBIGUOUS,
+    OUTBOX_EXPIRED,
+    OUTBOX_INTERRUPTED,
+    OUTBOX_TRANSPORT_FAILED,
+)
+
+# -- texts (CLI, demo) --------------------------------------------------------
+
+NOTHING_WAITING = Text("No messages are waiting to be sent.")
+SENDING_PROGRESS = Text("Sending: {done} of {total}")
+FLUSH_SENT = Text("{n} message sent.", plural="{n} messages sent.")
+FLUSH_NOTHING = Text("Nothing to send.")
+FLUSH_STOPPING = Text("Stopping after the messages being sent… (Ctrl-C again to abort)")
+FLUSH_STOPPED = Text("Stopped; the remaining messages are still waiting in the outbox.")
+ACCOUNT_PAUSED = Text("Sending from account “{account}” is paused: {reason}")
+ACCOUNT_HELD = Text("Sending from account “{account}” is held until {until}: {reason}")
+ACCOUNT_RESUMED = Text("Sending from account “{account}” resumed.")
+ACCOUNT_NOT_PAUSED = Text("Account “{account}” was not paused.")
+NEXT_ATTEMPT = Text("next attempt {when}")
+SCHEDULED_FOR = Text("scheduled for {when}")
+RETRIED = Text("{n} message will be sent again.", plural="{n} messages will be sent again.")
+CANCELLED = Text("{n} message cancelled.", plural="{n} messages cancelled.")
+PURGED = Text("{n} old message removed.", plural="{n} old messages removed.")
+WORKER_STARTED = Text("Waiting for mail to send (Ctrl-C to stop)…")
+
+COL_ID = Text("id", context="column")
+COL_STATUS = Text("status", context="column")
+COL_DATE = Text("date", context="column")
+COL_ACCOUNT = Text("account", context="column")
+COL_TO = Text("to", context="column")
+COL_SUBJECT = Text("subject", context="column")
+COL_REASON = Text("reason", context="column")
+COL_COUNT = Text("messages", context="column")
+COL_RECIPIENT = Text("recipient", context="column")
+COL_TIME = Text("time", context="column")
+COL_SERVER = Text("server", context="column")
+COL_REPLY = Text("reply", context="column")
+
+FIELD_FROM = Text("From", context="field")
+FIELD_TO = Text("To", context="field")
+FIELD_SUBJECT = Text("Subject", context="field")
+FIELD_STATUS = Text("Status", context="field")
+FIELD_QUEUED = Text("Queued", context="field")
+FIELD_SENT = Text("Sent", context="field")
+FIELD_ATTEMPTS = Text("Attempts", context="field")
+FIELD_REASON = Text("Reason", context="field")
+FIELD_ADVICE = Text("What to do", context="field")
+FIELD_HISTORY = Text("History", context="field")
+FIELD_RECIPIENTS = Text("Recipients", context="field")
+
+RECIPIENT_PENDING = Text("waiting", context="recipient")
+RECIPIENT_SENT = Text("delivered", context="recipient")
+RECIPIENT_FAILED = Text("refused", context="recipient")
+RECIPIENT_CANCELLED = Text("cancelled", context="recipient")
+
+OUTBOX_TEXTS: tuple[Text, ...] = tuple(v for v in list(globals().values()) if isinstance(v, Text))
+OUTBOX_MESSAGES: tuple[ErrorSpec | Text, ...] = (*OUTBOX_ERRORS, *OUTBOX_TEXTS)
