@@ -118,3 +118,15 @@ def test_cli_version_and_explain_json(capsys: pytest.CaptureFixture[str]) -> Non
     data = json.loads(capsys.readouterr().out)
     assert set(data) == {"key", "category", "transient", "message", "advice"}
     assert data["key"] == "file.problem" and data["message"].startswith("Problem z plikiem e-mail")
+
+
+def test_cli_send_queues_and_prints_the_message_id_that_goes_on_the_wire(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    write(config_path(), GOOD)
+    assert main(["send", "--to", "jan@example.pl", "--subject", "Kolejka", "--json"]) == 0
+    queued = json.loads(capsys.readouterr().out)
+    assert queued["status"] == "queued"
+    assert queued["message_id"].endswith("@firma.pl>")  # the account's domain, not a placeholder
+    assert main(["status", queued["id"], "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["message_id"] == queued["message_id"]

@@ -8,15 +8,30 @@ Login methods: ``gmail-oauth2``, ``microsoft-oauth2`` and ``oauth2`` (with
 
 from __future__ import annotations
 
-from .authenticator import (
-    CLIENT_SECRET_KEY,
-    REFRESH_TOKEN_KEY,
-    OAuth2Authenticator,
-    TokenProvider,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .factories import provider_auth, token_provider_auth
 from .presets import apply_preset, gmail_preset, preset_for_provider
 from .providers import AUTH_NAMES, PROVIDERS, OAuthProvider, SmtpDefaults
+
+if TYPE_CHECKING:
+    from .authenticator import (
+        CLIENT_SECRET_KEY,
+        REFRESH_TOKEN_KEY,
+        OAuth2Authenticator,
+        TokenProvider,
+    )
+
+_LAZY = {"CLIENT_SECRET_KEY", "REFRESH_TOKEN_KEY", "OAuth2Authenticator", "TokenProvider"}
+
+
+def __getattr__(name: str) -> Any:
+    # The authenticator module is loaded on first use, not when the plugin registers.
+    if name in _LAZY:
+        return getattr(importlib.import_module(".authenticator", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "AUTH_NAMES",

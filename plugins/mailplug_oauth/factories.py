@@ -23,13 +23,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .authenticator import OAuth2Authenticator, TokenProvider
 from .providers import PROVIDERS
 
 if TYPE_CHECKING:
     from mailplug.auth import AuthFactory
     from mailplug.models import Account
     from mailplug.services import Services
+
+    from .authenticator import OAuth2Authenticator, TokenProvider
 
 __all__ = ["provider_auth", "token_provider_auth"]
 
@@ -44,6 +45,8 @@ def provider_auth(provider: str | None, *, name: str | None = None) -> AuthFacto
     row = PROVIDERS[provider] if provider is not None else None
 
     def factory(account: Account, *, services: Services) -> OAuth2Authenticator:
+        from .authenticator import OAuth2Authenticator  # on first use: keeps mailer start cheap
+
         return OAuth2Authenticator(
             account, services=services, provider=row, name=name or account.auth or "oauth2"
         )
@@ -64,6 +67,8 @@ def token_provider_auth(
     """
 
     def factory(account: Account, *, services: Services) -> OAuth2Authenticator:
+        from .authenticator import OAuth2Authenticator
+
         key = provider or str(account.auth_settings.get("provider") or "google")
         return OAuth2Authenticator(
             account,

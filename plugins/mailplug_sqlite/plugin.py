@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mailplug.hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from mailplug.errors import ErrorSpec, Text
+    from mailplug.outbox import Outbox
+    from mailplug.services import Services
+
+
+async def _open_outbox(location: Any = None, *, services: Services, **options: Any) -> Outbox:
+    # Imported on first use: building a mailer must not load the SQLite outbox code.
+    from .outbox import open_outbox
+
+    return await open_outbox(location, services=services, **options)
 
 
 @hookimpl(trylast=True)
 def mailplug_register_storage(register: Callable[[str, Callable[..., object]], None]) -> None:
-    from .outbox import open_outbox
-
-    register("sqlite", open_outbox)
+    register("sqlite", _open_outbox)
 
 
 @hookimpl(trylast=True)

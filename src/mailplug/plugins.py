@@ -12,6 +12,7 @@ keeps working and :attr:`Plugins.infos` (``mailplug plugins``) says why.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 import os
@@ -217,13 +218,27 @@ class Plugins:
         self.auth: dict[str, AuthFactory] = self._collect("auth")
         self.storage: dict[str, Callable[..., Any]] = self._collect("storage")
         self.secret_stores: dict[str, SecretStoreFactory] = self._collect("secret-store")
-        self.importers: dict[str, Importer] = self._collect("importer")
         self.catalogs: dict[str, list[CatalogFile]] = self._collect_catalogs()
         self.message_owner: dict[int, str] = {}
-        self.messages: list[ErrorSpec | Text] = self._collect_messages()
-        self.errors: dict[str, ErrorSpec] = {
-            m.key: m for m in self.messages if isinstance(m, ErrorSpec)
-        }
+
+    # The message tables are collected on first use (explain, i18n check, rendering a
+    # stored error key): they import every plugin's key tables, which sending does not need.
+
+    @functools.cached_property
+    def importers(self) -> dict[str, Importer]:
+        """Legacy-format importers by format name."""
+        found: dict[str, Importer] = self._collect("importer")
+        return found
+
+    @functools.cached_property
+    def messages(self) -> list[ErrorSpec | Text]:
+        """Every error spec and text the plugins registered."""
+        return self._collect_messages()
+
+    @functools.cached_property
+    def errors(self) -> dict[str, ErrorSpec]:
+        """Error specs by key."""
+        return {m.key: m for m in self.messages if isinstance(m, ErrorSpec)}
 
     def _impls(self, hook_name: str) -> list[tuple[str, Callable[..., Any]]]:
         caller = getattr(self.pm.hook, hook_name)

@@ -314,10 +314,14 @@ def send(ctx: Context, args: argparse.Namespace) -> int:
             EX_OK if not result.refused else 75 if all(r.transient for r in result.refused) else 69
         )
     entry_id = ctx.run(mailer.enqueue(message))
+    # The stored Message-ID is the one that goes on the wire (compose may fill in the domain).
+    entry = ctx.run(mailer.status(entry_id))
     if ctx.json:
-        ctx.print_json({"id": entry_id, "message_id": message.message_id, "status": "queued"})
+        ctx.print_json(
+            {"id": entry_id, "message_id": entry.message_id, "status": str(entry.status)}
+        )
     else:
-        ctx.print(f"queued {entry_id} ({message.message_id})")
+        ctx.print(f"queued {entry_id} ({entry.message_id})")
     return EX_OK
 
 
