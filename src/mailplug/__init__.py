@@ -13,6 +13,8 @@ from ._version import API_VERSION, __version__
 
 if TYPE_CHECKING:
     from .auth import Authenticator, Credentials
+    from .check import CheckReport
+    from .dispatch import FlushReport
     from .errors import (
         AccountNotConfiguredError,
         AuthenticationError,
@@ -32,8 +34,10 @@ if TYPE_CHECKING:
         VersionError,
     )
     from .hookspecs import hookimpl
+    from .importing import ImportReport
     from .mailer import AsyncMailer, Mailer
     from .models import Account, Address, Attachment, Message, Priority
+    from .outbox import Filter, OutboxEntry
     from .storage import Status, StatusEvent
     from .transport import Envelope, RecipientResult, SendResult, Transport
     from .version import require_version
@@ -48,6 +52,7 @@ __all__ = [
     "AuthenticationError",
     "Authenticator",
     "Category",
+    "CheckReport",
     "ConfigurationError",
     "ConnectionFailedError",
     "Credentials",
@@ -56,10 +61,14 @@ __all__ = [
     "Envelope",
     "ErrorSpec",
     "FileError",
+    "Filter",
+    "FlushReport",
+    "ImportReport",
     "Mailer",
     "MailplugError",
     "Message",
     "MessageError",
+    "OutboxEntry",
     "Priority",
     "RecipientError",
     "RecipientResult",
@@ -79,6 +88,11 @@ __all__ = [
 _WHERE = {
     "Authenticator": "auth",
     "Credentials": "auth",
+    "CheckReport": "check",
+    "FlushReport": "dispatch",
+    "ImportReport": "importing",
+    "Filter": "outbox",
+    "OutboxEntry": "outbox",
     "hookimpl": "hookspecs",
     "AsyncMailer": "mailer",
     "Mailer": "mailer",
