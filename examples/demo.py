@@ -25,8 +25,8 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from mailplug import AsyncMailer, Message, texts
 from mailplug import outbox_keys as k
+from mailplug.cli._base import ProgressBar, bar_text, format_table
 from mailplug.dispatch import FlushProgress
-from mailplug.errors import Text
 from mailplug.storage import Status
 
 CUSTOMER = "klient.example"
@@ -39,17 +39,6 @@ REFUSALS = {
     f"awaria@{CUSTOMER}": "451 4.3.0 <awaria@klient.example>: Temporary lookup failure",
     f"nowy@{CUSTOMER}": "450 4.2.0 <nowy@klient.example>: Recipient address rejected: "
     "Greylisted, please try again in 180 seconds",
-}
-
-STATUS_TEXTS: dict[Status, Text] = {
-    Status.QUEUED: texts.STATUS_QUEUED,
-    Status.SENDING: texts.STATUS_SENDING,
-    Status.SENT: texts.STATUS_SENT,
-    Status.PARTIAL: texts.STATUS_PARTIAL,
-    Status.DEFERRED: texts.STATUS_DEFERRED,
-    Status.FAILED: texts.STATUS_FAILED,
-    Status.CANCELLED: texts.STATUS_CANCELLED,
-    Status.UNCERTAIN: texts.STATUS_UNCERTAIN,
 }
 
 
@@ -167,14 +156,13 @@ async def flush_outbox(demo: Demo) -> None:
     """Send everything due, two connections at a time, with a progress bar."""
     title("sending / wysyłanie")
 
-    def bar(p: FlushProgress) -> None:
+    def line(p: FlushProgress) -> str:
         total = max(p.total, p.done, 1)
-        filled = int(30 * p.done / total)
-        sys.stderr.write(f"\r[{'#' * filled}{' ' * (30 - filled)}] {p.done}/{total}")
-        sys.stderr.flush()
+        return f"[{bar_text(p.done, total, 30)}] {p.done}/{total}"
 
+    bar = ProgressBar(sys.stderr, line)
     report = await demo.m.flush(progress=bar)
-    sys.stderr.write("\n")
+    bar.close()
     print(
         ", ".join(f"{status}: {n}" for status, n in sorted(report.counts.items()))
         + f"  ({report.elapsed:.1f} s)"
@@ -191,7 +179,7 @@ async def show_statuses(demo: Demo) -> None:
         headers = [t.gettext(x, lang) for x in (k.COL_STATUS, k.COL_SUBJECT, k.COL_REASON)]
         rows = []
         for e in entries:
-            status = t.gettext(STATUS_TEXTS[e.status], lang)
+            status = t.gettext(texts.STATUS_TEXTS[e.status], lang)
             reasons = []
             if e.status is Status.QUEUED and e.send_at is not None:
                 when = e.send_at.astimezone().strftime("%Y-%m-%d %H:%M")
@@ -204,7 +192,7 @@ async def show_statuses(demo: Demo) -> None:
                 reasons.append(demo.m.reason(e.error).message(lang))
             rows.append([status, e.subject, reasons[0] if reasons else ""])
             rows += [["", "", more] for more in reasons[1:]]
-        _table(rows, headers)
+        print(*format_table(rows, headers), sep="\n")
         waiting = await demo.m.waiting()
         print("\n" + t.gettext(texts.WAITING, lang, n=waiting))
     deferred = next(e for e in entries if e.status is Status.DEFERRED)
@@ -214,17 +202,6 @@ async def show_statuses(demo: Demo) -> None:
     print(error.render("pl"))
     print()
     print(error.render("en"))
-
-
-def _table(rows: list[list[str]], headers: list[str]) -> None:
-    widths = [len(h) for h in headers]
-    for row in rows:
-        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
-    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    print(fmt.format(*headers).rstrip())
-    print(fmt.format(*("-" * w for w in widths)).rstrip())
-    for row in rows:
-        print(fmt.format(*row).rstrip())
 
 
 #: The demo, in order.  Append sections here (each ``async def section(demo)``).

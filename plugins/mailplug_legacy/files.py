@@ -2,8 +2,8 @@
 
 Source files are never written: they are opened ``O_RDONLY`` (and
 ``O_NONBLOCK``, so a FIFO where a file should be cannot hang the import).  A
-file another process holds an ``flock`` on counts as locked, as in
-:func:`mailplug.compose.read_file`.
+file another process holds an ``flock`` on counts as locked
+(:func:`mailplug.files.locked`, as for attachments).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any, BinaryIO
 
 from mailplug import importing as imp
 from mailplug.errors import Text
+from mailplug.files import locked
 from mailplug.importing import ImportProblem
 
 __all__ = ["SourceError", "open_source", "read_source"]
@@ -42,19 +43,6 @@ def _os_error(path: Path, exc: OSError) -> SourceError:
     return SourceError(path, imp.REASON_OS, error=exc.strerror or str(exc))
 
 
-def _locked(fd: int) -> bool:
-    try:
-        import fcntl
-    except ImportError:  # Windows: a locked file already failed to open
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except OSError as exc:
-        return exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES)
-    fcntl.flock(fd, fcntl.LOCK_UN)
-    return False
-
-
 def open_source(path: Path) -> tuple[BinaryIO, int]:
     """Open ``path`` for reading; returns the file and its size.
 
@@ -69,7 +57,7 @@ def open_source(path: Path) -> tuple[BinaryIO, int]:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise SourceError(path, imp.REASON_NOT_FILE)
-        if _locked(fd):
+        if locked(fd):
             raise SourceError(path, imp.REASON_LOCKED)
         fh = os.fdopen(fd, "rb")
     except OSError as exc:

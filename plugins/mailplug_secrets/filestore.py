@@ -32,14 +32,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import SecretStr
-
 from mailplug import keys as core_keys
-from mailplug.storage import SecretStore
 
 from . import keys
+from .entries import EntrySecretStore, new_entry
 
 if TYPE_CHECKING:
+    from pydantic import SecretStr
+
     from mailplug.services import Services
 
 __all__ = ["FileSecretStore"]
@@ -52,7 +52,7 @@ _POSIX = sys.platform != "win32"
 Data = dict[str, Any]
 
 
-class FileSecretStore(SecretStore):
+class FileSecretStore(EntrySecretStore):
     """Secrets in an owner-only JSON file.
 
     :param path: the JSON file (its folder is created owner-only).
@@ -73,24 +73,13 @@ class FileSecretStore(SecretStore):
 
     # -- SecretStore --------------------------------------------------------
 
-    async def get(self, account: str, key: str) -> SecretStr | None:
-        entry = await self._entry(account, key)
-        value = entry.get("value") if entry else None
-        return SecretStr(value) if isinstance(value, str) else None
-
-    async def meta(self, account: str, key: str) -> dict[str, Any] | None:
-        entry = await self._entry(account, key)
-        meta = entry.get("meta") if entry else None
-        return dict(meta) if isinstance(meta, dict) else None
-
     async def set(
         self, account: str, key: str, value: SecretStr, *, meta: dict[str, Any] | None = None
     ) -> None:
-        secret = value.get_secret_value()
+        entry = new_entry(value, meta)
 
         def change(data: Data) -> None:
-            entries = data["accounts"].setdefault(account, {})
-            entries[key] = {"value": secret, "meta": dict(meta or {})}
+            data["accounts"].setdefault(account, {})[key] = entry
 
         await self._update(change)
 

@@ -17,14 +17,14 @@ import asyncio
 import json
 from typing import TYPE_CHECKING, Any
 
-from pydantic import SecretStr
-
 from mailplug.errors import MailplugError
-from mailplug.storage import SecretStore
 
 from . import keys
+from .entries import EntrySecretStore, new_entry
 
 if TYPE_CHECKING:
+    from pydantic import SecretStr
+
     from mailplug.services import Services
 
 __all__ = ["SERVICE", "KeyringSecretStore"]
@@ -40,7 +40,7 @@ def _load_keyring() -> Any:
     return keyring
 
 
-class KeyringSecretStore(SecretStore):
+class KeyringSecretStore(EntrySecretStore):
     """Secrets in the OS keyring.
 
     :param backend: a keyring backend object; default: the one ``keyring``
@@ -99,20 +99,10 @@ class KeyringSecretStore(SecretStore):
             return {"value": raw, "meta": {}}
         return entry
 
-    async def get(self, account: str, key: str) -> SecretStr | None:
-        entry = await self._entry(account, key)
-        value = entry.get("value") if entry else None
-        return SecretStr(value) if isinstance(value, str) else None
-
-    async def meta(self, account: str, key: str) -> dict[str, Any] | None:
-        entry = await self._entry(account, key)
-        meta = entry.get("meta") if entry else None
-        return dict(meta) if isinstance(meta, dict) else None
-
     async def set(
         self, account: str, key: str, value: SecretStr, *, meta: dict[str, Any] | None = None
     ) -> None:
-        payload = json.dumps({"value": value.get_secret_value(), "meta": dict(meta or {})})
+        payload = json.dumps(new_entry(value, meta))
         await self._call("set_password", f"{account}/{key}", payload)
 
     async def delete(self, account: str, key: str) -> None:

@@ -27,7 +27,7 @@ import re
 import socket
 import ssl
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiosmtplib.errors import SMTPException
 
@@ -40,6 +40,8 @@ from .tls import build_tls_context
 from .transport import SmtpConnection, default_local_hostname, parse_reply
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from mailplug.auth import Credentials
     from mailplug.presets import Preset
 
@@ -47,6 +49,8 @@ if TYPE_CHECKING:
     from .transport import SmtpTransport
 
 __all__ = ["probe"]
+
+T = TypeVar("T")
 
 STEPS_IMPLICIT = ["connect", "tls", "greeting", "ehlo", "auth", "login", "mail_from", "rcpt_to"]
 STEPS_PLAIN = ["connect", "greeting", "ehlo", "tls", "auth", "login", "mail_from", "rcpt_to"]
@@ -245,18 +249,32 @@ class _Probe:
             context = await asyncio.to_thread(lenient)
         except MailplugError:
             return {}
-        conn = self._connection(self.settings, context)
+        facts = await self._tls_probe(
+            self.settings,
+            context,
+            lambda conn: tls_facts(
+                conn._transport_info("ssl_object"), verified=True, hostname_checked=False
+            ),
+        )
+        return facts or {}
+
+    async def _tls_probe(
+        self,
+        settings: SmtpSettings,
+        context: ssl.SSLContext | None,
+        read: Callable[[SmtpConnection], T],
+    ) -> T | None:
+        """Connect (and STARTTLS) as the account does, then ``read(conn)``; ``None`` on failure."""
+        conn = self._connection(settings, context)
         try:
             async with asyncio.timeout(self.options.probe_timeout * 3):
                 await conn.connect()
                 if self.security == "starttls":
                     await conn.ehlo()
                     await conn.starttls()
-            return tls_facts(
-                conn._transport_info("ssl_object"), verified=True, hostname_checked=False
-            )
+            return read(conn)
         except (MailplugError, TimeoutError, OSError):
-            return {}
+            return None
         finally:
             await conn.quit()
 
@@ -309,18 +327,7 @@ class _Probe:
 
     async def _server_tls_version(self) -> str | None:
         settings = self.settings.model_copy(update={"min_tls": "1.2", "verify": False})
-        conn = self._connection(settings, None)
-        try:
-            async with asyncio.timeout(self.options.probe_timeout * 3):
-                await conn.connect()
-                if self.security == "starttls":
-                    await conn.ehlo()
-                    await conn.starttls()
-            return conn.tls_version
-        except (MailplugError, TimeoutError, OSError):
-            return None
-        finally:
-            await conn.quit()
+        return await self._tls_probe(settings, None, lambda conn: conn.tls_version)
 
     async def _refused_client(self, error: MailplugError) -> tuple[Fix | None, list[Note]]:
         """A server that refuses this computer (554 greeting, client host rejected)."""

@@ -26,18 +26,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-import errno
 import itertools
 import os
-import stat
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from . import keys
-from .errors import MailplugError
+from .files import read_file
 from .models import ascii_domain
 from .transport import Envelope
 
@@ -75,45 +71,6 @@ class Composed:
 # --------------------------------------------------------------------------
 # Files
 # --------------------------------------------------------------------------
-
-
-def _locked(fd: int) -> bool:
-    """Whether another process holds an exclusive lock on the open file."""
-    try:
-        import fcntl
-    except ImportError:  # Windows: a locked file already failed to open
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except OSError as exc:
-        return exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES)
-    fcntl.flock(fd, fcntl.LOCK_UN)
-    return False
-
-
-def read_file(path: Path) -> bytes:
-    """Read a mail file whole, or raise the seed's ``file.problem`` naming it.
-
-    Missing, unreadable (a directory counts), or locked by another process
-    (``flock``) all raise :class:`~mailplug.errors.FileError`.
-    """
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError as exc:
-        raise keys.FILE_PROBLEM.error(file=str(path), reason=exc.strerror, cause=exc) from exc
-    try:
-        if stat.S_ISDIR(os.fstat(fd).st_mode):
-            raise keys.FILE_PROBLEM.error(file=str(path), reason="is a directory")
-        if _locked(fd):
-            raise keys.FILE_PROBLEM.error(file=str(path), reason="locked")
-        with os.fdopen(fd, "rb", closefd=False) as fh:
-            return fh.read()
-    except MailplugError:
-        raise
-    except OSError as exc:
-        raise keys.FILE_PROBLEM.error(file=str(path), reason=exc.strerror, cause=exc) from exc
-    finally:
-        os.close(fd)
 
 
 def read_attachment(attachment: Attachment) -> bytes:

@@ -32,6 +32,7 @@ from .storage import SecretStore, StatusEvent
 
 if TYPE_CHECKING:
     import asyncio
+    import concurrent.futures
     from datetime import datetime
 
     from .auth import Authenticator
@@ -561,7 +562,8 @@ class Mailer:
                 self._loop, self._thread = loop, thread
             return self._loop
 
-    def _run(self, factory: Callable[[], Awaitable[T]]) -> T:
+    def _submit(self, factory: Callable[[], Awaitable[T]]) -> concurrent.futures.Future[T]:
+        """Start ``factory()`` on the mailer's loop thread (refused inside a running loop)."""
         import asyncio
 
         try:
@@ -574,8 +576,10 @@ class Mailer:
         async def call() -> T:
             return await factory()
 
-        future = asyncio.run_coroutine_threadsafe(call(), self._ensure_loop())
-        return future.result()
+        return asyncio.run_coroutine_threadsafe(call(), self._ensure_loop())
+
+    def _run(self, factory: Callable[[], Awaitable[T]]) -> T:
+        return self._submit(factory).result()
 
     def send(self, message: Message) -> SendResult:
         return self._run(lambda: self._async.send(message))
@@ -598,21 +602,12 @@ class Mailer:
         finish, the others stay queued — and is raised again afterwards; a second
         Ctrl-C abandons the messages being sent (they go back to the queue).
         """
-        import asyncio
-
         stop = kwargs.pop("stop", None)
         if stop is not None and not isinstance(stop, threading.Event):
             raise TypeError("stop must be a threading.Event")
         event = stop or threading.Event()
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            pass
-        else:
-            raise self._async.localize(keys.SYNC_IN_LOOP.error())
-        future = asyncio.run_coroutine_threadsafe(
-            self._with_stop(event, lambda s: self._async.flush(stop=s, **kwargs)),
-            self._ensure_loop(),
+        future = self._submit(
+            lambda: self._with_stop(event, lambda s: self._async.flush(stop=s, **kwargs))
         )
         try:
             return future.result()

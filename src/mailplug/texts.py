@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .errors import Text
+from .storage import Status
 
 SERVER_REPLIED = Text("Server {host} replied: {reply}")
 SERVER_REPLIED_NO_HOST = Text("The server replied: {reply}")
@@ -29,5 +30,17 @@ STATUS_DEFERRED = Text("deferred", context="status")
 STATUS_FAILED = Text("failed", context="status")
 STATUS_CANCELLED = Text("cancelled", context="status")
 STATUS_UNCERTAIN = Text("outcome uncertain", context="status")
+
+#: The name of each outbox status, as the user reads it.
+STATUS_TEXTS: dict[Status, Text] = {
+    Status.QUEUED: STATUS_QUEUED,
+    Status.SENDING: STATUS_SENDING,
+    Status.SENT: STATUS_SENT,
+    Status.PARTIAL: STATUS_PARTIAL,
+    Status.DEFERRED: STATUS_DEFERRED,
+    Status.FAILED: STATUS_FAILED,
+    Status.CANCELLED: STATUS_CANCELLED,
+    Status.UNCERTAIN: STATUS_UNCERTAIN,
+}
 
 CORE_TEXTS: tuple[Text, ...] = tuple(v for v in globals().values() if isinstance(v, Text))

@@ -6,10 +6,12 @@ import argparse
 import json
 import os
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ..errors import (
     AuthenticationError,
@@ -24,7 +26,17 @@ if TYPE_CHECKING:
     from ..config import Config
     from ..mailer import AsyncMailer
 
-__all__ = ["COMMANDS", "Command", "Context", "command", "exit_code_for"]
+__all__ = [
+    "COMMANDS",
+    "Command",
+    "Context",
+    "ProgressBar",
+    "bar_text",
+    "command",
+    "exit_code_for",
+    "format_table",
+    "progress_option",
+]
 
 # sysexits.h
 EX_OK, EX_USAGE, EX_DATAERR, EX_NOINPUT = 0, 64, 65, 66
@@ -224,13 +236,74 @@ class Context:
             self.err.write(error.render(self.lang) + "\n")
 
     def table(self, rows: list[list[str]], headers: list[str]) -> None:
-        widths = [len(h) for h in headers]
-        for row in rows:
-            widths = [max(w, len(c)) for w, c in zip(widths, row, strict=False)]
-        fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-        self.print(fmt.format(*headers).rstrip(), fmt.format(*("-" * w for w in widths)))
-        for row in rows:
-            self.print(fmt.format(*row).rstrip())
+        self.print(*format_table(rows, headers))
+
+    def progress_bar(self, option: bool | None, render: Callable[[Any], str]) -> ProgressBar | None:
+        """A :class:`ProgressBar` on standard error, or ``None``.
+
+        :param option: ``--progress``/``--no-progress``; not given: only when standard
+            error is a terminal and the output is not JSON.
+        """
+        show = option if option is not None else (self.err.isatty() and not self.json)
+        return ProgressBar(self.err, render) if show else None
+
+
+def progress_option(p: argparse.ArgumentParser) -> None:
+    """``--progress``/``--no-progress`` (read with :meth:`Context.progress_bar`)."""
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar on standard error (default: when it is a terminal)",
+    )
+
+
+def format_table(rows: list[list[str]], headers: list[str]) -> list[str]:
+    """The lines of a plain table: columns two spaces apart, headers underlined with dashes."""
+    widths = [len(h) for h in headers]
+    for row in rows:
+        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=False)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    return [fmt.format(*row).rstrip() for row in [headers, ["-" * w for w in widths], *rows]]
+
+
+def bar_text(done: int, total: int, width: int, *, empty: str = " ") -> str:
+    """``#####     ``: ``done`` of ``total`` as a bar ``width`` characters wide."""
+    filled = int(width * min(done / max(total, 1), 1.0))
+    return "#" * filled + empty * (width - filled)
+
+
+class ProgressBar:
+    """A progress line on a terminal stream, redrawn in place (``\\r``).
+
+    ``render(progress)`` makes the line from anything with ``done`` and
+    ``total``; it is redrawn at most ten times a second, and always when
+    ``done`` reaches ``total``.  Safe to call from a worker thread.
+    """
+
+    def __init__(self, stream: TextIO, render: Callable[[Any], str]) -> None:
+        self.stream = stream
+        self.render = render
+        self._lock = threading.Lock()
+        self._last = 0.0
+        self._drawn = False
+
+    def __call__(self, progress: Any) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if now - self._last < 0.1 and progress.done < progress.total:
+                return
+            self._last = now
+            self.stream.write(f"\r{self.render(progress)}\x1b[K")
+            self.stream.flush()
+            self._drawn = True
+
+    def close(self) -> None:
+        """End the line (if one was drawn)."""
+        with self._lock:
+            if self._drawn:
+                self.stream.write("\n")
+                self.stream.flush()
 
 
 def env_flag(name: str) -> bool:

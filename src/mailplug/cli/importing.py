@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import threading
-import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING
 
-from ._base import EX_DATAERR, EX_OK, Context, command
+from ._base import EX_DATAERR, EX_OK, Context, bar_text, command, progress_option
 
-_BAR_WIDTH = 30
+if TYPE_CHECKING:
+    from ..importing import Progress
 
 
 def _import_args(p: argparse.ArgumentParser) -> None:
@@ -35,43 +34,14 @@ def _import_args(p: argparse.ArgumentParser) -> None:
         choices=["queued", "sent"],
         help="treat every message as unsent (queued) or sent (history)",
     )
-    p.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="progress bar on stderr (default: when stderr is a terminal)",
-    )
+    progress_option(p)
 
 
-class ProgressBar:
-    """A one-line progress bar on a terminal stream, redrawn at most ten times a second."""
-
-    def __init__(self, stream: TextIO, label: str) -> None:
-        self.stream = stream
-        self.label = label
-        self._lock = threading.Lock()
-        self._last = 0.0
-        self._drawn = False
-
-    def __call__(self, progress: Any) -> None:
-        now = time.monotonic()
-        with self._lock:
-            if now - self._last < 0.1 and progress.done < progress.total:
-                return
-            self._last = now
-            total = max(progress.total, 1)
-            share = min(progress.done / total, 1.0)
-            filled = int(share * _BAR_WIDTH)
-            bar = "#" * filled + "-" * (_BAR_WIDTH - filled)
-            self.stream.write(f"\r{self.label} [{bar}] {share:4.0%} {progress.items}")
-            self.stream.flush()
-            self._drawn = True
-
-    def close(self) -> None:
-        with self._lock:
-            if self._drawn:
-                self.stream.write("\n")
-                self.stream.flush()
+def _progress_line(label: str, progress: Progress) -> str:
+    """``Importing Sent [######--------] 45% 120``."""
+    share = min(progress.done / max(progress.total, 1), 1.0)
+    bar = bar_text(progress.done, progress.total, 30, empty="-")
+    return f"{label} [{bar}] {share:4.0%} {progress.items}"
 
 
 @command(
@@ -83,8 +53,8 @@ def import_command(ctx: Context, args: argparse.Namespace) -> int:
     from ..importing import PROGRESS, import_path
 
     mailer = ctx.mailer()
-    show = args.progress if args.progress is not None else (ctx.err.isatty() and not ctx.json)
-    bar = ProgressBar(ctx.err, ctx.t(PROGRESS, source=args.path.name)) if show else None
+    label = ctx.t(PROGRESS, source=args.path.name)
+    bar = ctx.progress_bar(args.progress, lambda p: _progress_line(label, p))
     try:
         report = ctx.run(
             import_path(

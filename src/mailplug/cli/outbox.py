@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
-import time
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -22,7 +21,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .. import outbox_keys as k
 from .. import texts
 from ..storage import Status
-from ._base import EX_OK, EX_TEMPFAIL, EX_UNAVAILABLE, EX_USAGE, Context, command
+from ._base import (
+    EX_OK,
+    EX_TEMPFAIL,
+    EX_UNAVAILABLE,
+    EX_USAGE,
+    Context,
+    bar_text,
+    command,
+    progress_option,
+)
 
 if TYPE_CHECKING:
     from ..dispatch import FlushProgress, FlushReport
@@ -32,16 +40,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-STATUS_TEXTS: dict[Status, Text] = {
-    Status.QUEUED: texts.STATUS_QUEUED,
-    Status.SENDING: texts.STATUS_SENDING,
-    Status.SENT: texts.STATUS_SENT,
-    Status.PARTIAL: texts.STATUS_PARTIAL,
-    Status.DEFERRED: texts.STATUS_DEFERRED,
-    Status.FAILED: texts.STATUS_FAILED,
-    Status.CANCELLED: texts.STATUS_CANCELLED,
-    Status.UNCERTAIN: texts.STATUS_UNCERTAIN,
-}
 RECIPIENT_TEXTS: dict[str, Text] = {
     "pending": k.RECIPIENT_PENDING,
     "sent": k.RECIPIENT_SENT,
@@ -76,7 +74,7 @@ def _short(text: str, width: int) -> str:
 
 
 def status_name(ctx: Context, status: Status) -> str:
-    return ctx.t(STATUS_TEXTS[status])
+    return ctx.t(texts.STATUS_TEXTS[status])
 
 
 def reason(ctx: Context, mailer: AsyncMailer, info: ErrorInfo | None) -> str:
@@ -87,6 +85,18 @@ def error_json(ctx: Context, mailer: AsyncMailer, info: ErrorInfo | None) -> Any
     if info is None:
         return None
     return {**info.to_dict(), **mailer.reason(info).to_dict(ctx.lang)}
+
+
+def counts_line(ctx: Context, counts: dict[str, int]) -> str:
+    """``sent 43  deferred 2``: the statuses reached so far, in the user's words."""
+    return "  ".join(f"{status_name(ctx, Status(s))} {n}" for s, n in counts.items() if n)
+
+
+def _progress_line(ctx: Context, progress: FlushProgress) -> str:
+    """``[#########           ] 45/100  sent 43  deferred 2``."""
+    total = max(progress.total, progress.done, 1)
+    label = ctx.t(k.SENDING_PROGRESS, done=progress.done, total=total)
+    return f"[{bar_text(progress.done, total, 28)}] {label}  {counts_line(ctx, progress.counts)}"
 
 
 def entry_json(ctx: Context, mailer: AsyncMailer, entry: OutboxEntry) -> dict[str, Any]:
@@ -144,40 +154,6 @@ def _run_interruptible(
     return result
 
 
-class ProgressBar:
-    """``[#########           ] 45/100  sent 43  deferred 2`` on standard error."""
-
-    def __init__(self, ctx: Context, *, enabled: bool, width: int = 28) -> None:
-        self.ctx = ctx
-        self.enabled = enabled
-        self.width = width
-        self.last = 0.0
-        self.shown = False
-
-    def __call__(self, progress: FlushProgress) -> None:
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        if now - self.last < 0.1 and progress.done < progress.total:
-            return
-        self.last = now
-        total = max(progress.total, progress.done, 1)
-        filled = int(self.width * progress.done / total)
-        bar = "#" * filled + " " * (self.width - filled)
-        counts = "  ".join(
-            f"{status_name(self.ctx, Status(s))} {n}" for s, n in progress.counts.items() if n
-        )
-        label = self.ctx.t(k.SENDING_PROGRESS, done=progress.done, total=total)
-        self.ctx.err.write(f"\r[{bar}] {label}  {counts}\x1b[K")
-        self.ctx.err.flush()
-        self.shown = True
-
-    def close(self) -> None:
-        if self.shown:
-            self.ctx.err.write("\n")
-            self.ctx.err.flush()
-
-
 # -- list / find / count ----------------------------------------------------------
 
 
@@ -233,7 +209,7 @@ def _print_entries(ctx: Context, mailer: AsyncMailer, entries: list[OutboxEntry]
     ctx.table(rows, headers)
 
 
-def _print_paused(ctx: Context, mailer: AsyncMailer) -> dict[str, Any]:
+def _print_paused(ctx: Context, mailer: AsyncMailer) -> None:
     paused = ctx.run(mailer.paused_accounts())
     for name, pause in paused.items():
         why = reason(ctx, mailer, pause.error) or "-"
@@ -241,7 +217,6 @@ def _print_paused(ctx: Context, mailer: AsyncMailer) -> dict[str, Any]:
             ctx.print(ctx.t(k.ACCOUNT_PAUSED, account=name, reason=why))
         else:
             ctx.print(ctx.t(k.ACCOUNT_HELD, account=name, until=when(pause.until), reason=why))
-    return {name: pause.to_dict() for name, pause in paused.items()}
 
 
 @command("list", group="outbox", help="list messages in the outbox", arguments=_list_args)
@@ -426,12 +401,7 @@ def _flush_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--account", help="only this account")
     p.add_argument("--concurrency", type=int, help="connections per account")
     p.add_argument("--limit", type=int, help="send at most this many")
-    p.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="progress bar on standard error (default: when it is a terminal)",
-    )
+    progress_option(p)
 
 
 def _summary(ctx: Context, mailer: AsyncMailer, report: FlushReport) -> None:
@@ -494,8 +464,7 @@ def _flush_code(report: FlushReport | None) -> int:
 )
 def outbox_flush(ctx: Context, args: argparse.Namespace) -> int:
     mailer = ctx.mailer()
-    show = args.progress if args.progress is not None else (ctx.err.isatty() and not ctx.json)
-    bar = ProgressBar(ctx, enabled=bool(show))
+    bar = ctx.progress_bar(args.progress, lambda p: _progress_line(ctx, p))
     try:
         report = _run_interruptible(
             ctx,
@@ -508,7 +477,8 @@ def outbox_flush(ctx: Context, args: argparse.Namespace) -> int:
             ),
         )
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
     if report is None:
         return 130
     if ctx.json:
@@ -551,10 +521,7 @@ def outbox_work(ctx: Context, args: argparse.Namespace) -> int:
         if ctx.json:
             ctx.print_json(report.to_dict())
         else:
-            counts = "  ".join(
-                f"{status_name(ctx, Status(s))} {n}" for s, n in report.counts.items() if n
-            )
-            ctx.print(f"{when(report.finished)}  {counts}")
+            ctx.print(f"{when(report.finished)}  {counts_line(ctx, report.counts)}")
         ctx.out.flush()
 
     report = _run_interruptible(
