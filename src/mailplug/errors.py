@@ -154,7 +154,7 @@ class ErrorSpec:
 
 class _Params(dict[str, Any]):
     def __missing__(self, key: str) -> str:
-        return "?"
+        return "…"
 
 
 def _format(template: str, params: Mapping[str, Any]) -> str:
