@@ -28,14 +28,19 @@ Options (all keyword-only):
   JSON, then ``535 5.7.8``); ``auth_require_tls`` (default: AUTH only after TLS);
   ``auth_required`` (MAIL refused before AUTH);
 * ``smtputf8`` (default on), ``size_limit`` (announced SIZE; ``None`` for none);
+* ``pipelining``: announce PIPELINING (RFC 2920; aiosmtpd reads commands line
+  by line, so it takes pipelined commands as they come); ``record_input``
+  keeps every chunk of bytes the server received (:attr:`received_chunks`),
+  to see which commands came in one write;
 * ``script``: a :class:`Script` of replies, delays and disconnects per stage.
 
 Recorded: :attr:`messages` (accepted: envelope, bytes, Message-ID, connection
 number, monotonic time), :attr:`rejected` (data refused by a scripted reply),
-:attr:`connections` (sessions opened), :attr:`max_concurrent`,
+:attr:`connections` (sessions opened), :attr:`max_concurrent`, :attr:`received_chunks`,
 :attr:`open_connections` / :meth:`wait_closed`, :attr:`auth_attempts`
 (mechanism, user name, success — never the secret), :attr:`commands` (verb
-per session, e.g. ``(1, "RSET")``); :meth:`by_message_id` counts duplicates.
+per session, e.g. ``(1, "RSET")``), :attr:`data_after_scripted_354` (what the
+client sent after a scripted ``354``); :meth:`by_message_id` counts duplicates.
 
 Client side: :meth:`settings` / :meth:`account` give an ``smtp`` account for
 this server (``127.0.0.1``, its port, security, the CA file, 5 s timeouts);
@@ -70,7 +75,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import trustme
-from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, LoginPassword, Session
+from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, LoginPassword, Session, syntax
 
 __all__ = ["AuthAttempt", "Received", "SMTPServer", "Script", "shared_ca"]
 
@@ -196,7 +201,9 @@ class Script:
     :ivar mail: reply to MAIL FROM; callable ``(address) -> reply``.
     :ivar rcpt: ``{address: reply}`` per recipient (case-insensitive), or a
         callable ``(address) -> reply``.
-    :ivar data_command: reply to the DATA command instead of ``354``.
+    :ivar data_command: reply to the DATA command instead of aiosmtpd's own
+        (``354``, or ``503`` without recipients); callable ``(rcpt_tos) -> reply``.
+        A scripted ``354`` takes the data and refuses it (``554``).
     :ivar data: reply after the end of data (the message is still recorded);
         callable ``(Received) -> reply``.
     :ivar auth: reply to every AUTH command (e.g. ``"534 5.7.9 …"``).
@@ -284,6 +291,8 @@ class _Handler:
         session.host_name = hostname
         if not self.srv.auth_enabled:
             responses = [r for r in responses if not r[4:].upper().startswith("AUTH")]
+        if self.srv.pipelining:
+            responses.insert(-1, "250-PIPELINING")
         return responses
 
     async def handle_AUTH(
@@ -457,6 +466,32 @@ class _ScriptedSMTP(SMTP):
             self._mp_number = -self._mp_number  # count each session once
         super().connection_lost(error)
 
+    def data_received(self, data: bytes) -> None:
+        if self._srv.record_input:
+            self._srv.received_chunks.append((abs(self._mp_number), bytes(data)))
+        super().data_received(data)
+
+    @syntax("DATA")
+    async def smtp_DATA(self, arg: str) -> None:
+        assert self.envelope is not None
+        scripted = _call(self._srv.script.data_command, list(self.envelope.rcpt_tos))
+        if scripted is None:
+            await super().smtp_DATA(arg)
+            return
+        self._srv._command(self, "DATA")
+        await self.push(scripted)
+        if scripted.startswith("421"):
+            await _hang_up(self)
+        if scripted.startswith("354"):
+            # A server that takes DATA although no recipient was accepted (RFC 2920
+            # 3.1 tells the client to end it with a lone dot).
+            data = b""
+            while not data.endswith(b"\r\n.\r\n") and data != b".\r\n":
+                data += await self._reader.readuntil(b"\r\n")
+            self._srv._command(self, "DATA-END")
+            self._srv.data_after_scripted_354.append(data)
+            await self.push("554 5.5.1 Error: no valid recipients")
+
     async def push(self, status: Any) -> None:
         if not self._greeted:
             self._greeted = True
@@ -493,6 +528,8 @@ class SMTPServer:
         auth_required: bool = False,
         smtputf8: bool = True,
         size_limit: int | None = 33_554_432,
+        pipelining: bool = False,
+        record_input: bool = False,
         script: Script | None = None,
         hostname: str = "mx.test.invalid",
         timeout: float = 30.0,
@@ -516,6 +553,8 @@ class SMTPServer:
         self.auth_required = auth_required
         self.smtputf8 = smtputf8
         self.size_limit = size_limit
+        self.pipelining = pipelining
+        self.record_input = record_input
         self.script = script or Script()
         self.hostname = hostname
         self.timeout = timeout
@@ -525,6 +564,8 @@ class SMTPServer:
         self.rejected: list[Received] = []
         self.auth_attempts: list[AuthAttempt] = []
         self.commands: list[tuple[int, str]] = []
+        self.received_chunks: list[tuple[int, bytes]] = []
+        self.data_after_scripted_354: list[bytes] = []
         self.connections = 0
         self.max_concurrent = 0
         self._open: set[int] = set()

@@ -50,6 +50,8 @@ class SmtpSettings(BaseModel):
     :ivar allow_plaintext_auth: allow sending the password over an unencrypted connection.
     :ivar idle_check: seconds a pooled connection may sit idle before it is
         checked with NOOP before reuse.
+    :ivar pipelining: send MAIL, RCPT and DATA in one go when the server offers
+        PIPELINING (RFC 2920); ``false`` for a server or middlebox that mishandles it.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -68,6 +70,7 @@ class SmtpSettings(BaseModel):
     rate_limit_burst: int = Field(default=1, ge=1, le=10_000)
     allow_plaintext_auth: bool = False
     idle_check: float = Field(default=10.0, ge=0)
+    pipelining: bool = True
 
     @field_validator("host")
     @classmethod

@@ -31,7 +31,7 @@ import socket
 import ssl
 import time
 import warnings
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +40,7 @@ from aiosmtplib.errors import (
     SMTPConnectError,
     SMTPConnectTimeoutError,
     SMTPException,
+    SMTPReadTimeoutError,
     SMTPResponseException,
     SMTPServerDisconnected,
     SMTPTimeoutError,
@@ -54,8 +55,6 @@ from .settings import SmtpSettings, parse_settings
 from .tls import build_tls_context, find_ssl_error, map_ssl_error, probe_implicit_tls
 
 if TYPE_CHECKING:
-    from aiosmtplib.response import SMTPResponse
-
     from mailplug.auth import Authenticator, Credentials
     from mailplug.check import CheckOptions, CheckReport
     from mailplug.models import Account
@@ -76,6 +75,12 @@ log = logging.getLogger("mailplug.smtp")
 _ENHANCED_RE = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})(?=\s|$)")
 _REPLY_LINE_RE = re.compile(rb"^(\d{3})([ -])(.*)$")
 _BARE_EOL_RE = re.compile(rb"\r(?!\n)|(?<!\r)\n")
+#: What aiosmtplib refuses in a command argument (CR and LF would inject commands).
+_CONTROL_RE = re.compile(rb"[\x00-\x1f\x7f]")
+#: The longest reply line taken (aiosmtplib's limit).
+_MAX_LINE = 8192
+#: Unread reply bytes a session may hold (a reply per recipient of a pipelined batch).
+_MAX_UNREAD = 1 << 20
 
 #: How a stage is named in messages: SMTP's own words, the same in every language.
 STAGE_LABELS = {
@@ -104,6 +109,13 @@ def parse_reply(code: int | None, message: str) -> ServerReply:
     The enhanced status code (RFC 3463) is taken from the first line and
     removed from every line that repeats it; lines are joined by spaces.
     """
+    if message.isprintable():  # one line (a line break is not printable): the usual case
+        line = message.strip()
+        found = _ENHANCED_RE.match(line)
+        if found is None:
+            return ServerReply(code, None, line)
+        status = found.group(0)
+        return ServerReply(code, status, line[len(status) :].strip())
     lines = [line.strip() for line in message.splitlines()]
     enhanced = None
     if lines:
@@ -141,26 +153,97 @@ def _reply_from_bytes(data: bytes) -> ServerReply | None:
     return parse_reply(int(code), text)
 
 
-class _Tap:
-    """Keeps the last bytes a session received, to recover a reply aiosmtplib dropped."""
+class _Wire:
+    """The bytes a session receives, shared with aiosmtplib.
 
-    __slots__ = ("consumed", "last", "seq")
+    aiosmtplib reads one reply per command it writes: bytes that arrive while
+    no command waits are dropped, and replies beyond the first in one segment
+    are never read.  A pipelined transaction (RFC 2920) writes MAIL, every RCPT
+    and DATA at once and must then read each reply in order, so while a
+    transaction runs (:meth:`begin` … :meth:`end`) this class takes the bytes
+    off aiosmtplib's protocol object and parses the replies itself.  It is the
+    only code that touches that object (``write`` and two wrapped callbacks):
+    aiosmtplib offers no public way to read several replies.
+
+    Outside transactions aiosmtplib reads as usual.  The last bytes received
+    are kept either way, to recover a reply aiosmtplib dropped (a ``421`` sent
+    just before the server closed).
+    """
+
+    __slots__ = (
+        "active",
+        "buffer",
+        "consumed",
+        "deadline",
+        "last",
+        "lost",
+        "protocol",
+        "seq",
+        "timer",
+        "waiter",
+    )
 
     def __init__(self) -> None:
         self.last = b""
         self.seq = 0
         self.consumed = 0
+        self.protocol: Any = None
+        self.active = False
+        self.lost = False
+        self.buffer = bytearray()
+        self.waiter: asyncio.Future[tuple[int, str]] | None = None
+        self.deadline = 0.0
+        self.timer: asyncio.TimerHandle | None = None
 
     def install(self, protocol: Any) -> None:
-        original = protocol.data_received
+        """Take over ``protocol``'s incoming bytes (a new connection: state starts afresh)."""
+        self.last, self.seq, self.consumed = b"", 0, 0
+        self.active, self.lost, self.waiter = False, False, None
+        self.buffer.clear()
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        self.protocol = protocol
+        original_received = protocol.data_received
+        original_lost = protocol.connection_lost
 
         def data_received(data: bytes) -> None:
             self.last = data
             self.seq += 1
-            original(data)
+            if not self.active:
+                original_received(data)
+                return
+            self.buffer += data
+            if len(self.buffer) > _MAX_UNREAD:  # a server that will not stop talking
+                self.buffer[:] = b"x" * (_MAX_LINE + 1)  # next() reports "Response too long"
+            waiter = self.waiter
+            if waiter is not None and not waiter.done():
+                try:
+                    reply = self.next()
+                except SMTPResponseException as exc:
+                    waiter.set_exception(exc)
+                else:
+                    if reply is not None:
+                        waiter.set_result(reply)
 
-        # The ssl layer and the selector transport both call the instance attribute.
+        def connection_lost(exc: BaseException | None) -> None:
+            self.lost = True
+            if self.timer is not None:
+                self.timer.cancel()
+                self.timer = None
+            waiter = self.waiter
+            if waiter is not None and not waiter.done():
+                error = SMTPServerDisconnected("Connection lost")
+                error.__cause__ = exc
+                waiter.set_exception(error)
+            original_lost(exc)
+
+        # The selector transport, the ssl layer (implicit TLS and STARTTLS alike) call
+        # these through the instance.
         protocol.data_received = data_received
+        protocol.connection_lost = connection_lost
+
+    # -- the 421 aiosmtplib dropped ---------------------------------------------
 
     def mark(self) -> None:
         self.consumed = self.seq
@@ -173,6 +256,123 @@ class _Tap:
         if reply.code == _CLOSING or self.seq > self.consumed:
             return reply
         return None
+
+    # -- transactions -------------------------------------------------------------
+
+    def begin(self) -> None:
+        """Read replies here from now on (until :meth:`end`)."""
+        if not self.active:  # (else replies to commands already sent may be waiting)
+            self.buffer.clear()
+            self.active = True
+
+    def end(self) -> None:
+        """Hand reading back to aiosmtplib; anything unread is dropped, as it would drop it."""
+        self.active = False
+        self.waiter = None
+        self.buffer.clear()
+
+    def write(self, data: bytes) -> None:
+        if self.protocol is None:
+            raise SMTPServerDisconnected("Connection lost")
+        self.protocol.write(data)
+
+    async def read(self, seconds: float | None) -> tuple[int, str]:
+        """The next reply, as aiosmtplib gives it: code and lines joined by newlines.
+
+        :raises SMTPServerDisconnected: the connection closed first.
+        :raises SMTPReadTimeoutError: no complete reply within ``seconds``.
+        :raises SMTPResponseException: a malformed reply (code ``-1``).
+        """
+        reply = self.next()
+        if reply is not None:
+            return reply
+        if self.lost:
+            raise SMTPServerDisconnected("Connection lost")
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[tuple[int, str]] = loop.create_future()
+        self.waiter = waiter
+        if seconds:
+            self._arm(loop, loop.time() + seconds)
+        try:
+            return await waiter
+        finally:
+            self.waiter = None
+
+    def _arm(self, loop: asyncio.AbstractEventLoop, deadline: float) -> None:
+        # One timer per session, moved forward lazily: a timer per reply (or
+        # asyncio.wait_for) would cost more than reading the reply itself.
+        self.deadline = deadline
+        timer = self.timer
+        if timer is None or timer.when() > deadline:
+            if timer is not None:
+                timer.cancel()
+            self.timer = loop.call_at(deadline, self._check_deadline, loop)
+
+    def _check_deadline(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.timer = None
+        waiter = self.waiter
+        if waiter is None or waiter.done():
+            return
+        if loop.time() >= self.deadline:
+            waiter.set_exception(SMTPReadTimeoutError("Timed out waiting for server response"))
+        else:
+            self.timer = loop.call_at(self.deadline, self._check_deadline, loop)
+
+    def next(self) -> tuple[int, str] | None:
+        """Take one complete reply off the buffer (``None``: not all of it arrived yet)."""
+        buffer = self.buffer
+        end = buffer.find(b"\n")
+        if 0 <= end < _MAX_LINE and buffer[3:4] != b"-":  # a one-line reply: the usual case
+            try:
+                code = int(buffer[:3])
+            except ValueError:
+                pass  # reported below
+            else:
+                text = bytes(buffer[4 : end + 1]).strip(b" \t\r\n")
+                del buffer[: end + 1]
+                return code, text.decode("utf-8", "surrogateescape")
+        offset = 0
+        message = bytearray()
+        while True:
+            end = buffer.find(b"\n", offset)
+            if end < 0:
+                if len(buffer) - offset > _MAX_LINE:
+                    raise SMTPResponseException(-1, "Response too long")
+                return None
+            line = bytes(buffer[offset : end + 1])
+            if len(line) > _MAX_LINE:
+                raise SMTPResponseException(-1, "Response too long")
+            try:
+                code = int(line[:3])
+            except ValueError:
+                problem = line.decode("utf-8", "ignore")
+                raise SMTPResponseException(
+                    -1, f"Malformed SMTP response line: {problem}"
+                ) from None
+            offset = end + 1
+            if message:  # (aiosmtplib's joining: an empty first line leaves no newline)
+                message += b"\n"
+            message += line[4:].strip(b" \t\r\n")
+            if line[3:4] != b"-":
+                del buffer[:offset]
+                return code, message.decode("utf-8", "surrogateescape")
+
+
+def _data_payload(data: bytes) -> bytes:
+    """``data`` as it goes after DATA: CRLF line ends, dot-stuffed, ended by ``.``.
+
+    Composed messages already end lines with CRLF (three C-speed counts tell);
+    bytes from elsewhere (imported, handed to the transport) may not.
+    """
+    crlf = data.count(b"\r\n")
+    if data.count(b"\n") != crlf or data.count(b"\r") != crlf:  # (a regex scan is 20x slower)
+        data = _BARE_EOL_RE.sub(b"\r\n", data)
+    if data.startswith(b"."):
+        data = b"." + data
+    data = data.replace(b"\r\n.", b"\r\n..")  # the same object when there is no dot to stuff
+    if data.endswith(b"\r\n"):
+        return data + b".\r\n"
+    return data + b"\r\n.\r\n"
 
 
 @functools.cache
@@ -193,6 +393,21 @@ async def default_local_hostname() -> str:
 # --------------------------------------------------------------------------
 # One SMTP session
 # --------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Prepared:
+    """One transaction ready for the wire: its commands and the data as sent after DATA."""
+
+    envelope: Envelope
+    data: bytes
+    mail: bytes
+    rcpts: list[bytes]
+    payload: bytes
+    #: Refused before anything was sent (SMTPUTF8, SIZE …).
+    error: MailplugError | None = None
+    #: Its commands already went out, after the previous message's data.
+    written: bool = False
 
 
 class _StaleConnection(Exception):
@@ -246,7 +461,8 @@ class SmtpConnection:
         self.last_used = self.created
         #: A transaction was left half done (needs RSET before the next one).
         self.dirty = False
-        self._tap = _Tap()
+        self._wire = _Wire()
+        self._ahead: _Prepared | None = None
 
     # -- facts ---------------------------------------------------------------
 
@@ -357,7 +573,7 @@ class SmtpConnection:
                 )
             return keys.READ_TIMEOUT.error(**common)
         if isinstance(exc, SMTPServerDisconnected | ConnectionError | EOFError):
-            reply = self._tap.recovered()
+            reply = self._wire.recovered()
             if reply is not None and not data_sent:
                 return self.reply_error(reply, stage)
             if data_sent:
@@ -383,7 +599,7 @@ class SmtpConnection:
                 self.close()
             raise error from exc
         finally:
-            self._tap.mark()
+            self._wire.mark()
 
     def _require(self, stage: str) -> aiosmtplib.SMTP:
         """The live session, or the error for a connection the server already closed
@@ -435,7 +651,7 @@ class SmtpConnection:
                 raise await self._tls_reset_error(exc, "connect") from exc
             raise self.map_error(exc, "connect") from exc
         assert self.smtp.protocol is not None
-        self._tap.install(self.smtp.protocol)
+        self._wire.install(self.smtp.protocol)
         self.greeting = parse_reply(response.code, response.message)
         return self.greeting
 
@@ -478,7 +694,7 @@ class SmtpConnection:
                 raise await self._tls_reset_error(exc, "starttls") from exc
             raise self.map_error(exc, "starttls") from exc
         finally:
-            self._tap.mark()
+            self._wire.mark()
         self.extensions, self.auth_mechanisms = {}, []
         return parse_reply(response.code, response.message)
 
@@ -609,81 +825,81 @@ class SmtpConnection:
             self.close()
             return False
         finally:
-            self._tap.mark()
+            self._wire.mark()
         return response.code == 250
 
-    async def _command(self, stage: str, *args: bytes) -> SMTPResponse:
-        smtp = self._require(stage)
-        async with self._stage(stage):
-            return await smtp.execute_command(*args)
+    @property
+    def pipelining(self) -> bool:
+        """The server takes MAIL, RCPT and DATA in one go (RFC 2920)."""
+        return "pipelining" in self.extensions and self.settings.pipelining
 
-    async def send(self, envelope: Envelope, data: bytes) -> SendResult:
+    def _write(self, data: bytes, stage: str) -> None:
+        try:
+            self._wire.write(data)
+        except (SMTPException, OSError) as exc:
+            self.close()
+            raise self.map_error(exc, stage) from exc
+
+    async def _reply(self, stage: str, *, data_sent: bool = False) -> tuple[int, str]:
+        """The next reply of the transaction; a failure to read one closes the session."""
+        wire = self._wire
+        try:
+            # (Replies to pipelined commands often arrive together: no need to wait.)
+            return wire.next() or await wire.read(self.settings.timeout)
+        except (SMTPException, OSError, TimeoutError) as exc:
+            error = self.map_error(exc, stage, data_sent=data_sent)
+            self.close()  # a reply lost or garbled: the next one could be taken for it
+            raise error from exc
+        finally:
+            self._wire.mark()
+
+    async def send(
+        self,
+        envelope: Envelope,
+        data: bytes,
+        *,
+        following: Callable[[], tuple[Envelope, bytes] | None] | None = None,
+    ) -> SendResult:
         """One mail transaction (MAIL, RCPT for each recipient, DATA).
 
+        With a server that offers PIPELINING, MAIL, the RCPTs and DATA go out
+        in one write and their replies are read in order; the message follows
+        the ``354``.  Otherwise each command waits for its reply.
+
+        :param following: called when the message is about to go out, for the
+            next message to send on this session (``None``: there is none).
+            With PIPELINING, that message's MAIL, RCPT and DATA follow this
+            one's final dot in the same write (RFC 2920 lets the message
+            content open a group), and the next :meth:`send` must be for it
+            (until then the session is :attr:`busy`).
         :returns: per-recipient results; some refused recipients make a partial result.
         :raises mailplug.errors.MailplugError: nothing was delivered.
         """
         started = time.monotonic()
-        reused = self.messages_sent > 0
-        if envelope.smtputf8 and not self.supports_smtputf8:
-            needs = [a for a in (envelope.sender, *envelope.recipients) if not a.isascii()]
-            first = needs[0] if needs else None
-            raise keys.SMTPUTF8_UNSUPPORTED.error(host=self.host, recipient=first, address=first)
-        limit = self.max_size
-        if limit is not None and len(data) > limit:
-            raise keys.SIZE_EXCEEDED.error(host=self.host, size=len(data), limit=limit)
-        if self.dirty:
-            try:
-                await self.reset()
-            except MailplugError as error:
-                raise _StaleConnection(error) from error
-        encoding = "utf-8" if envelope.smtputf8 else "ascii"
-        options: list[bytes] = []
-        if "size" in self.extensions:
-            options.append(b"SIZE=%d" % len(data))
-        if envelope.smtputf8:
-            options.append(b"SMTPUTF8")
-        if "8bitmime" in self.extensions and not data.isascii():
-            options.append(b"BODY=8BITMIME")
-
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead.envelope is envelope and ahead.data is data:
+            if ahead.error is not None:
+                raise ahead.error
+            prepared = ahead
+            reused = True  # the session already carried the last message
+        else:
+            if ahead is not None and ahead.written:
+                # Another message's commands are on the wire: the session cannot go on.
+                self.close()
+            prepared = self._prepare(envelope, data)
+            reused = self.messages_sent > 0
+            if self.dirty:
+                try:
+                    await self.reset()
+                except MailplugError as error:
+                    raise _StaleConnection(error) from error
         self.dirty = True
+        self._wire.begin()
         try:
-            response = await self._command(
-                "mail", b"MAIL", b"FROM:<" + envelope.sender.encode(encoding) + b">", *options
-            )
-        except MailplugError as error:
-            if reused and (error.code == _CLOSING or not self.connected):
-                raise _StaleConnection(error) from error
-            raise
-        if response.code != 250:
-            reply = parse_reply(response.code, response.message)
-            if reused and response.code == _CLOSING:
-                raise _StaleConnection(self.reply_error(reply, "mail"))
-            raise self.reply_error(reply, "mail")
-
-        results: list[RecipientResult] = []
-        for address in envelope.recipients:
-            rcpt_to = b"TO:<" + address.encode(encoding) + b">"
-            response = await self._command("rcpt", b"RCPT", rcpt_to)
-            reply = parse_reply(response.code, response.message)
-            if response.code in (250, 251):
-                results.append(
-                    RecipientResult(address, True, reply.code, reply.enhanced, reply.text)
-                )
-                continue
-            if response.code == _CLOSING:
-                raise self.reply_error(reply, "rcpt", recipient=address)
-            spec = self._spec_for(reply, "rcpt", address)
-            results.append(
-                RecipientResult(
-                    address, False, reply.code, reply.enhanced, reply.text, spec.key, spec.transient
-                )
-            )
-        if not any(r.accepted for r in results):
-            raise self._all_refused(results)
-
-        reply = await self._data(data)
-        self.dirty = False
+            results, reply = await self._transaction(prepared, reused, following)
+        finally:
+            if not self.busy:
+                self._wire.end()
         self.messages_sent += 1
         self.last_used = time.monotonic()
         return SendResult(
@@ -695,55 +911,167 @@ class SmtpConnection:
             details={"reused_connection": reused, "tls": self.tls_version},
         )
 
+    @property
+    def busy(self) -> bool:
+        """The next message's commands are on the wire (see ``following`` in :meth:`send`)."""
+        return self._ahead is not None and self._ahead.written
+
+    def _prepare(self, envelope: Envelope, data: bytes) -> _Prepared:
+        """The transaction's commands and data as they go on the wire, after the
+        checks that need no round trip (SMTPUTF8, SIZE, control characters)."""
+        if envelope.smtputf8 and not self.supports_smtputf8:
+            needs = [a for a in (envelope.sender, *envelope.recipients) if not a.isascii()]
+            first = needs[0] if needs else None
+            raise keys.SMTPUTF8_UNSUPPORTED.error(host=self.host, recipient=first, address=first)
+        limit = self.max_size
+        if limit is not None and len(data) > limit:
+            raise keys.SIZE_EXCEEDED.error(host=self.host, size=len(data), limit=limit)
+        encoding = "utf-8" if envelope.smtputf8 else "ascii"
+        sender = envelope.sender.encode(encoding)
+        recipients = [a.encode(encoding) for a in envelope.recipients]
+        if _CONTROL_RE.search(b"".join((sender, *recipients))):
+            raise core_keys.MESSAGE_HEADER_INJECTION.error(field="envelope")
+        options = b""
+        if "size" in self.extensions:
+            options += b" SIZE=%d" % len(data)
+        if envelope.smtputf8:
+            options += b" SMTPUTF8"
+        if "8bitmime" in self.extensions and not data.isascii():
+            options += b" BODY=8BITMIME"
+        return _Prepared(
+            envelope,
+            data,
+            b"MAIL FROM:<" + sender + b">" + options + b"\r\n",
+            [b"RCPT TO:<" + r + b">\r\n" for r in recipients],
+            _data_payload(data),
+        )
+
+    def _look_ahead(self, following: Callable[[], tuple[Envelope, bytes] | None] | None) -> bytes:
+        """The next message's commands, to go out right after this one's data (or ``b""``)."""
+        if following is None or not self.pipelining:
+            return b""
+        item = following()
+        if item is None:
+            return b""
+        envelope, data = item
+        try:
+            prepared = self._prepare(envelope, data)
+        except MailplugError as error:
+            # Refused before a byte is sent: the next send() raises it.
+            self._ahead = _Prepared(envelope, data, b"", [], b"", error)
+            return b""
+        prepared.written = True
+        self._ahead = prepared
+        return prepared.mail + b"".join(prepared.rcpts) + b"DATA\r\n"
+
+    async def _transaction(
+        self,
+        prepared: _Prepared,
+        reused: bool,
+        following: Callable[[], tuple[Envelope, bytes] | None] | None,
+    ) -> tuple[list[RecipientResult], ServerReply]:
+        pipelined = self.pipelining
+        mail, rcpts = prepared.mail, prepared.rcpts
+        try:
+            self._require("mail")
+            if not prepared.written:
+                self._write(mail + b"".join(rcpts) + b"DATA\r\n" if pipelined else mail, "mail")
+            code, text = await self._reply("mail")
+        except MailplugError as error:
+            if reused and (error.code == _CLOSING or not self.connected):
+                raise _StaleConnection(error) from error
+            raise
+        refused: MailplugError | None = None  # the transaction failed, its replies still due
+        if code != 250:
+            refused = self.reply_error(parse_reply(code, text), "mail")
+            if code == _CLOSING:
+                self.close()
+                raise _StaleConnection(refused) if reused else refused
+            if not pipelined:
+                raise refused
+
+        results: list[RecipientResult] = []
+        for address, command in zip(prepared.envelope.recipients, rcpts, strict=True):
+            if not pipelined:
+                self._write(command, "rcpt")
+            code, text = await self._settle(refused, "rcpt")
+            if refused is not None:
+                if code == _CLOSING:
+                    self.close()
+                    raise refused
+                continue  # "503 need MAIL first": the MAIL refusal says it all
+            reply = parse_reply(code, text)
+            if code in (250, 251):
+                results.append(RecipientResult(address, True, code, reply.enhanced, reply.text))
+                continue
+            if code == _CLOSING:
+                self.close()
+                raise self.reply_error(reply, "rcpt", recipient=address)
+            spec = self._spec_for(reply, "rcpt", address)
+            results.append(
+                RecipientResult(
+                    address, False, code, reply.enhanced, reply.text, spec.key, spec.transient
+                )
+            )
+        if refused is None and not any(r.accepted for r in results):
+            refused = self._all_refused(results)
+
+        if pipelined:
+            code, text = await self._settle(refused, "data")
+            if refused is not None:
+                if code == 354:
+                    # RFC 2920 3.1: a DATA the server took anyway is ended empty.
+                    try:
+                        self._write(b".\r\n", "data")
+                    except MailplugError as error:
+                        raise refused from error
+                    await self._settle(refused, "data")
+                elif code == _CLOSING:
+                    self.close()
+                raise refused
+        else:
+            if refused is not None:
+                raise refused
+            self._write(b"DATA\r\n", "data")
+            code, text = await self._reply("data")
+        if code != 354:
+            if code == _CLOSING:
+                self.close()
+            raise self.reply_error(parse_reply(code, text), "data")
+
+        self._write(prepared.payload + self._look_ahead(following), "data")
+        # From here on the server may have the whole message: losing the
+        # connection before its reply leaves the outcome uncertain.
+        code, text = await self._reply("data", data_sent=True)
+        self.dirty = False  # a final reply, good or bad, ends the transaction
+        reply = parse_reply(code, text)
+        if code != 250:
+            if code == _CLOSING:
+                self.close()
+            raise self.reply_error(reply, "data")
+        return results, reply
+
+    async def _settle(self, refused: MailplugError | None, stage: str) -> tuple[int, str]:
+        """The next reply; once the transaction has failed, a lost reply is no news:
+        the failure is what the caller hears."""
+        if refused is None:
+            return await self._reply(stage)
+        try:
+            return await self._reply(stage)
+        except MailplugError as error:
+            raise refused from error
+
     def _all_refused(self, results: list[RecipientResult]) -> MailplugError:
         permanent = [r for r in results if not r.transient]
         chosen = (permanent or results)[0]
         reply = ServerReply(chosen.code, chosen.enhanced, chosen.text)
         return self.reply_error(reply, "rcpt", recipient=chosen.address, recipients=results)
 
-    async def _data(self, data: bytes) -> ServerReply:
-        smtp = self._require("data")
-        response = await self._command("data", b"DATA")
-        if response.code != 354:
-            raise self.reply_error(parse_reply(response.code, response.message), "data")
-        protocol = smtp.protocol
-        if protocol is None:
-            raise keys.DISCONNECTED.error(host=self.host, port=self.port, stage="DATA")
-        crlf = data.count(b"\r\n")
-        if data.count(b"\n") != crlf or data.count(b"\r") != crlf:  # (a regex scan is 20x slower)
-            data = _BARE_EOL_RE.sub(b"\r\n", data)
-        data = data.replace(b"\r\n.", b"\r\n..")
-        if data.startswith(b"."):
-            data = b"." + data
-        if not data.endswith(b"\r\n"):
-            data += b"\r\n"
-        try:
-            protocol.write(data + b".\r\n")
-        except (SMTPException, OSError) as exc:
-            self.close()
-            raise self.map_error(exc, "data") from exc
-        # From here on the server may have the whole message: losing the
-        # connection before its reply leaves the outcome uncertain.
-        try:
-            response = await protocol.read_response(timeout=self.settings.timeout)
-        except (SMTPException, OSError, TimeoutError) as exc:
-            self.close()
-            raise self.map_error(exc, "data", data_sent=True) from exc
-        finally:
-            self._tap.mark()
-        self.dirty = False  # a final reply, good or bad, ends the transaction
-        reply = parse_reply(response.code, response.message)
-        if response.code != 250:
-            if response.code == _CLOSING:
-                self.close()
-            raise self.reply_error(reply, "data")
-        return reply
-
     # -- closing -------------------------------------------------------------
 
     async def quit(self) -> None:
         """QUIT politely (bounded by the command timeout), then close."""
-        if self.connected:
+        if self.connected and not self.busy:
             assert self.smtp is not None
             with contextlib.suppress(SMTPException, OSError, TimeoutError):
                 async with asyncio.timeout(self.settings.timeout):
@@ -1007,7 +1335,7 @@ class SmtpTransport(Transport):
         return await self.open()
 
     def _checkin(self, conn: SmtpConnection) -> None:
-        if self._closed or not conn.connected:
+        if self._closed or not conn.connected or conn.busy:
             conn.close()
             return
         conn.last_used = time.monotonic()
@@ -1047,6 +1375,75 @@ class SmtpTransport(Transport):
         result.duration = time.monotonic() - started
         result.transport = self.name
         return result
+
+    async def send_many(
+        self, messages: Iterable[tuple[Envelope, bytes]]
+    ) -> AsyncGenerator[SendResult | MailplugError, None]:
+        """Deliver messages one after another over one pooled session (see :class:`Transport`).
+
+        With PIPELINING, each message's MAIL, RCPT and DATA go out with the
+        previous message's data, so a message costs one round trip instead
+        of two.  A rate-limited account sends them one by one.
+        """
+        if self.limiter is not None:
+            async for each in super().send_many(messages):
+                yield each
+            return
+        source = iter(messages)
+        taken: list[tuple[Envelope, bytes]] = []
+
+        def following() -> tuple[Envelope, bytes] | None:
+            item = next(source, None)
+            if item is not None:
+                taken.append(item)
+            return item
+
+        item = next(source, None)
+        if item is None:
+            return
+        async with self._slot():
+            conn: SmtpConnection | None = None
+            sending = False
+            try:
+                while item is not None:
+                    envelope, data = item
+                    started = time.monotonic()
+                    outcome: SendResult | MailplugError
+                    sending = True
+                    try:
+                        if conn is None:
+                            conn = await self._checkout()
+                        try:
+                            outcome = await conn.send(envelope, data, following=following)
+                        except _StaleConnection:
+                            log.debug(
+                                "session to %s was closed by the server; reconnecting", conn.host
+                            )
+                            conn.close()
+                            conn = await self.open()
+                            outcome = await conn.send(envelope, data, following=following)
+                    except MailplugError as error:
+                        outcome = error
+                    else:
+                        outcome.duration = time.monotonic() - started
+                        outcome.transport = self.name
+                    sending = False
+                    if conn is not None and not conn.connected:
+                        conn.close()
+                        conn = None  # the next message (even one already on the wire) starts afresh
+                    item = taken.pop() if taken else None
+                    yield outcome
+                    if item is None:
+                        item = next(source, None)
+            except BaseException:
+                if conn is not None and (sending or conn.busy):
+                    # Stopped mid-transaction: a late reply could be taken for the next
+                    # command's, so this session is not reused.
+                    conn.close()
+                raise
+            finally:
+                if conn is not None:
+                    self._checkin(conn)
 
     async def check(
         self, *, rcpt: str | None = None, options: CheckOptions | None = None

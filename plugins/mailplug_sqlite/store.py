@@ -290,17 +290,25 @@ def claim(
         params.update(names)
         only = f" AND account IN ({','.join(':' + k for k in names)})"
     with write(conn):
-        due = conn.execute(
-            "SELECT seq, priority, due_at FROM messages WHERE due_at IS NOT NULL AND due_at <= :now"
-            f" AND account NOT IN ({_PAUSED}){only} ORDER BY priority, due_at, seq LIMIT :limit",
-            params,
-        ).fetchall()
-        stale = conn.execute(
-            "SELECT seq, priority, lease_until FROM messages WHERE lease_until IS NOT NULL"
-            f" AND lease_until < :now AND account NOT IN ({_PAUSED}){only}"
-            " ORDER BY lease_until LIMIT :limit",
-            params,
-        ).fetchall()
+        # Each list in one row (one step: see _values); the order is restored below.
+        due = json.loads(
+            conn.execute(
+                "SELECT json_group_array(json_array(seq, priority, due_at)) FROM (SELECT seq, "
+                "priority, due_at FROM messages WHERE due_at IS NOT NULL AND due_at <= :now"
+                f" AND account NOT IN ({_PAUSED}){only} ORDER BY priority, due_at, seq"
+                " LIMIT :limit)",
+                params,
+            ).fetchone()[0]
+        )
+        stale = json.loads(
+            conn.execute(
+                "SELECT json_group_array(json_array(seq, priority, lease_until)) FROM (SELECT seq,"
+                " priority, lease_until FROM messages WHERE lease_until IS NOT NULL"
+                f" AND lease_until < :now AND account NOT IN ({_PAUSED}){only}"
+                " ORDER BY lease_until LIMIT :limit)",
+                params,
+            ).fetchone()[0]
+        )
         picked = sorted((*due, *stale), key=lambda r: (r[1], r[2], r[0]))[:limit]
         if not picked:
             return []
@@ -403,15 +411,22 @@ def _recipients(
 ) -> dict[int, tuple[RecipientState, ...]]:
     found: dict[int, list[RecipientState]] = {}
     for chunk in _chunks(seqs):
-        for seq, address, status, error, updated in _tuples(
-            conn,
-            "SELECT seq, address, status, error, updated_at FROM recipients "
-            f"WHERE seq IN ({_marks(len(chunk))}) ORDER BY seq, position",
+        # One row (one step: see _values); times in whole microseconds, as JSON keeps
+        # only 15 digits of a REAL.
+        rows = conn.execute(
+            "SELECT json_group_array(json_array(seq, address, status, error, "
+            "CAST(round(updated_at * 1000000) AS INTEGER))) "
+            f"FROM (SELECT * FROM recipients WHERE seq IN ({_marks(len(chunk))}) "
+            "ORDER BY seq, position)",
             chunk,
-        ):
+        ).fetchone()[0]
+        for seq, address, status, error, updated in json.loads(rows):
             found.setdefault(seq, []).append(
                 RecipientState(
-                    address, _RSTATUS[status], _info(error) if error else None, dt(updated)
+                    address,
+                    _RSTATUS[status],
+                    _info(error) if error else None,
+                    None if updated is None else _dt(updated / 1_000_000),
                 )
             )
     return {k: tuple(v) for k, v in found.items()}
@@ -432,20 +447,22 @@ def renew(conn: sqlite3.Connection, worker_id: str, ids: Sequence[str], until: d
 def complete(
     conn: sqlite3.Connection, worker_id: str, outcomes: Sequence[Outcome], now: datetime
 ) -> list[Change]:
+    # A statement per batch, not per message: every step of a statement hands the
+    # GIL back and forth with the event loop's thread (see _values).
     changes: list[Change] = []
     with write(conn):
-        rows: dict[str, tuple[Any, ...]] = {}
+        rows: dict[str, list[Any]] = {}
         for chunk in _chunks([o.id for o in outcomes]):
-            for row in _tuples(
-                conn,
-                "SELECT id, seq, message_id, account, status, lease_owner FROM messages "
-                f"WHERE id IN ({_marks(len(chunk))})",
+            found = conn.execute(
+                "SELECT json_group_array(json_array(id, seq, message_id, account, status, "
+                f"lease_owner)) FROM messages WHERE id IN ({_marks(len(chunk))})",
                 chunk,
-            ):
+            ).fetchone()[0]
+            for row in json.loads(found):
                 rows[row[0]] = row
         attempts = []
         updates = []
-        rcpt_updates = []
+        rcpt_updates: dict[tuple[int, str], tuple[Any, ...]] = {}
         stamp = ts(now)
         for o in outcomes:
             row = rows.get(o.id)
@@ -458,25 +475,22 @@ def complete(
             error = o.error
             updates.append(
                 (
+                    seq,
                     str(o.status),
                     ts(o.next_attempt_at),
                     int(o.attempt.counted),
                     _json(error),
                     ts(o.sent_at),
-                    stamp,
-                    seq,
                 )
             )
-            rcpt_updates += [
-                (
+            for r in o.recipients:  # (the same address twice: the last state wins)
+                rcpt_updates[seq, r.address] = (
+                    seq,
+                    r.address,
                     str(r.status),
                     _json(r.error),
                     ts(r.updated_at) if r.updated_at is not None else stamp,
-                    seq,
-                    r.address,
                 )
-                for r in o.recipients
-            ]
             changes.append(
                 Change(
                     o.id,
@@ -489,26 +503,50 @@ def complete(
                     now,
                 )
             )
-        conn.executemany(_INSERT_ATTEMPT, attempts)
-        conn.executemany(
-            "UPDATE messages SET status = ?, previous = NULL, lease_owner = NULL, "
-            "lease_until = NULL, due_at = ?, attempts = attempts + ?, error = ?, "
-            "sent_at = coalesce(?, sent_at), updated_at = ? WHERE seq = ?",
-            updates,
-        )
-        conn.executemany(
-            "UPDATE recipients SET status = ?, error = ?, updated_at = ? "
-            "WHERE seq = ? AND address = ?",
-            rcpt_updates,
-        )
+        for values, params in _values(attempts):
+            conn.execute(_INSERT_ATTEMPT + values, params)
+        for values, params in _values(updates):
+            conn.execute(
+                f"WITH v(vseq, vstatus, vdue, vcounted, verror, vsent) AS ({values}) "
+                "UPDATE messages SET status = vstatus, previous = NULL, lease_owner = NULL, "
+                "lease_until = NULL, due_at = vdue, attempts = attempts + vcounted, "
+                "error = verror, sent_at = coalesce(vsent, sent_at), updated_at = ? "
+                "FROM v WHERE seq = vseq",
+                (*params, stamp),
+            )
+        for values, params in _values(list(rcpt_updates.values())):
+            conn.execute(
+                f"WITH v(vseq, vaddress, vstatus, verror, vupdated) AS ({values}) "
+                "UPDATE recipients SET status = vstatus, error = verror, updated_at = vupdated "
+                "FROM v WHERE seq = vseq AND address = vaddress",
+                params,
+            )
     return changes
 
 
 _INSERT_ATTEMPT = """
 INSERT INTO attempts (seq, at, account, outcome, host, code, enhanced, text, error_key, error,
     duration, counted, recipients, worker)
-VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 """
+#: Parameters in one statement (SQLite allows 32766 since 3.32).
+_MAX_PARAMS = 30_000
+
+
+def _values(rows: Sequence[tuple[Any, ...]]) -> Iterator[tuple[str, list[Any]]]:
+    """``VALUES (?,?), (?,?) …`` and the flat parameters, as few statements as allowed.
+
+    One statement for many rows instead of ``executemany``: sqlite3 releases
+    the GIL for every step, and while the event loop's thread is busy each
+    release costs both threads a hand-over.
+    """
+    if not rows:
+        return
+    width = len(rows[0])
+    group = "(" + ",".join("?" * width) + ")"
+    size = max(1, _MAX_PARAMS // width)
+    for start in range(0, len(rows), size):
+        part = rows[start : start + size]
+        yield "VALUES " + ",".join([group] * len(part)), [v for row in part for v in row]
 
 
 def _attempt_row(seq: int, a: Attempt) -> tuple[Any, ...]:

@@ -28,7 +28,7 @@ import socket
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -43,7 +43,7 @@ from .storage import Status
 if TYPE_CHECKING:
     from .mailer import AsyncMailer
     from .models import Account
-    from .transport import Transport
+    from .transport import Envelope, SendResult, Transport
 
 __all__ = ["FlushProgress", "FlushReport", "flush", "work"]
 
@@ -54,6 +54,9 @@ DEFAULT_LEASE = 300.0
 DEFAULT_CONCURRENCY = 3
 #: Seconds outcomes may wait to be recorded together (group commit).
 COMMIT_DELAY = 0.02
+#: Entries a worker streams to its transport in one go (then it starts another
+#: stream, so that others sending through the account's connections get a turn).
+STREAM = 100
 
 
 def _utcnow() -> datetime:
@@ -345,37 +348,136 @@ class _Flush:
             lane.workers.add(task)
 
     async def _work(self, lane: _Lane) -> None:
-        """One connection's worth of sending: take the lane's entries one by one."""
+        """One connection's worth of sending: stream the lane's entries to its transport."""
         task = asyncio.current_task()
         assert task is not None
         try:
-            while lane.queue and not self.stop.is_set() and lane.name not in self.blocked:
-                claim = lane.queue.popleft()
-                # From here on the message may reach the server: a stop lets it finish.
-                self.sending.add(task)
-                try:
-                    decision = await self._attempt(claim, lane)
-                except asyncio.CancelledError:
-                    self._give_back(claim)
-                    raise
-                finally:
-                    self.sending.discard(task)
-                # The outcome is queued for recording before anything else can be awaited.
-                self.outcomes.append(decision.outcome)
-                self.record_wake.set()
-                self.pending -= 1
-                self.room.set()
-                if decision.pause is not None or decision.hold is not None:
-                    await self._block(claim, decision)
+            while self._may_take(lane):
+                transport = lane.transport
+                if (
+                    transport is None
+                    or lane.account is None
+                    or not lane.queue[0].envelope.recipients
+                ):
+                    # One by one: its error (no account, no transport, no recipient)
+                    # is the outcome.
+                    await self._one(lane.queue.popleft(), lane, task)
+                elif not await self._stream(lane, transport, task) and self._may_take(lane):
+                    # A transport whose send_many() took nothing: one by one, so its
+                    # failure is each message's outcome rather than a busy loop.
+                    await self._one(lane.queue.popleft(), lane, task)
         finally:
             lane.workers.discard(task)
             if self.stop.is_set() or lane.name in self.blocked:
                 while lane.queue:
                     self._give_back(lane.queue.popleft())
 
+    def _may_take(self, lane: _Lane) -> bool:
+        return bool(lane.queue) and not self.stop.is_set() and lane.name not in self.blocked
+
+    async def _one(self, claim: Claim, lane: _Lane, task: asyncio.Task[None]) -> None:
+        # From here on the message may reach the server: a stop lets it finish.
+        self.sending.add(task)
+        try:
+            decision = await self._attempt(claim, lane)
+        except asyncio.CancelledError:
+            self._give_back(claim)
+            raise
+        finally:
+            self.sending.discard(task)
+        await self._decided(claim, decision)
+
+    async def _stream(self, lane: _Lane, transport: Transport, task: asyncio.Task[None]) -> int:
+        """Up to :data:`STREAM` entries through ``transport.send_many``: the transport
+        takes each one when it is ready to start it (with SMTP pipelining, while the
+        previous one ends), so a stop or a paused account ends the stream at once.
+
+        :returns: how many entries the transport took.
+        """
+        taken: deque[tuple[Claim, float]] = deque()
+        count = 0
+
+        def feed() -> Iterator[tuple[Envelope, bytes]]:
+            for _ in range(STREAM):
+                if not self._may_take(lane) or not lane.queue[0].envelope.recipients:
+                    return
+                claim = lane.queue.popleft()
+                # From here on the message may reach the server: a stop lets it finish.
+                taken.append((claim, time.monotonic()))
+                nonlocal count
+                count += 1
+                yield claim.envelope, claim.data
+
+        self.sending.add(task)
+        try:
+            async with contextlib.aclosing(transport.send_many(feed())) as outcomes:
+                async for outcome in outcomes:
+                    claim, started = taken.popleft()
+                    await self._decided(claim, self._decide(claim, lane, outcome, started))
+        except asyncio.CancelledError:
+            while taken:
+                self._give_back(taken.popleft()[0])
+            raise
+        except Exception as exc:  # a bug in a transport plugin: retry later, log it
+            log.exception("transport for account %s failed", lane.name)
+            while taken:
+                claim, started = taken.popleft()
+                await self._decided(claim, self._bug(claim, lane, exc, started))
+        finally:
+            self.sending.discard(task)
+        if taken:  # taken and never answered: a transport bug, like an exception
+            problem = RuntimeError("send_many() gave no outcome for a message it took")
+            log.error("transport for account %s: %s", lane.name, problem)
+            while taken:
+                claim, started = taken.popleft()
+                await self._decided(claim, self._bug(claim, lane, problem, started))
+        return count
+
+    async def _decided(self, claim: Claim, decision: Decision) -> None:
+        # The outcome is queued for recording before anything else can be awaited.
+        self.outcomes.append(decision.outcome)
+        self.record_wake.set()
+        self.pending -= 1
+        self.room.set()
+        if decision.pause is not None or decision.hold is not None:
+            await self._block(claim, decision)
+
+    def _decide(
+        self, claim: Claim, lane: _Lane, outcome: SendResult | MailplugError, started: float
+    ) -> Decision:
+        if isinstance(outcome, MailplugError):
+            return self.policy.after_error(
+                claim,
+                outcome,
+                now=self.clock(),
+                duration=time.monotonic() - started,
+                fingerprint=fingerprint(lane.account),
+                worker=self.worker,
+                rng=self.rng,
+            )
+        outcome.duration = outcome.duration or time.monotonic() - started
+        return self.policy.after_result(
+            claim, outcome, now=self.clock(), worker=self.worker, rng=self.rng
+        )
+
+    def _bug(self, claim: Claim, lane: _Lane, exc: Exception, started: float) -> Decision:
+        account = lane.account
+        error = OUTBOX_TRANSPORT_FAILED.error(
+            transport=account.transport if account else "?",
+            problem=f"{type(exc).__name__}: {exc}",
+            cause=exc,
+        )
+        return self.policy.after_error(
+            claim,
+            error,
+            now=self.clock(),
+            duration=time.monotonic() - started,
+            worker=self.worker,
+            rng=self.rng,
+        )
+
     async def _attempt(self, claim: Claim, lane: _Lane) -> Decision:
         started = time.monotonic()
-        now = self.clock
         account = lane.account
         try:
             if account is None:
@@ -387,34 +489,13 @@ class _Flush:
                 transport = lane.transport = await self.mailer.transport_for(account)
             result = await transport.send(claim.envelope, claim.data)
         except MailplugError as exc:
-            return self.policy.after_error(
-                claim,
-                exc,
-                now=now(),
-                duration=time.monotonic() - started,
-                fingerprint=fingerprint(account),
-                worker=self.worker,
-                rng=self.rng,
-            )
+            return self._decide(claim, lane, exc, started)
         except (asyncio.CancelledError, KeyboardInterrupt, SystemExit):
             raise
         except Exception as exc:  # a bug in a transport plugin: retry later, log it
             log.exception("transport for account %s failed", claim.account)
-            error = OUTBOX_TRANSPORT_FAILED.error(
-                transport=account.transport if account else "?",
-                problem=f"{type(exc).__name__}: {exc}",
-                cause=exc,
-            )
-            return self.policy.after_error(
-                claim,
-                error,
-                now=now(),
-                duration=time.monotonic() - started,
-                worker=self.worker,
-                rng=self.rng,
-            )
-        result.duration = result.duration or time.monotonic() - started
-        return self.policy.after_result(claim, result, now=now(), worker=self.worker, rng=self.rng)
+            return self._bug(claim, lane, exc, started)
+        return self._decide(claim, lane, result, started)
 
     async def _block(self, claim: Claim, decision: Decision) -> None:
         block = decision.pause or decision.hold

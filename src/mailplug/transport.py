@@ -8,14 +8,17 @@ one transport per account and reuses it across a batch.
 from __future__ import annotations
 
 import abc
+from collections.abc import AsyncGenerator, Iterable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .errors import MailplugError
+
 if TYPE_CHECKING:
     from .auth import Authenticator
     from .check import CheckOptions, CheckReport
-    from .errors import ErrorSpec, MailplugError, ServerReply
+    from .errors import ErrorSpec, ServerReply
     from .models import Account
     from .services import Services
 
@@ -98,6 +101,26 @@ class Transport(abc.ABC):
 
         :raises mailplug.errors.MailplugError: when nothing was delivered.
         """
+
+    async def send_many(
+        self, messages: Iterable[tuple[Envelope, bytes]]
+    ) -> AsyncGenerator[SendResult | MailplugError, None]:
+        """Deliver messages one after another; yield each one's outcome, in order.
+
+        ``messages`` is consumed lazily: the transport takes the next message
+        only when it is ready to start it (an SMTP transport may start it while
+        the previous one ends), so the caller can stop feeding at any time.
+        Every message taken gets exactly one outcome: a :class:`SendResult`,
+        or the :class:`~mailplug.errors.MailplugError` :meth:`send` would have
+        raised.  The default sends them one by one with :meth:`send`.
+        """
+        for envelope, data in messages:
+            try:
+                result = await self.send(envelope, data)
+            except MailplugError as error:
+                yield error
+            else:
+                yield result
 
     async def check(
         self, *, rcpt: str | None = None, options: CheckOptions | None = None
