@@ -189,3 +189,14 @@ def test_third_party_transport_overrides_builtin_name() -> None:
 
     plugins = Plugins(plugins=[Override()], entry_points=False)
     assert plugins.transports["memory"] == "override"
+
+
+def test_plugins_command_lists_what_each_builtin_provides(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["plugins", "--json"]) == 0
+    listed = {p["name"]: p["provides"] for p in json.loads(capsys.readouterr().out)}
+    assert listed["smtp"] == {"transport": ["smtp"], "auth": ["password"]}
+    assert set(listed["legacy"]["importer"]) == {"thunderbird", "maildir", "mbox", "eml"}
+    assert listed["sqlite"] == {"storage": ["sqlite"]}
+    assert set(listed["locales"]["catalog"]) >= {"pl", "en"}

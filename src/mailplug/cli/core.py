@@ -36,6 +36,7 @@ def plugins(ctx: Context, args: argparse.Namespace) -> int:
     from ..plugins import Plugins
 
     found = Plugins(disable=args.disable)
+    found.importers  # noqa: B018 - collected on first use; listing them fills "provides"
     if ctx.json:
         ctx.print_json([i.to_dict(ctx.lang) for i in found.infos])
         return EX_OK
