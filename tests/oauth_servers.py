@@ -255,3 +255,19 @@ class FakeOAuthServer:
         if new_refresh:
             body["refresh_token"] = self.issue_refresh_token()
         return body
+
+
+def gmail_account(server: FakeOAuthServer, **auth_settings: Any) -> dict[str, Any]:
+    """A Gmail account whose OAuth endpoints are ``server`` (extra ``auth_settings`` merged)."""
+    return {
+        "name": "gmail",
+        "email": "jan.kowalski@gmail.com",
+        "transport": "memory",
+        "auth": "gmail-oauth2",
+        "auth_settings": {
+            "client_id": server.client_id,
+            "authorization_endpoint": f"{server.base}/o/oauth2/v2/auth",
+            "token_endpoint": f"{server.base}/token",
+            **auth_settings,
+        },
+    }

@@ -20,12 +20,11 @@ import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from pydantic import SecretStr
-from tests.oauth_servers import FakeOAuthServer, s256
+from tests.oauth_servers import FakeOAuthServer, gmail_account, s256
 
 from mailplug.cli import main
 from mailplug.config import Config, save_config
@@ -42,20 +41,6 @@ def google() -> Iterator[FakeOAuthServer]:
         yield server
     finally:
         server.stop()
-
-
-def gmail_account(server: FakeOAuthServer, name: str = "gmail") -> dict[str, Any]:
-    return {
-        "name": name,
-        "email": "jan.kowalski@gmail.com",
-        "transport": "memory",
-        "auth": "gmail-oauth2",
-        "auth_settings": {
-            "client_id": server.client_id,
-            "authorization_endpoint": f"{server.base}/o/oauth2/v2/auth",
-            "token_endpoint": f"{server.base}/token",
-        },
-    }
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from pydantic import SecretStr
-from tests.oauth_servers import INVALID_GRANT, FakeOAuthServer
+from tests.oauth_servers import INVALID_GRANT, FakeOAuthServer, gmail_account
 
 from mailplug import hookimpl
 from mailplug.errors import (
@@ -54,21 +54,6 @@ def google() -> Iterator[FakeOAuthServer]:
         yield server
     finally:
         server.stop()
-
-
-def gmail_account(server: FakeOAuthServer, **auth_settings: Any) -> dict[str, Any]:
-    return {
-        "name": "gmail",
-        "email": "jan.kowalski@gmail.com",
-        "transport": "memory",
-        "auth": "gmail-oauth2",
-        "auth_settings": {
-            "client_id": server.client_id,
-            "authorization_endpoint": f"{server.base}/o/oauth2/v2/auth",
-            "token_endpoint": f"{server.base}/token",
-            **auth_settings,
-        },
-    }
 
 
 @pytest.fixture
