@@ -1,10 +1,14 @@
 # Quick start: `make demo` and `make test`.  Both create .venv on first use.
+#
+#   make check      lint, format, types, catalogs: no tests (about 10 s)
+#   make test-fast  check + the tests not marked slow (for the edit-test loop)
+#   make test       check + every test: what CI (.ci/run) and the README run
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv demo test lint typecheck pytest i18n wheel-smoke bench clean
+.PHONY: venv demo check test-fast test lint typecheck i18n pytest pytest-fast bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,10 +31,17 @@ typecheck: $(STAMP)
 i18n: $(STAMP)
 	$(BIN)/mailplug i18n check
 
+check: lint typecheck i18n
+
 pytest: $(STAMP)
 	$(BIN)/pytest -q
 
-test: lint typecheck i18n pytest
+pytest-fast: $(STAMP)
+	$(BIN)/pytest -q -m "not slow"
+
+test-fast: check pytest-fast
+
+test: check pytest
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -9,7 +9,28 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from tests.smtp_server import SMTPServer
+    from mailplug.testing.smtp import SMTPServer
+
+
+#: Tests of several seconds each, left out by ``make test-fast`` (``pytest -m "not slow"``):
+#: the wheel build, the benchmarks, crash runs in subprocesses, a long property test.
+#: Whole files by name, single tests as ``file::function``; ``make test`` runs them all.
+SLOW = frozenset(
+    {
+        "test_wheel.py",
+        "test_outbox_bench.py",
+        "test_dispatch_crash.py",
+        "test_classify.py::test_every_failure_gets_a_key_whose_retry_follows_the_class",
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        name = item.path.name
+        function = getattr(item, "originalname", item.name)
+        if name in SLOW or f"{name}::{function}" in SLOW:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)
@@ -27,10 +48,10 @@ def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 def smtp_server() -> Iterator[Callable[..., SMTPServer]]:
     """Start real SMTP servers on 127.0.0.1: ``srv = smtp_server(tls="starttls", users=…)``.
 
-    Takes the options of :class:`tests.smtp_server.SMTPServer`; every server
+    Takes the options of :class:`mailplug.testing.smtp.SMTPServer`; every server
     started is stopped when the test ends.
     """
-    from tests.smtp_server import SMTPServer
+    from mailplug.testing.smtp import SMTPServer
 
     started: list[SMTPServer] = []
 

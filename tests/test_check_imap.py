@@ -18,7 +18,7 @@ import pytest
 from tests.smtp_server import SMTPServer, shared_ca
 
 from mailplug import AsyncMailer
-from mailplug.check import CheckReport, StepStatus
+from mailplug.plugin import CheckReport, StepStatus
 
 USER, PASSWORD = "jan@example.pl", "s3cret-Pa55w0rd"
 FAST: dict[str, Any] = {"timeout": 2.0, "probe_timeout": 0.8, "try_ports": {}}
@@ -192,6 +192,22 @@ async def test_imap_over_tls_connects_and_logs_in(smtp_server: Start) -> None:
     assert login.seen == {"username": USER, "mechanism": "LOGIN"}
     assert imap.logins == [(USER, True, True)]
     assert imap.commands[-1] == "LOGOUT"
+
+
+async def test_no_imap_settings_skips_the_imap_steps(smtp_server: Start) -> None:
+    smtp = smtp_server(tls="starttls", users={USER: PASSWORD})
+    data = smtp.account(auth="password", auth_settings={"username": USER, "password": PASSWORD})
+    report = await run_check(data)
+
+    assert report.ok, report.render("en")
+    for lang, note in (
+        ("en", "the account has no IMAP settings"),
+        ("pl", "konto nie ma ustawień IMAP"),
+    ):
+        steps = {s["name"]: s for s in report.to_dict(lang)["steps"]}
+        for name in ("imap_connect", "imap_login"):
+            assert steps[name]["status"] == "skipped"
+            assert steps[name]["summary"] == note
 
 
 async def test_imap_starttls_upgrades_before_the_login(smtp_server: Start) -> None:

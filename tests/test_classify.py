@@ -9,6 +9,7 @@ off into its own field).
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -17,11 +18,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mailplug.errors import Category, ErrorSpec, MailplugError, ServerReply
-from mailplug.i18n import default_translator
+from mailplug.i18n import Translator
 from mailplug.models import Account
 from mailplug.plugins import Plugins
 from mailplug_smtp import keys as client_keys
-from mailplug_smtp import providers, replies
+from mailplug_smtp import providers, replies, rules, table
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -636,6 +637,12 @@ def plugins() -> Plugins:
     return Plugins(entry_points=False)
 
 
+@functools.cache
+def full_translator() -> Translator:
+    """The catalogs a mailer has: the core's and the built-in plugins' (the smtp texts)."""
+    return Translator(Plugins(entry_points=False).catalogs)
+
+
 def hook_classify(
     plugins: Plugins, reply: ServerReply, stage: str, host: str | None = None
 ) -> ErrorSpec:
@@ -746,7 +753,7 @@ def test_seed_conditions_give_the_seed_sentence_in_polish(
     spec = hook_classify(plugins, reply, stage)
     assert spec.key == key
     error = spec.error(reply=reply, host="smtp.example.com", recipient="bob@example.com")
-    assert sentence in error.message("pl", translator=default_translator())
+    assert sentence in error.message("pl", translator=full_translator())
 
 
 @pytest.mark.parametrize(
@@ -765,18 +772,18 @@ def test_seed_conditions_give_the_seed_sentence_in_polish(
 )
 def test_client_side_failures_use_the_seed_sentences(spec: ErrorSpec, sentence: str) -> None:
     error = spec.error(host="smtp.example.com", port=587, stage="DATA", problem="x")
-    assert sentence in error.message("pl", translator=default_translator())
+    assert sentence in error.message("pl", translator=full_translator())
 
 
 def test_invalid_login_advice_is_the_seeds() -> None:
     error = replies.AUTH_INVALID_CREDENTIALS.error()
     assert "Sprawdź, co wpisałeś w ustawieniach e-mail" in error.advice(
-        "pl", translator=default_translator()
+        "pl", translator=full_translator()
     )
 
 
 def test_server_error_advice_is_the_seeds() -> None:
-    advice = replies.SERVER_ERROR.error().advice("pl", translator=default_translator())
+    advice = replies.SERVER_ERROR.error().advice("pl", translator=full_translator())
     assert "skontaktuj się z administratorem serwera" in advice
     assert "Spróbuj także użyć innego konta pocztowego." in advice
 
@@ -857,13 +864,13 @@ def test_421_is_transient_anywhere(plugins: Plugins) -> None:
     ],
 )
 def test_parse_codes(reply: ServerReply, code: int | None, enhanced: str | None) -> None:
-    parsed = replies.parse(reply, stage="rcpt")
+    parsed = table.parse(reply, stage="rcpt")
     assert parsed is not None
     assert (parsed.code, parsed.enhanced) == (code, enhanced)
 
 
 def test_parse_strips_codes_from_every_line() -> None:
-    parsed = replies.parse(
+    parsed = table.parse(
         ServerReply(550, None, "5.1.1 first line\n5.1.1 second LINE\nthird"), stage="RCPT"
     )
     assert parsed is not None
@@ -874,8 +881,8 @@ def test_parse_strips_codes_from_every_line() -> None:
 @pytest.mark.parametrize("code", [None, 200, 250, 354, 334, 600])
 def test_non_failures_are_left_to_the_core(code: int | None) -> None:
     reply = ServerReply(code, None, "OK")
-    assert replies.parse(reply, stage="data") is None
-    assert replies.classify(reply, stage="data").key == "server.unknown"
+    assert table.parse(reply, stage="data") is None
+    assert rules.classify(reply, stage="data").key == "server.unknown"
     assert providers.classify(reply, stage="data") is None
 
 
@@ -884,7 +891,7 @@ def test_non_failures_are_left_to_the_core(code: int | None) -> None:
     [(457, "smtp.server.error_temporary", True), (557, "server.unknown", False)],
 )
 def test_unknown_codes_fall_back_by_class(code: int, key: str, transient: bool) -> None:
-    spec = replies.classify(ServerReply(code, None, "whatever"), stage="data")
+    spec = rules.classify(ServerReply(code, None, "whatever"), stage="data")
     assert (spec.key, spec.transient) == (key, transient)
 
 
@@ -910,8 +917,8 @@ def test_reply_messages_have_no_placeholders() -> None:
 
 
 def test_transient_follows_the_reply_class() -> None:
-    rules = replies.RULES + tuple(r for p in providers.PROVIDERS for r in (*p.rules, *p.own_codes))
-    for r in rules:
+    every = rules.RULES + tuple(r for p in providers.PROVIDERS for r in (*p.rules, *p.own_codes))
+    for r in every:
         for spec, transient in ((r.meaning.permanent, False), (r.meaning.temporary, True)):
             if spec is None or spec.key in TRANSIENT_WHATEVER_THE_CLASS:
                 continue
@@ -977,7 +984,7 @@ def test_daily_quota_key_is_stable() -> None:
 def test_every_failure_gets_a_key_whose_retry_follows_the_class(
     code: int, enhanced: str | None, text: str, stage: str
 ) -> None:
-    spec = replies.classify(ServerReply(code, enhanced, text), stage=stage)
+    spec = rules.classify(ServerReply(code, enhanced, text), stage=stage)
     if spec.key not in TRANSIENT_WHATEVER_THE_CLASS:
         assert spec.transient is (code < 500)
     provided = providers.classify(ServerReply(code, enhanced, text), stage=stage)
@@ -1070,18 +1077,18 @@ def test_error_shows_the_servers_reply_host_and_recipient(plugins: Plugins, lang
     spec = hook_classify(plugins, reply, "rcpt")
     error = spec.error(reply=reply, host="smtp.example.com", recipient="bob@example.com")
     assert isinstance(error, MailplugError)
-    text = error.render(lang, translator=default_translator())
+    text = error.render(lang, translator=full_translator())
     lines = text.splitlines()
-    assert lines[0] == error.message(lang, translator=default_translator())
+    assert lines[0] == error.message(lang, translator=full_translator())
     assert "smtp.example.com" in text
     assert "550 5.1.1 <bob@example.com>: Recipient address rejected: User unknown" in text
     assert any(line.endswith("bob@example.com") for line in lines)
-    assert lines[-1] == error.advice(lang, translator=default_translator())
+    assert lines[-1] == error.advice(lang, translator=full_translator())
     assert "{" not in text and "?" not in lines[0]
 
 
 def test_every_smtp_key_has_polish_and_english_text(plugins: Plugins) -> None:
-    translator = default_translator()
+    translator = full_translator()
     smtp_specs = [
         s
         for s in plugins.messages

@@ -19,7 +19,7 @@ from tests.legacy_fixtures import (
     thunderbird,
 )
 
-from mailplug.importing import ImportedMessage, ImportProblem, ImportSkipped, Kind
+from mailplug.plugin import ImportedMessage, ImportProblem, ImportSkipped, Kind
 from mailplug_legacy.mbox import split_mbox
 from mailplug_legacy.message import decode_header, decode_text, folder_kind, parse
 from mailplug_legacy.thunderbird import parse_prefs

@@ -21,8 +21,9 @@ from tests.legacy_fixtures import (
     write_maildir,
 )
 
-from mailplug.importing import ImportedMessage, ImportProblem, ImportReport, ImportSkipped
+from mailplug.importing import ImportReport
 from mailplug.mailer import AsyncMailer
+from mailplug.plugin import ImportedMessage, ImportProblem, ImportSkipped
 from mailplug.testing import memory_account
 from mailplug_legacy.mbox import split_mbox
 from mailplug_legacy.message import parse
@@ -65,11 +66,10 @@ def import_into_fresh_outbox(path: Path, **kw: object) -> ImportReport:
 
     async def go() -> ImportReport:
         from mailplug.config import Config
-        from mailplug.importing import import_path
 
         accounts = [memory_account("jan", "jan@firma.pl")]
         async with AsyncMailer(accounts, config=Config(), data_dir=data) as m:
-            return await asyncio.wait_for(import_path(m, path, **kw), 60)  # type: ignore[arg-type]
+            return await asyncio.wait_for(m.import_path(path, **kw), 60)
 
     try:
         return asyncio.run(go())

@@ -35,9 +35,9 @@ from tests.legacy_fixtures import (
 from mailplug.cli import main
 from mailplug.config import load_config
 from mailplug.errors import FileError
-from mailplug.importing import Kind, Progress, import_path
 from mailplug.mailer import AsyncMailer
 from mailplug.outbox import Filter, OutboxEntry
+from mailplug.plugin import Kind, Progress
 from mailplug.storage import Status
 from mailplug.testing import MemoryTransport, memory_account
 
@@ -73,7 +73,7 @@ async def test_thunderbird_profile_accounts_queued_and_history(tmp_path: Path) -
     profile = thunderbird_profile(tmp_path / "abcd1234.default-release")
     before = tree_digest(profile.root)
     async with AsyncMailer(config=load_config()) as m:
-        report = await asyncio.wait_for(import_path(m, profile.root), 60)
+        report = await asyncio.wait_for(m.import_path(profile.root), 60)
         assert report.format == "thunderbird"
         assert report.failures == []
         # three valid identities became accounts; the disabled one did not
@@ -138,7 +138,7 @@ async def test_thunderbird_profile_accounts_queued_and_history(tmp_path: Path) -
 
         # the same profile again adds nothing
         totals = await counts(m)
-        again = await asyncio.wait_for(import_path(m, profile.root), 60)
+        again = await asyncio.wait_for(m.import_path(profile.root), 60)
         assert again.imported == 0 and again.counts["accounts_added"] == 0
         assert again.counts["accounts_existing"] == 3
         assert again.counts["duplicate"] == report.imported
@@ -162,7 +162,7 @@ async def test_the_thunderbird_folder_with_profiles_ini_imports_the_default_prof
         b"Path=Profiles/abcd1234.default-release\n\n[General]\nStartWithLastProfile=1\nVersion=2\n",
     )
     async with AsyncMailer(config=load_config()) as m:
-        report = await asyncio.wait_for(import_path(m, root), 60)
+        report = await asyncio.wait_for(m.import_path(root), 60)
     assert report.format == "thunderbird" and report.failures == []
     assert {a.email for a in report.accounts} == {
         "jan@firma.pl",
@@ -173,7 +173,7 @@ async def test_the_thunderbird_folder_with_profiles_ini_imports_the_default_prof
     # an ini naming no profile that exists is reported, not guessed
     write(root / "profiles.ini", b"[Profile0]\nPath=Profiles/missing\n")
     async with AsyncMailer(config=load_config()) as m:
-        broken = await asyncio.wait_for(import_path(m, root), 60)
+        broken = await asyncio.wait_for(m.import_path(root), 60)
     (problem,) = broken.failures
     assert problem.source == root / "profiles.ini" and problem.error.key == "file.problem"
 
@@ -185,7 +185,7 @@ async def test_queued_mail_from_thunderbird_goes_out_without_bcc(tmp_path: Path)
     )
     MemoryTransport.outbox.clear()
     async with AsyncMailer([memory_account("jan", "jan@firma.pl")], config=load_config()) as m:
-        report = await asyncio.wait_for(import_path(m, mbox), 30)
+        report = await asyncio.wait_for(m.import_path(mbox), 30)
         assert report.counts["queued"] == 1
         flushed = await asyncio.wait_for(m.flush(), 30)
         assert flushed is not None
@@ -215,7 +215,7 @@ async def test_a_locked_or_missing_folder_is_reported_and_the_rest_imported(
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         async with AsyncMailer(config=load_config()) as m:
-            report = await asyncio.wait_for(import_path(m, profile.root), 60)
+            report = await asyncio.wait_for(m.import_path(profile.root), 60)
             text = "\n".join(report.summary(m.translator, "pl"))
     finally:
         assert holder.stdin is not None
@@ -238,7 +238,7 @@ async def test_a_folder_where_the_mailbox_file_should_be(tmp_path: Path) -> None
     write(local / "Sent", mbox_bytes([outlook_2016()]))
     write(local / "Sent.msf", b"")
     async with AsyncMailer([memory_account("jan", "jan@firma.pl")], config=load_config()) as m:
-        report = await asyncio.wait_for(import_path(m, local), 30)
+        report = await asyncio.wait_for(m.import_path(local), 30)
     assert report.format == "thunderbird"
     (problem,) = report.failures
     assert problem.source == local / "Unsent Messages"
@@ -255,7 +255,7 @@ async def test_thunderbird_maildir_store_folders(tmp_path: Path) -> None:
     for name in ("Sent", "Unsent Messages", "Inbox"):
         write(local / f"{name}.msf", b"")
     async with AsyncMailer([memory_account("jan", "jan@firma.pl")], config=load_config()) as m:
-        report = await asyncio.wait_for(import_path(m, local), 30)
+        report = await asyncio.wait_for(m.import_path(local), 30)
     assert (report.counts["sent"], report.counts["queued"]) == (2, 1)
     assert report.skipped_folders == ["Local Folders/Inbox"]
 
@@ -276,7 +276,7 @@ async def test_folder_of_eml_files_of_every_brand_and_some_broken(
     (root / "broken" / "folder.eml").mkdir()
     os.mkfifo(root / "broken" / "pipe.eml")
     before = tree_digest(root)
-    report = await asyncio.wait_for(import_path(mailer, root, account="jan", kind=None), 60)
+    report = await asyncio.wait_for(mailer.import_path(root, account="jan", kind=None), 60)
     files = len(REAL_WORLD) + 1 + 5
     c = report.counts
     assert c["queued"] + c["sent"] + c["duplicate"] + c["failed"] + c["skipped"] == files
@@ -305,7 +305,7 @@ async def test_missing_date_uses_the_file_time_and_missing_id_a_content_hash(
     os.utime(path, (stamp, stamp))
     write(tmp_path / "a" / "bez-id.eml", no_message_id())
     write(tmp_path / "a" / "bez-id-kopia.eml", no_message_id())  # same content: one entry
-    report = await asyncio.wait_for(import_path(mailer, tmp_path / "a"), 30)
+    report = await asyncio.wait_for(mailer.import_path(tmp_path / "a"), 30)
     assert (report.counts["sent"], report.counts["duplicate"]) == (2, 1)
     (dated,) = await sent_history(mailer, text="Bez daty")
     assert dated.sent_at == datetime(2019, 5, 4, 3, 2, 1, tzinfo=UTC)
@@ -317,7 +317,7 @@ async def test_unknown_sender_is_reported_with_the_account_message(
     tmp_path: Path, mailer: AsyncMailer
 ) -> None:
     path = write(tmp_path / "obcy.eml", apple_mail())
-    report = await asyncio.wait_for(import_path(mailer, path), 30)
+    report = await asyncio.wait_for(mailer.import_path(path), 30)
     (problem,) = report.failures
     assert problem.error.key == "account.not_configured"
     assert "anna@icloud.com" in problem.error.message("pl")
@@ -328,10 +328,10 @@ async def test_unknown_sender_is_reported_with_the_account_message(
 async def test_unknown_format_and_missing_path(tmp_path: Path, mailer: AsyncMailer) -> None:
     junk = write(tmp_path / "photo.jpg", b"\xff\xd8\xff\xe0 JFIF")
     with pytest.raises(FileError) as info:
-        await import_path(mailer, junk)
+        await mailer.import_path(junk)
     assert info.value.key == "legacy.format_unknown"
     with pytest.raises(FileError) as info2:
-        await import_path(mailer, tmp_path / "nope.mbox")
+        await mailer.import_path(tmp_path / "nope.mbox")
     assert info2.value.key == "file.problem"
 
 
@@ -342,7 +342,7 @@ async def test_mbox_with_escaping_crlf_and_progress(tmp_path: Path, mailer: Asyn
     msgs = [thunderbird(msgid=f"<m{n}@firma.pl>", subject=f"Wiadomość {n}") for n in range(150)]
     path = write(tmp_path / "Sent", mbox_bytes(msgs, line_ending=b"\r\n"))
     seen: list[Progress] = []
-    report = await asyncio.wait_for(import_path(mailer, path, progress=seen.append), 60)
+    report = await asyncio.wait_for(mailer.import_path(path, progress=seen.append), 60)
     assert report.format == "mbox" and report.counts["sent"] == 150
     assert seen and seen[-1].done == seen[-1].total == path.stat().st_size
     assert [p.done for p in seen] == sorted(p.done for p in seen)
@@ -378,7 +378,7 @@ async def test_apple_mail_export_folder(tmp_path: Path, mailer: AsyncMailer) -> 
     )
     write(export / "table_of_contents", b"\x00\x01binary index")
     write(export / "Info.plist", b"<?xml version='1.0'?><plist/>")
-    report = await asyncio.wait_for(import_path(mailer, export), 30)
+    report = await asyncio.wait_for(mailer.import_path(export), 30)
     assert report.format == "mbox" and report.counts["sent"] == 2 and report.ok
 
 
@@ -387,7 +387,7 @@ async def test_unsent_messages_mbox_is_queued(tmp_path: Path, mailer: AsyncMaile
         tmp_path / "Unsent Messages",
         mbox_bytes([thunderbird(msgid="<u1@firma.pl>", status="0800"), outlook_express()]),
     )
-    report = await asyncio.wait_for(import_path(mailer, path, account="jan"), 30)
+    report = await asyncio.wait_for(mailer.import_path(path, account="jan"), 30)
     assert report.counts["queued"] == 2
     assert (await mailer.counts())["queued"] == 2
 
@@ -396,7 +396,7 @@ async def test_dry_run_changes_nothing_then_sees_duplicates(
     tmp_path: Path, mailer: AsyncMailer
 ) -> None:
     profile = thunderbird_profile(tmp_path / "p")
-    dry = await asyncio.wait_for(import_path(mailer, profile.root, dry_run=True), 60)
+    dry = await asyncio.wait_for(mailer.import_path(profile.root, dry_run=True), 60)
     # jan@firma.pl is configured already; the two other identities would be added …
     assert dry.dry_run and (dry.counts["accounts_added"], dry.counts["accounts_existing"]) == (2, 1)
     # … and their mail would be imported with them
@@ -405,9 +405,9 @@ async def test_dry_run_changes_nothing_then_sees_duplicates(
     assert not config_path().exists()
     assert mailer.accounts.keys() == {"jan"}
     assert await counts(mailer) == {}
-    real = await asyncio.wait_for(import_path(mailer, profile.root), 60)
+    real = await asyncio.wait_for(mailer.import_path(profile.root), 60)
     assert real.counts["accounts_added"] == 2 and real.imported == dry.imported
-    again = await asyncio.wait_for(import_path(mailer, profile.root, dry_run=True), 60)
+    again = await asyncio.wait_for(mailer.import_path(profile.root, dry_run=True), 60)
     assert again.imported == 0 and again.counts["duplicate"] == real.imported
 
 
@@ -426,7 +426,7 @@ async def test_maildir_new_cur_flags_and_tmp(tmp_path: Path, mailer: AsyncMailer
         tmp=[thunderbird(msgid="<half-delivered@firma.pl>")],
     )
     (root / "cur" / "1696100009.M9P1.mailhost:2,S").mkdir()
-    report = await asyncio.wait_for(import_path(mailer, root), 30)
+    report = await asyncio.wait_for(mailer.import_path(root), 30)
     assert report.format == "maildir"
     assert report.counts["sent"] == 3 and report.counts["skipped"] == 2
     assert [p.source.name for p in report.failures] == ["1696100009.M9P1.mailhost:2,S"]
@@ -442,7 +442,7 @@ async def test_maildirplusplus_tree_imports_sent_and_outbox_only(
     write_maildir(root / ".Sent", cur=[(outlook_2016(), "S")])
     write_maildir(root / ".Outbox", new=[thunderbird(msgid="<ob@firma.pl>")])
     write_maildir(root / ".Drafts", cur=[(thunderbird(msgid="<d@firma.pl>"), "D")])
-    report = await asyncio.wait_for(import_path(mailer, root), 30)
+    report = await asyncio.wait_for(mailer.import_path(root), 30)
     assert (report.counts["sent"], report.counts["queued"]) == (1, 1)
     assert report.skipped_folders == ["INBOX", "Drafts"]
 

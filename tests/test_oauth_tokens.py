@@ -29,8 +29,6 @@ from mailplug_oauth import (
     PROVIDERS,
     REFRESH_TOKEN_KEY,
     OAuth2Authenticator,
-    apply_preset,
-    gmail_preset,
     token_provider_auth,
 )
 
@@ -371,11 +369,6 @@ def test_microsoft_defaults_fill_the_tenant() -> None:
         "https://login.microsoftonline.com/contoso.com/"
     )
     assert ms.scope == "https://outlook.office.com/SMTP.Send offline_access"
-    assert (ms.smtp[0].host, ms.smtp[0].port, ms.smtp[0].security) == (
-        "smtp.office365.com",
-        587,
-        "starttls",
-    )
     google = PROVIDERS["google"]
     assert google.endpoints({}) == (
         "https://accounts.google.com/o/oauth2/v2/auth",
@@ -482,25 +475,6 @@ async def test_generic_oauth2_with_provider_setting(tmp_path: Path) -> None:
         "https://login.microsoftonline.com/firma.pl/oauth2/v2.0/token"
     )
     assert auth.describe()["name"] == "oauth2"
-
-
-def test_gmail_preset() -> None:
-    preset = gmail_preset("Jan Kowalski <jan.kowalski@gmail.com>")
-    assert preset is not None
-    assert preset["settings"] == {"host": "smtp.gmail.com", "port": 465, "security": "tls"}
-    assert preset["auth"] == "gmail-oauth2"
-    assert preset["auth_settings"] == {"username": "jan.kowalski@gmail.com"}
-    starttls = gmail_preset("ala@GoogleMail.com", starttls=True)
-    assert starttls is not None
-    assert starttls["settings"] == {"host": "smtp.gmail.com", "port": 587, "security": "starttls"}
-    assert gmail_preset("jan@firma.pl") is None
-    filled = apply_preset(
-        {"email": "jan@gmail.com", "auth_settings": {"client_id": "c"}, "settings": {"port": 587}}
-    )
-    assert filled["settings"] == {"host": "smtp.gmail.com", "port": 587, "security": "tls"}
-    assert filled["auth"] == "gmail-oauth2"
-    assert filled["auth_settings"] == {"username": "jan@gmail.com", "client_id": "c"}
-    assert apply_preset({"email": "jan@firma.pl"}) == {"email": "jan@firma.pl"}
 
 
 # -- secrets stay secret ---------------------------------------------------------

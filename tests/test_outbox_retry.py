@@ -108,7 +108,12 @@ def test_per_recipient_refusals() -> None:
         [
             RecipientResult("jan@example.pl", True, 250, "2.1.5", "OK"),
             RecipientResult(
-                "nikt@example.pl", False, 550, "5.1.1", "No such user", "smtp.recipient.unknown"
+                "nikt@example.pl",
+                False,
+                550,
+                "5.1.1",
+                "No such user",
+                error=replies.RECIPIENT_UNKNOWN,
             ),
             RecipientResult(
                 "pelna@example.pl",
@@ -116,8 +121,7 @@ def test_per_recipient_refusals() -> None:
                 452,
                 "4.2.2",
                 "Mailbox full",
-                "smtp.mailbox.full_temporary",
-                transient=True,
+                error=replies.MAILBOX_FULL_TEMPORARY,
             ),
         ],
         host="mx.test",

@@ -14,12 +14,24 @@ from typing import Any
 import pytest
 from tests.outbox_support import EventLog, mailer, message
 
-from mailplug.errors import StorageError, VersionError
-from mailplug.outbox import Filter
+from mailplug.plugin import (
+    Added,
+    Attempt,
+    Envelope,
+    ErrorInfo,
+    Filter,
+    NewEntry,
+    Outbox,
+    Outcome,
+    RecipientResult,
+    SendResult,
+    Status,
+    StorageError,
+    VersionError,
+)
 from mailplug.retry import RetryPolicy
-from mailplug.storage import Status
 from mailplug.testing import memory_account
-from mailplug.transport import Envelope, RecipientResult, SendResult
+from mailplug_smtp import replies
 from mailplug_sqlite import schema
 
 ACCOUNT = memory_account("biuro", "biuro@firma.pl")
@@ -83,7 +95,13 @@ async def test_damaged_file_gives_a_clear_error(tmp_path: Path) -> None:
     assert "uszkodzony" in info.value.message("pl")
 
 
-async def test_enqueue_is_idempotent_and_add_raw_dedupes(tmp_path: Path) -> None:
+async def insert_raw(outbox: Outbox, **fields: Any) -> Added:
+    """Store one already-rendered message (the legacy importer's door)."""
+    (added,) = await outbox.insert([NewEntry.raw(**fields)])
+    return added
+
+
+async def test_enqueue_is_idempotent_and_raw_entries_dedupe(tmp_path: Path) -> None:
     events = EventLog()
     async with mailer(tmp_path, [ACCOUNT], events=events) as m:
         msg = message(1)
@@ -93,73 +111,48 @@ async def test_enqueue_is_idempotent_and_add_raw_dedupes(tmp_path: Path) -> None
         envelope = Envelope("stary@firma.pl", ("jan@example.pl",), "<legacy-1@firma.pl>")
         raw = b"From: stary@firma.pl\r\nTo: jan@example.pl\r\nSubject: Stara\r\n\r\nTresc\r\n"
         when = datetime(2020, 5, 1, 10, 0, tzinfo=UTC)
-        sent_id, created = await outbox.add_raw(
-            account="biuro",
-            envelope=envelope,
-            data=raw,
-            subject="Stara",
-            sender="stary@firma.pl",
-            status=Status.SENT,
-            created_at=when,
-            sent_at=when,
-            dedupe_key="legacy:1",
-        )
-        assert created
-        again, created = await outbox.add_raw(
-            account="biuro",
-            envelope=envelope,
-            data=raw,
-            subject="Stara",
-            sender="stary@firma.pl",
-            status=Status.SENT,
-            created_at=when,
-            sent_at=when,
-            dedupe_key="legacy:1",
-        )
-        assert (again, created) == (sent_id, False)
+        old: dict[str, Any] = {
+            "account": "biuro",
+            "envelope": envelope,
+            "data": raw,
+            "subject": "Stara",
+            "sender": "stary@firma.pl",
+            "created_at": when,
+        }
+        sent = await insert_raw(outbox, **old, status=Status.SENT, sent_at=when, dedupe_key="l:1")
+        assert sent.created
+        # The change row carries what a status event shows.
+        assert sent.change is not None
+        assert (sent.change.status, sent.change.previous) == (Status.SENT, None)
+        assert sent.change.subject == "Stara"
+        assert sent.change.recipients == ("jan@example.pl",)
+        again = await insert_raw(outbox, **old, status=Status.SENT, sent_at=when, dedupe_key="l:1")
+        assert (again.id, again.created, again.change) == (sent.id, False, None)
         # Same Message-ID under another dedupe key: still the same message.
-        third, created = await outbox.add_raw(
-            account="biuro",
-            envelope=envelope,
-            data=raw,
-            subject="Stara",
-            sender="stary@firma.pl",
+        third = await insert_raw(outbox, **old, status=Status.QUEUED, dedupe_key="l:other")
+        assert (third.id, third.created) == (sent.id, False)
+        queued = await insert_raw(
+            outbox,
+            **{
+                **old,
+                "subject": "Do wysłania",
+                "envelope": Envelope("stary@firma.pl", ("ala@example.pl",), "<legacy-2@firma.pl>"),
+            },
             status=Status.QUEUED,
-            created_at=when,
-            dedupe_key="legacy:other",
+            dedupe_key="l:2",
         )
-        assert (third, created) == (sent_id, False)
-        queued_id, created = await outbox.add_raw(
-            account="biuro",
-            envelope=Envelope("stary@firma.pl", ("ala@example.pl",), "<legacy-2@firma.pl>"),
-            data=raw,
-            subject="Do wysłania",
-            sender="stary@firma.pl",
-            status=Status.QUEUED,
-            created_at=when,
-            dedupe_key="legacy:2",
-        )
-        assert created
+        assert queued.created
         counts = await m.counts()
         assert counts["queued"] == 2 and counts["sent"] == 1
-        entry = await m.status(sent_id)
+        entry = await m.status(sent.id)
         assert entry.status is Status.SENT
         assert entry.sent_at == when
         assert [r.status for r in entry.recipients] == ["sent"]
+        # Events come from the core's queue, not from the outbox.
         assert events.statuses(first) == [Status.QUEUED]
-        assert events.statuses(sent_id) == [Status.SENT]
-        assert events.statuses(queued_id) == [Status.QUEUED]
+        assert events.statuses(sent.id) == []
         with pytest.raises(ValueError, match="queued or sent"):
-            await outbox.add_raw(
-                account="biuro",
-                envelope=envelope,
-                data=raw,
-                subject="x",
-                sender="x",
-                status=Status.FAILED,
-                created_at=when,
-                dedupe_key="legacy:3",
-            )
+            NewEntry.raw(**old, status=Status.FAILED, dedupe_key="l:3")
 
 
 async def test_enqueue_many_stores_rendered_bytes_and_metadata(tmp_path: Path) -> None:
@@ -268,6 +261,35 @@ async def test_release_gives_entries_back_untouched(tmp_path: Path) -> None:
         assert await outbox.release("w", [claim.id], now=now) == []
 
 
+async def test_changes_carry_subject_recipients_and_the_stored_error(tmp_path: Path) -> None:
+    async with mailer(tmp_path, [ACCOUNT]) as m:
+        entry_id = await m.enqueue(message(1, cc=["kopia@example.com"]))
+        recipients = ("odbiorca1@example.com", "kopia@example.com")
+        outbox = await m.outbox()
+        now = datetime.now(UTC)
+        (claim,) = await outbox.claim("w", limit=1, lease=60, now=now)
+        assert claim.subject == "Faktura 1"
+        error = ErrorInfo("smtp.server_busy", code=421, text="Try later")
+        attempt = Attempt(now, "biuro", Status.DEFERRED, error=error)
+        (deferred,) = await outbox.complete(
+            "w", [Outcome(entry_id, Status.DEFERRED, attempt, next_attempt_at=now, error=error)]
+        )
+        assert deferred.error == error
+        # Given back untouched: the change names the error the entry still waits with.
+        (claim,) = await outbox.claim("w", limit=1, lease=60, now=now)
+        (released,) = await outbox.release("w", [claim.id], now=now)
+        assert (released.previous, released.status) == (Status.SENDING, Status.DEFERRED)
+        assert released.error == error and released.error_key == "smtp.server_busy"
+        assert (released.subject, released.recipients) == ("Faktura 1", recipients)
+        # An id and its Message-ID name one entry: one change.
+        (retried,) = await outbox.retry([entry_id, claim.message_id], now=now)
+        assert (retried.previous, retried.status) == (Status.DEFERRED, Status.QUEUED)
+        assert (retried.subject, retried.recipients) == ("Faktura 1", recipients)
+        (cancelled,) = await outbox.cancel([entry_id], now=now)
+        assert (cancelled.previous, cancelled.status) == (Status.QUEUED, Status.CANCELLED)
+        assert (cancelled.subject, cancelled.recipients) == ("Faktura 1", recipients)
+
+
 async def test_retry_cancel_and_purge(tmp_path: Path) -> None:
     events = EventLog()
     async with mailer(tmp_path, [ACCOUNT], events=events) as m:
@@ -286,7 +308,7 @@ async def test_retry_cancel_and_purge(tmp_path: Path) -> None:
                     550,
                     "5.1.1",
                     "No such user",
-                    "smtp.recipient.unknown",
+                    error=replies.RECIPIENT_UNKNOWN,
                 )
             ],
         )

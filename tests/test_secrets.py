@@ -15,8 +15,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from mailplug.errors import ConfigurationError, StorageError, VersionError
-from mailplug.mailer import AsyncMailer
+from mailplug import AsyncMailer, ConfigurationError, MailplugError, StorageError, VersionError
 from mailplug_secrets import FileSecretStore, KeyringSecretStore
 
 SECRET = "1//refresh-Zk9xQ-very-secret"
@@ -25,6 +24,12 @@ POSIX = sys.platform != "win32"
 
 def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
+
+
+def polish(err: MailplugError) -> str:
+    """The message in Polish: a store built outside a mailer raises errors that render
+    with the core's catalogs only, so take a mailer's (it has every plugin's)."""
+    return err.message("pl", translator=AsyncMailer(outbox=None, entry_points=False).translator)
 
 
 # -- file store -------------------------------------------------------------------
@@ -94,7 +99,7 @@ async def test_damaged_file_is_a_storage_error_without_content(tmp_path: Path) -
     assert str(store.path) in str(err)
     for text in (str(err), repr(err), err.render("pl"), err.render("en")):
         assert SECRET not in text
-    assert "Problem z plikiem zapisanych logowań" in err.message("pl")
+    assert "Problem z plikiem zapisanych logowań" in polish(err)
 
 
 async def test_file_from_a_newer_version_is_refused(tmp_path: Path) -> None:
@@ -207,7 +212,7 @@ def test_keyring_without_a_backend_is_a_clear_error() -> None:
         KeyringSecretStore(backend=fail.Keyring())
     assert info.value.key == "secrets.keyring_unavailable"
     assert "keyring" in info.value.message("en").lower()
-    assert "pęk kluczy" in info.value.message("pl")
+    assert "pęk kluczy" in polish(info.value)
 
 
 def test_keyring_package_missing_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -30,8 +30,15 @@ from mailplug.dispatch import FlushProgress
 from mailplug.errors import ConnectionFailedError, MailplugError
 from mailplug.models import Account
 from mailplug.storage import Status
-from mailplug.transport import Envelope, RecipientResult, SendResult, Transport
-from mailplug_smtp.transport import _Wire, parse_reply
+from mailplug.transport import (
+    Envelope,
+    RecipientResult,
+    RecipientsRefusedError,
+    SendResult,
+    Transport,
+)
+from mailplug_smtp.reply import parse_reply
+from mailplug_smtp.wire import Wire
 
 Server = Callable[..., SMTPServer]
 
@@ -144,8 +151,9 @@ async def test_every_recipient_refused_then_the_session_goes_on(smtp_server: Ser
     err = info.value
     assert err.key == "smtp.recipient.unknown" and err.recipient == "nikt@example.pl"
     assert err.params["stage"] == "RCPT TO"
-    assert [r.code for r in err.params["recipients"]] == [452, 550]
-    assert [r.transient for r in err.params["recipients"]] == [True, False]
+    assert isinstance(err, RecipientsRefusedError)
+    assert [r.code for r in err.results] == [452, 550]
+    assert [r.transient for r in err.results] == [True, False]
     assert [r.message["Subject"] for r in srv.messages] == ["następna"]
     assert srv.connections == 1
     verbs = [verb for _, verb in srv.commands]
@@ -313,8 +321,11 @@ async def test_stream_outcomes_stay_in_order_and_per_message(smtp_server: Server
     assert isinstance(ok, SendResult) and ok.ok
     assert isinstance(partial, SendResult) and partial.partial
     assert [r.code for r in partial.recipients] == [250, 550]
-    assert isinstance(refused, MailplugError) and refused.key == "smtp.recipient.unknown"
-    assert [r.code for r in refused.params["recipients"]] == [550, 450]
+    # The transport reports the replies; the core (not called here) decides what they mean.
+    assert isinstance(refused, RecipientsRefusedError)
+    assert refused.key == "delivery.recipients_refused"
+    assert [(r.code, r.error) for r in refused.results] == [(550, None), (450, None)]
+    assert refused.recipient == "nikt@example.pl" and refused.params["stage"] == "RCPT TO"
     assert isinstance(spam, MailplugError) and spam.params["stage"] == "DATA"
     assert spam.reply is not None and spam.reply.code == 554
     assert isinstance(utf8, MailplugError) and utf8.key == "smtp.smtputf8_unsupported"
@@ -521,7 +532,7 @@ def test_pipelined_replies_parse_as_aiosmtplib_parses_them(data: bytes, step: in
             expected.append((response.code, response.message))
     finally:
         loop.close()
-    wire = _Wire()
+    wire = Wire()
     got = []
     for start in range(0, len(data), step):  # the bytes arrive in pieces
         wire.buffer += data[start : start + step]

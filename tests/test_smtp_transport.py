@@ -31,15 +31,11 @@ from mailplug.errors import (
     MailplugError,
 )
 from mailplug.models import Account
-from mailplug.transport import Envelope, SendResult
+from mailplug.transport import Envelope, RecipientsRefusedError, SendResult
+from mailplug_smtp.reply import parse_reply
+from mailplug_smtp.session import SmtpConnection, open_connection
 from mailplug_smtp.settings import parse_settings
-from mailplug_smtp.transport import (
-    RateLimiter,
-    SmtpConnection,
-    SmtpTransport,
-    open_connection,
-    parse_reply,
-)
+from mailplug_smtp.transport import RateLimiter, SmtpTransport
 
 PASSWORD = "Sekret-Hasło-123!"
 USER = "sender@example.com"
@@ -147,7 +143,13 @@ async def test_all_recipients_refused_raises_with_the_recipient(smtp_server: Ser
     assert err.recipient == "nikt@example.pl"
     assert err.key == "smtp.recipient.unknown"
     assert err.reply is not None and err.reply.code == 550
-    assert [r.address for r in err.params["recipients"]] == ["pelna@example.pl", "nikt@example.pl"]
+    assert isinstance(err, RecipientsRefusedError)
+    assert [r.address for r in err.results] == ["pelna@example.pl", "nikt@example.pl"]
+    # The transport reported the replies; the core classified each refusal.
+    assert [r.error_key for r in err.results] == [
+        "smtp.mailbox.full_temporary",
+        "smtp.recipient.unknown",
+    ]
     assert not srv.messages
 
 

@@ -63,7 +63,9 @@ def test_wheel_installs_and_works_without_the_source_tree(tmp_path: Path) -> Non
     import zipfile
 
     names = zipfile.ZipFile(wheel).namelist()
-    assert "mailplug_locales/locales/pl/LC_MESSAGES/mailplug.po" in names
+    assert "mailplug/locales/pl/LC_MESSAGES/mailplug.po" in names  # the core's own catalog
+    assert "mailplug_locales/locales/pl/LC_MESSAGES/smtp.po" in names
+    assert "mailplug_imap/plugin.py" in names
     assert any(n.startswith("mailplug_smtp/") for n in names)
     assert not any(n.startswith(("tests/", "src/", "plugins/")) for n in names)
 

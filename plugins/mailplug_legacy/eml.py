@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from mailplug.importing import Importer, ImportItem, Kind, ReadContext
+from mailplug.plugin import Importer, ImportItem, Kind, ReadContext
 
 from .files import SourceError, read_source
 from .message import folder_kind, parse

@@ -3,7 +3,7 @@
 Source files are never written: they are opened ``O_RDONLY`` (and
 ``O_NONBLOCK``, so a FIFO where a file should be cannot hang the import).  A
 file another process holds an ``flock`` on counts as locked
-(:func:`mailplug.files.locked`, as for attachments).
+(:func:`mailplug.plugin.locked`, as for attachments).
 """
 
 from __future__ import annotations
@@ -14,10 +14,8 @@ import stat
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from mailplug import importing as imp
-from mailplug.errors import Text
-from mailplug.files import locked
-from mailplug.importing import ImportProblem
+from mailplug.plugin import ImportProblem, Text, locked
+from mailplug.plugin import import_keys as imp
 
 __all__ = ["SourceError", "open_source", "read_source"]
 

@@ -12,15 +12,16 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from mailplug import importing as imp
-from mailplug.importing import (
+from mailplug.plugin import (
     Importer,
     ImportItem,
     ImportSkipped,
     Kind,
     ReadContext,
+    Reason,
     SkippedFolder,
 )
+from mailplug.plugin import import_keys as imp
 
 from .eml import file_date
 from .files import SourceError, read_source
@@ -76,7 +77,7 @@ def read_maildir(
         flags = info.group(1) if info else ""
         if "T" in flags or "D" in flags:
             reason = imp.REASON_DELETED if "T" in flags else imp.REASON_DRAFT
-            yield ImportSkipped(file, imp.Reason(reason))
+            yield ImportSkipped(file, Reason(reason))
         else:
             try:
                 raw = read_source(file)

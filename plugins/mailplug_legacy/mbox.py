@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from mailplug.importing import REASON_OS, Importer, ImportItem, Kind, ReadContext
+from mailplug.plugin import Importer, ImportItem, Kind, ReadContext
+from mailplug.plugin import import_keys as imp
 
 from .files import SourceError, open_source
 from .message import folder_kind, parse
@@ -184,7 +185,7 @@ def read_mbox(
                     from_line=msg.from_line,
                 )
         except OSError as exc:  # an I/O error half-way through: report, keep what was read
-            yield SourceError(path, REASON_OS, error=exc.strerror or str(exc)).problem()
+            yield SourceError(path, imp.REASON_OS, error=exc.strerror or str(exc)).problem()
     context.report(path, progress_base + size, total, items)
 
 

@@ -1,9 +1,9 @@
 """Reading one message as older programs left it: liberal in what it accepts.
 
 :func:`parse` turns the raw bytes of one message (from an ``.eml`` file, an
-mbox, a Maildir) into an :class:`~mailplug.importing.ImportedMessage`, or
-explains why it cannot: :class:`~mailplug.importing.ImportProblem` (corrupt,
-truncated) or :class:`~mailplug.importing.ImportSkipped` (deleted in the old
+mbox, a Maildir) into an :class:`~mailplug.plugin.ImportedMessage`, or
+explains why it cannot: :class:`~mailplug.plugin.ImportProblem` (corrupt,
+truncated) or :class:`~mailplug.plugin.ImportSkipped` (deleted in the old
 program).  It never raises for bad input.
 
 Encodings as found in the wild: RFC 2047 words in any charset (UTF-8,
@@ -27,10 +27,19 @@ from datetime import UTC, datetime
 from email.utils import format_datetime, getaddresses, parsedate_to_datetime
 from pathlib import Path
 
-from mailplug import importing as imp
-from mailplug.errors import MailplugError, Text
-from mailplug.importing import ImportedMessage, ImportItem, ImportProblem, ImportSkipped, Kind
-from mailplug.models import Address, ascii_domain
+from mailplug.plugin import (
+    Address,
+    ImportedMessage,
+    ImportItem,
+    ImportProblem,
+    ImportSkipped,
+    Kind,
+    MailplugError,
+    Reason,
+    Text,
+    ascii_domain,
+)
+from mailplug.plugin import import_keys as imp
 
 __all__ = [
     "decode_header",
@@ -572,7 +581,7 @@ def _parse(
     flags = _moz_flags(headers)
     if flags & _MOZ_EXPUNGED:
         return ImportSkipped(
-            source, imp.Reason(imp.REASON_DELETED), subject=subject, index=index, offset=offset
+            source, Reason(imp.REASON_DELETED), subject=subject, index=index, offset=offset
         )
     kind = force or folder
     if kind is None:

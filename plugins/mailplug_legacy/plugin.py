@@ -1,7 +1,8 @@
-"""Hook implementations of the built-in legacy plugin: importers and their messages.
+"""Hook implementations of the built-in legacy plugin: the importers.
 
-The importer modules are imported inside the hooks, which the core calls only when an
-import or the message table is needed, so building a mailer does not load them.
+The importer modules are imported inside the hook, which the core calls only when an
+import needs them, so building a mailer does not load them.  Their error keys and
+texts (``legacy.*``, the reasons) are the core's: the core registers them.
 """
 
 from __future__ import annotations
@@ -9,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from mailplug.hookspecs import hookimpl
+from mailplug.plugin import hookimpl
 
 if TYPE_CHECKING:
-    from mailplug.errors import ErrorSpec, Text
-    from mailplug.importing import Importer
+    from mailplug.plugin import Importer
 
 
 @hookimpl(trylast=True)
@@ -25,13 +25,3 @@ def mailplug_register_importers(register: Callable[[str, Importer], None]) -> No
 
     for importer in (ThunderbirdImporter(), MaildirImporter(), MboxImporter(), EmlImporter()):
         register(importer.name, importer)
-
-
-@hookimpl(trylast=True)
-def mailplug_register_messages(register: Callable[[ErrorSpec | Text], None]) -> None:
-    from mailplug.importing import IMPORT_ERRORS, IMPORT_TEXTS
-
-    for spec in IMPORT_ERRORS:
-        register(spec)
-    for text in IMPORT_TEXTS:
-        register(text)

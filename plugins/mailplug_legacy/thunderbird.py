@@ -28,19 +28,20 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from mailplug import importing as imp
-from mailplug import keys
-from mailplug.errors import MailplugError
-from mailplug.importing import (
+from mailplug.plugin import (
+    Account,
     ImportedAccount,
     Importer,
     ImportItem,
     ImportProblem,
     Kind,
+    MailplugError,
     ReadContext,
+    Reason,
     SkippedFolder,
 )
-from mailplug.models import Account
+from mailplug.plugin import import_keys as imp
+from mailplug.plugin import keys as core_keys
 
 from .files import SourceError, read_source
 from .maildir import is_maildir, read_maildir
@@ -415,8 +416,8 @@ class ThunderbirdImporter(Importer):
         if not profile.prefs:
             yield ImportProblem(
                 prefs_path,
-                keys.FILE_PROBLEM.error(file=str(prefs_path)),
-                imp.Reason(imp.REASON_NO_SETTINGS),
+                core_keys.FILE_PROBLEM.error(file=str(prefs_path)),
+                Reason(imp.REASON_NO_SETTINGS),
             )
             return
         profile.saved_logins = _logins(profile.root)

@@ -1,8 +1,10 @@
-"""Built-in Polish and English catalogs (``locales/<lang>/LC_MESSAGES/*.po``).
+"""Polish and English catalogs of the built-in plugins (``locales/<lang>/LC_MESSAGES/*.po``).
 
-A translator adds a language by adding ``locales/<lang>/LC_MESSAGES/mailplug.po``;
-no code changes.  The catalogs ship inside this package in the wheel and are
-found through :mod:`importlib.resources`.
+One ``.po`` file per plugin domain (``smtp.po``, ``imap.po``, ``oauth.po``,
+``secrets.po``); every ``.po`` file found is registered.  A translator adds a
+language by adding ``locales/<lang>/LC_MESSAGES/`` with those files; no code
+changes.  The catalogs ship inside this package in the wheel and are found
+through :mod:`importlib.resources`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ __all__ = ["catalog_files"]
 
 
 def catalog_files() -> Iterator[tuple[str, Traversable]]:
-    """Every ``(lang, po_file)`` shipped with mailplug, sorted by language."""
+    """Every ``(lang, po_file)`` shipped in this package, sorted by language."""
     root = resources.files(__name__) / "locales"
     if not root.is_dir():
         return

@@ -1,11 +1,10 @@
-"""Registers the built-in catalogs through the translation hook."""
+"""Registers the built-in plugins' catalogs through the translation hook."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from mailplug.hookspecs import hookimpl
-from mailplug.i18n import CatalogFile
+from mailplug.plugin import CatalogFile, hookimpl
 
 from . import catalog_files
 

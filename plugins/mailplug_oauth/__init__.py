@@ -12,8 +12,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from .factories import provider_auth, token_provider_auth
-from .presets import apply_preset, gmail_preset, preset_for_provider
-from .providers import AUTH_NAMES, PROVIDERS, OAuthProvider, SmtpDefaults
+from .providers import AUTH_NAMES, PROVIDERS, OAuthProvider
 
 if TYPE_CHECKING:
     from .authenticator import (
@@ -40,11 +39,7 @@ __all__ = [
     "REFRESH_TOKEN_KEY",
     "OAuth2Authenticator",
     "OAuthProvider",
-    "SmtpDefaults",
     "TokenProvider",
-    "apply_preset",
-    "gmail_preset",
-    "preset_for_provider",
     "provider_auth",
     "token_provider_auth",
 ]

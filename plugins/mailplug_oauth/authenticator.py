@@ -1,7 +1,7 @@
 """The XOAUTH2 authenticator: access tokens for SMTP, renewed with a stored refresh token.
 
 The SMTP transport speaks XOAUTH2; this object only hands it a fresh access
-token (:class:`~mailplug.auth.Credentials` with ``mechanism="XOAUTH2"`` and
+token (:class:`~mailplug.plugin.Credentials` with ``mechanism="XOAUTH2"`` and
 ``refreshable=True``).  When the server refuses a token, the transport calls
 :meth:`OAuth2Authenticator.login_failed` and then ``credentials(refresh=True)``
 and tries once more.
@@ -28,18 +28,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import SecretStr
 
-from mailplug.auth import Authenticator, Credentials
-from mailplug.errors import MailplugError
+from mailplug.plugin import Authenticator, Credentials, MailplugError
 
 from . import keys
 from .settings import OAuthSettings
 from .tokens import TokenClient, TokenSet
 
 if TYPE_CHECKING:
-    from mailplug.errors import Text
-    from mailplug.models import Account
-    from mailplug.services import Services
-    from mailplug.storage import SecretStore
+    from mailplug.plugin import Account, SecretStore, Services, Text
 
     from .providers import OAuthProvider
 
@@ -65,7 +61,7 @@ class TokenProvider(Protocol):
     server refused the previous token (then return a *new* one).  Return the
     bare access token (``str`` or :class:`pydantic.SecretStr`); cache it
     yourself if getting one is slow.  Raise a
-    :class:`~mailplug.errors.MailplugError` to report a specific problem; any
+    :class:`~mailplug.MailplugError` to report a specific problem; any
     other exception becomes ``oauth.token_provider_failed``.
 
     ::
@@ -100,7 +96,7 @@ class OAuth2Authenticator(Authenticator):
     :param token_provider: the host's token source instead of the built-in flow.
     :param name: the auth plugin name (``gmail-oauth2`` …) shown by ``describe()``.
     :param clock: wall-clock seconds (tests pass their own to expire tokens).
-    :raises mailplug.errors.ConfigurationError: invalid ``auth_settings``.
+    :raises mailplug.ConfigurationError: invalid ``auth_settings``.
     """
 
     def __init__(
@@ -137,7 +133,7 @@ class OAuth2Authenticator(Authenticator):
         """A valid access token as XOAUTH2 credentials.
 
         :param refresh: the server refused the last token: get a new one.
-        :raises mailplug.errors.MailplugError: ``oauth.not_authorized``,
+        :raises mailplug.MailplugError: ``oauth.not_authorized``,
             ``oauth.reauthorize_required``, ``oauth.token_endpoint_unavailable`` …
         """
         token = await self.access_token(refresh=refresh)
@@ -273,7 +269,7 @@ class OAuth2Authenticator(Authenticator):
         :param wait_seconds: how long to wait for the browser's redirect.
         :param lang: language of the page the browser shows at the end.
         :returns: what :meth:`describe` tells afterwards (no secrets).
-        :raises mailplug.errors.MailplugError: see :func:`mailplug_oauth.flow.authorize`.
+        :raises mailplug.MailplugError: see :func:`mailplug_oauth.flow.authorize`.
         """
         from .flow import authorize
 

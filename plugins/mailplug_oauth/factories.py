@@ -26,9 +26,7 @@ from typing import TYPE_CHECKING
 from .providers import PROVIDERS
 
 if TYPE_CHECKING:
-    from mailplug.auth import AuthFactory
-    from mailplug.models import Account
-    from mailplug.services import Services
+    from mailplug.plugin import Account, AuthFactory, Services
 
     from .authenticator import OAuth2Authenticator, TokenProvider
 

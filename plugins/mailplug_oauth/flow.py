@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
-from mailplug.errors import Text
+from mailplug.plugin import Text
 
 from . import keys, texts
 
@@ -68,7 +68,7 @@ class LoopbackRedirect:
     :param host_name: the host written in the redirect address (``127.0.0.1``
         or ``localhost``); the listener always binds to 127.0.0.1 only.
     :param port: a fixed port, or 0 for a free one.
-    :param page: renders a :class:`~mailplug.errors.Text` for the browser page.
+    :param page: renders a :class:`~mailplug.plugin.Text` for the browser page.
     :param account: the account name, for error messages.
     """
 
@@ -118,7 +118,7 @@ class LoopbackRedirect:
     async def wait(self, seconds: float) -> _Outcome:
         """The redirect's outcome, waiting at most ``seconds``.
 
-        :raises mailplug.errors.AuthenticationError: ``oauth.state_mismatch`` or
+        :raises mailplug.AuthenticationError: ``oauth.state_mismatch`` or
             ``oauth.authorization_timeout`` when no genuine redirect came.
         """
         assert self._result is not None
@@ -218,7 +218,7 @@ async def authorize(
         caller can print it.
     :param wait_seconds: how long to wait for the redirect.
     :param page: renders the texts of the small page the browser shows at the end.
-    :raises mailplug.errors.MailplugError: ``oauth.state_mismatch``,
+    :raises mailplug.MailplugError: ``oauth.state_mismatch``,
         ``oauth.authorization_timeout``, ``oauth.access_denied`` or a token
         endpoint error.
     """

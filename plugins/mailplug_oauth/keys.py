@@ -7,7 +7,7 @@ happens between mailplug and the provider's sign-in service.
 
 from __future__ import annotations
 
-from mailplug.errors import Category, ErrorSpec
+from mailplug.plugin import Category, ErrorSpec
 
 C = Category
 

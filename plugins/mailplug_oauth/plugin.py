@@ -2,7 +2,7 @@
 
 Registers the login methods ``gmail-oauth2`` and ``microsoft-oauth2`` (one
 provider row each) and ``oauth2`` (provider chosen by ``auth_settings.provider``),
-plus the plugin's error keys and texts.
+the command ``mailplug accounts authorize``, and the plugin's error keys and texts.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from mailplug.hookspecs import hookimpl
+from mailplug.plugin import hookimpl
 
 from .factories import provider_auth
 from .keys import OAUTH_ERRORS
@@ -18,8 +18,7 @@ from .providers import AUTH_NAMES
 from .texts import OAUTH_TEXTS
 
 if TYPE_CHECKING:
-    from mailplug.auth import AuthFactory
-    from mailplug.errors import ErrorSpec, Text
+    from mailplug.plugin import AuthFactory, Command, ErrorSpec, Text
 
 
 @hookimpl(trylast=True)
@@ -27,6 +26,13 @@ def mailplug_register_auth(register: Callable[[str, AuthFactory], None]) -> None
     for auth_name, provider in AUTH_NAMES.items():
         register(auth_name, provider_auth(provider, name=auth_name))
     register("oauth2", provider_auth(None, name="oauth2"))
+
+
+@hookimpl(trylast=True)
+def mailplug_register_commands(register: Callable[[Command], None]) -> None:
+    from .cli import AUTHORIZE
+
+    register(AUTHORIZE)
 
 
 @hookimpl(trylast=True)

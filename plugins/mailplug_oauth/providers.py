@@ -1,10 +1,11 @@
 """The OAuth providers mailplug knows: one table row each, no provider-specific code.
 
 A provider is data: its endpoints (templates that may name settings such as
-``{tenant}``), the scope that allows sending mail over SMTP, the SMTP server
-defaults, and a few protocol switches.  Adding a provider means adding a row
-to :data:`PROVIDERS` (or registering an auth factory built with
-:func:`mailplug_oauth.provider_auth` from a row of your own).
+``{tenant}``), the scope that allows sending mail over SMTP, and a few
+protocol switches.  Its mail servers are not here: the provider presets
+(``mailplug accounts add``) name them, with the login method.  Adding a
+provider means adding a row to :data:`PROVIDERS` (or registering an auth
+factory built with :func:`mailplug_oauth.provider_auth` from a row of your own).
 """
 
 from __future__ import annotations
@@ -13,16 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-__all__ = ["PROVIDERS", "OAuthProvider", "SmtpDefaults"]
-
-
-@dataclass(frozen=True, slots=True)
-class SmtpDefaults:
-    """Where a provider's SMTP submission server is."""
-
-    host: str
-    port: int
-    security: str  # "tls" (implicit) or "starttls"
+__all__ = ["AUTH_NAMES", "PROVIDERS", "OAuthProvider"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,12 +27,10 @@ class OAuthProvider:
         filled from :attr:`parameters` and the account's ``auth_settings``.
     :param token_endpoint: where codes and refresh tokens become access tokens.
     :param scope: space-separated scopes that allow SMTP sending.
-    :param smtp: the SMTP servers, preferred first.
     :param parameters: template parameters and their defaults (``tenant``).
     :param authorize_params: extra query parameters of the authorization URL
         (Google needs ``access_type=offline`` to hand out a refresh token).
     :param scope_on_refresh: send ``scope`` with refresh requests.
-    :param domains: address domains that belong to the provider's consumer mail.
     :param console: where a user creates the OAuth client (for advice texts).
     """
 
@@ -49,11 +39,9 @@ class OAuthProvider:
     authorization_endpoint: str
     token_endpoint: str
     scope: str
-    smtp: tuple[SmtpDefaults, ...]
     parameters: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     authorize_params: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     scope_on_refresh: bool = False
-    domains: tuple[str, ...] = ()
     console: str = ""
 
     def endpoints(self, values: Mapping[str, str]) -> tuple[str, str]:
@@ -71,15 +59,10 @@ GOOGLE = OAuthProvider(
     authorization_endpoint="https://accounts.google.com/o/oauth2/v2/auth",
     token_endpoint="https://oauth2.googleapis.com/token",  # noqa: S106 - a URL
     scope="https://mail.google.com/",
-    smtp=(
-        SmtpDefaults("smtp.gmail.com", 465, "tls"),
-        SmtpDefaults("smtp.gmail.com", 587, "starttls"),
-    ),
     # offline: hand out a refresh token; consent: hand it out again on re-authorization
     # (Google returns a refresh token only when the consent screen was shown).
     authorize_params=MappingProxyType({"access_type": "offline", "prompt": "consent"}),
     scope_on_refresh=False,
-    domains=("gmail.com", "googlemail.com"),
     console="https://console.cloud.google.com/apis/credentials",
 )
 
@@ -89,7 +72,6 @@ MICROSOFT = OAuthProvider(
     authorization_endpoint="https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize",
     token_endpoint="https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token",  # noqa: S106
     scope="https://outlook.office.com/SMTP.Send offline_access",
-    smtp=(SmtpDefaults("smtp.office365.com", 587, "starttls"),),
     parameters=MappingProxyType({"tenant": "common"}),
     scope_on_refresh=True,
     console="https://entra.microsoft.com",

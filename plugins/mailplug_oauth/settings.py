@@ -30,13 +30,13 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
-from mailplug import keys as core_keys
+from mailplug.plugin import keys as core_keys
 
 from . import keys
 from .providers import AUTH_NAMES, PROVIDERS, OAuthProvider
 
 if TYPE_CHECKING:
-    from mailplug.models import Account
+    from mailplug.plugin import Account
 
 __all__ = ["OAuthSettings"]
 
@@ -110,7 +110,7 @@ class OAuthSettings:
     def env_client_secret(self, account: Account) -> SecretStr | None:
         """The secret from the settings or the environment.
 
-        :raises mailplug.errors.ConfigurationError: ``client_secret_env`` names an unset variable.
+        :raises mailplug.ConfigurationError: ``client_secret_env`` names an unset variable.
         """
         if self.client_secret is not None:
             return self.client_secret
@@ -136,7 +136,7 @@ class OAuthSettings:
         :param provider: the provider row; ``None`` reads the ``provider`` setting, else
             the one the login method names (``gmail-oauth2`` → Google).
         :param require_client_id: ``False`` when a host token provider replaces the flow.
-        :raises mailplug.errors.ConfigurationError: naming the wrong or missing setting.
+        :raises mailplug.ConfigurationError: naming the wrong or missing setting.
         """
         data = dict(account.auth_settings)
         if provider is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mailplug.errors import Text
+from mailplug.plugin import Text
 
 OPENING_BROWSER = Text("Opening the browser to sign in to {provider} as {username}…")
 OPEN_THIS_URL = Text("Open this address in a browser and sign in to {provider} as {username}:")

@@ -30,7 +30,7 @@ from pydantic import SecretStr
 from . import keys
 
 if TYPE_CHECKING:
-    from mailplug.errors import MailplugError
+    from mailplug.plugin import MailplugError
 
     from .settings import OAuthSettings
 
@@ -64,7 +64,7 @@ class TokenSet:
 def load_authlib() -> tuple[Any, Any, Any]:
     """``(AsyncOAuth2Client, OAuthError, httpx)``, imported lazily.
 
-    :raises mailplug.errors.ConfigurationError: ``oauth.library_missing``.
+    :raises mailplug.ConfigurationError: ``oauth.library_missing``.
     """
     try:
         # Authlib warns that it prefers the "httpx2" package over httpx; the httpx
@@ -219,7 +219,7 @@ class TokenClient:
         )
 
     def _map(self, exc: Exception, status: list[int], *, grant: str) -> MailplugError:
-        from mailplug.errors import MailplugError
+        from mailplug.plugin import MailplugError
 
         if isinstance(exc, MailplugError):
             return exc

@@ -2,7 +2,7 @@
 
 ``file`` (default): an owner-only JSON file in the data folder;
 ``keyring``: the operating system's keyring (``pip install 'mailplug[keyring]'``).
-Both implement :class:`mailplug.storage.SecretStore`.
+Both implement :class:`mailplug.plugin.SecretStore`.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from mailplug.storage import SecretStore
+from mailplug.plugin import SecretStore
 
 __all__ = ["EntrySecretStore", "new_entry"]
 

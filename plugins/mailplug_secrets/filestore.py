@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mailplug import keys as core_keys
+from mailplug.plugin import keys as core_keys
 
 from . import keys
 from .entries import EntrySecretStore, new_entry
@@ -40,7 +40,7 @@ from .entries import EntrySecretStore, new_entry
 if TYPE_CHECKING:
     from pydantic import SecretStr
 
-    from mailplug.services import Services
+    from mailplug.plugin import Services
 
 __all__ = ["FileSecretStore"]
 

@@ -17,7 +17,7 @@ import asyncio
 import json
 from typing import TYPE_CHECKING, Any
 
-from mailplug.errors import MailplugError
+from mailplug.plugin import MailplugError
 
 from . import keys
 from .entries import EntrySecretStore, new_entry
@@ -25,7 +25,7 @@ from .entries import EntrySecretStore, new_entry
 if TYPE_CHECKING:
     from pydantic import SecretStr
 
-    from mailplug.services import Services
+    from mailplug.plugin import Services
 
 __all__ = ["SERVICE", "KeyringSecretStore"]
 
@@ -46,7 +46,7 @@ class KeyringSecretStore(EntrySecretStore):
     :param backend: a keyring backend object; default: the one ``keyring``
         selects from the system and its configuration.
     :param service: the service name items are filed under.
-    :raises mailplug.errors.ConfigurationError: the package is missing or no
+    :raises mailplug.ConfigurationError: the package is missing or no
         usable backend is configured.
     """
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mailplug.errors import Category, ErrorSpec
+from mailplug.plugin import Category, ErrorSpec, StorageError
 
 C = Category
 
@@ -15,6 +15,7 @@ FILE_UNUSABLE = ErrorSpec(
     "Restart the program and check that no other application is locking this file and that it "
     "belongs to you. If the file is damaged, delete it and authorize the accounts again.",
     pauses="account",
+    exception=StorageError,
 )
 KEYRING_MISSING = ErrorSpec(
     "secrets.keyring_missing",

@@ -5,15 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from mailplug.hookspecs import hookimpl
+from mailplug.plugin import hookimpl
 
 from .filestore import FileSecretStore
 from .keyringstore import KeyringSecretStore
 from .keys import SECRETS_ERRORS
 
 if TYPE_CHECKING:
-    from mailplug.errors import ErrorSpec, Text
-    from mailplug.storage import SecretStoreFactory
+    from mailplug.plugin import ErrorSpec, SecretStoreFactory, Text
 
 
 @hookimpl(trylast=True)

@@ -25,12 +25,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
 
-from mailplug import keys
-from mailplug.auth import Authenticator, Credentials
+from mailplug.plugin import Authenticator, Credentials, keys
 
 if TYPE_CHECKING:
-    from mailplug.models import Account
-    from mailplug.services import Services
+    from mailplug.plugin import Account, Services
 
 __all__ = ["PasswordAuthenticator", "PasswordSettings", "default_password_env"]
 
@@ -159,8 +157,3 @@ class PasswordAuthenticator(Authenticator):
             "password_env": self.settings.password_env,
             "keyring": self.settings.keyring,
         }
-
-
-def password_auth_factory(account: Account, *, services: Services) -> PasswordAuthenticator:
-    """The factory registered as login method ``password``."""
-    return PasswordAuthenticator(account, services=services)

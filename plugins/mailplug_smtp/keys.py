@@ -7,7 +7,7 @@ mapped to these at the transport boundary.  Keys for server replies (the
 
 from __future__ import annotations
 
-from mailplug.errors import Category, ErrorSpec
+from mailplug.plugin import Category, ErrorSpec
 
 C = Category
 
@@ -63,6 +63,7 @@ UNCERTAIN = ErrorSpec(
     "confirmed it: the message may or may not have been delivered.",
     "The message will be sent again with the same Message-ID, so recipients can recognise a "
     "duplicate. Check the Sent folder or ask a recipient if in doubt.",
+    retry="uncertain",
 )
 TLS_HANDSHAKE = ErrorSpec(
     "tls.handshake_failed",

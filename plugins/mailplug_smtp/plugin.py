@@ -1,22 +1,35 @@
-"""Hook implementations of the built-in smtp plugin."""
+"""Hook implementations of the built-in smtp plugin.
+
+Loading the plugin imports neither aiosmtplib nor the reply table: the
+transport, the login method, the probe and the table are imported on first
+use.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from mailplug.hookspecs import hookimpl
+from mailplug.plugin import hookimpl
 
 if TYPE_CHECKING:
-    from mailplug.auth import Authenticator, AuthFactory
-    from mailplug.errors import ErrorSpec, ServerReply, Text
-    from mailplug.models import Account
-    from mailplug.services import Services
-    from mailplug.transport import Transport, TransportFactory
+    from mailplug.plugin import (
+        Account,
+        Authenticator,
+        AuthFactory,
+        CheckOptions,
+        CheckReport,
+        ErrorSpec,
+        Probe,
+        ServerReply,
+        Services,
+        Text,
+        Transport,
+        TransportFactory,
+    )
 
 
-# -- transport and login method ------------------------------------------------
-# (imported lazily: loading the plugin must not import aiosmtplib)
+# -- transport, login method, probe ----------------------------------------------
 
 
 def _smtp_transport(
@@ -33,6 +46,22 @@ def _password_auth(account: Account, *, services: Services) -> Authenticator:
     return PasswordAuthenticator(account, services=services)
 
 
+async def _probe_smtp(
+    account: Account,
+    *,
+    transport: Transport | None,
+    auth: Authenticator | None,
+    services: Services,
+    rcpt: str | None,
+    options: CheckOptions,
+) -> CheckReport | None:
+    from .probe import probe
+
+    return await probe(
+        account, transport=transport, auth=auth, services=services, rcpt=rcpt, options=options
+    )
+
+
 @hookimpl(trylast=True)
 def mailplug_register_transports(register: Callable[[str, TransportFactory], None]) -> None:
     register("smtp", _smtp_transport)
@@ -41,6 +70,11 @@ def mailplug_register_transports(register: Callable[[str, TransportFactory], Non
 @hookimpl(trylast=True)
 def mailplug_register_auth(register: Callable[[str, AuthFactory], None]) -> None:
     register("password", _password_auth)
+
+
+@hookimpl(trylast=True)
+def mailplug_register_probes(register: Callable[[str, Probe], None]) -> None:
+    register("smtp", _probe_smtp)
 
 
 # -- server replies and messages -------------------------------------------------
@@ -61,10 +95,10 @@ def classify_provider_reply(
 
 @hookimpl(trylast=True)
 def mailplug_classify_reply(reply: ServerReply, stage: str) -> ErrorSpec:
-    """The built-in reply table (:mod:`mailplug_smtp.replies`)."""
-    from . import replies
+    """The built-in reply table (:mod:`mailplug_smtp.rules`)."""
+    from . import rules
 
-    return replies.classify(reply, stage=stage)
+    return rules.classify(reply, stage=stage)
 
 
 @hookimpl(trylast=True)

@@ -1,6 +1,6 @@
 """What big mail providers mean by their replies, beyond the RFCs.
 
-Runs before the built-in reply table (:mod:`mailplug_smtp.replies`) through a
+Runs before the built-in reply table (:mod:`mailplug_smtp.rules`) through a
 :func:`~mailplug.hookspecs.mailplug_classify_reply` implementation of its own,
 so a provider's meaning wins over the generic one.  A provider is recognised by
 the server's host name, or by its signature in the reply text (Gmail ends
@@ -19,10 +19,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from mailplug.errors import Category, ErrorSpec, ServerReply
+from mailplug.plugin import Category, ErrorSpec, ServerReply
 
-from . import replies
-from .replies import Meaning, Rule, parse, pattern, rule
+from . import replies, rules
+from .table import AUTH_STAGES, Meaning, Rule, match, parse, pattern, rule, tier
 
 __all__ = ["PROVIDERS", "PROVIDER_ERRORS", "Provider", "classify", "provider_for"]
 
@@ -127,14 +127,14 @@ GOOGLE = Provider(
     "google",
     _GOOGLE_HOSTS,
     _GOOGLE_SIGNATURE,
-    rules=replies.tier(
+    rules=tier(
         "google",
-        rule(M(replies.AUTH_APP_PASSWORD_REQUIRED), text=replies.P_APP_PASSWORD),
+        rule(M(replies.AUTH_APP_PASSWORD_REQUIRED), text=rules.P_APP_PASSWORD),
         rule(M(replies.AUTH_WEB_LOGIN_REQUIRED), enh="7.14"),
         rule(M(GOOGLE_INVALID_CREDENTIALS), code=535),
-        rule(M(GOOGLE_INVALID_CREDENTIALS), enh="7.8", stage=replies.AUTH_STAGES),
+        rule(M(GOOGLE_INVALID_CREDENTIALS), enh="7.8", stage=AUTH_STAGES),
         # "454 4.7.0 Too many login attempts, please try again later."
-        rule(M(replies.AUTH_TOO_MANY_ATTEMPTS), text=replies.P_LOGIN_ATTEMPTS),
+        rule(M(replies.AUTH_TOO_MANY_ATTEMPTS), text=rules.P_LOGIN_ATTEMPTS),
         # "421 4.7.0 Try again later, closing connection": Gmail throttling the client.
         rule(
             M(None, replies.RATE_LIMITED_TEMPORARY),
@@ -144,7 +144,7 @@ GOOGLE = Provider(
         ),
         # "550 5.4.5 Daily user sending limit exceeded." / "Daily SMTP relay limit".
         rule(M(replies.DAILY_QUOTA, replies.DAILY_QUOTA), code=550, enh="4.5"),
-        rule(M(replies.DAILY_QUOTA, replies.DAILY_QUOTA), text=replies.P_DAILY),
+        rule(M(replies.DAILY_QUOTA, replies.DAILY_QUOTA), text=rules.P_DAILY),
         # "452 4.5.3 Your message has too many recipients."
         rule(
             M(replies.RATE_TOO_MANY_RECIPIENTS, replies.RATE_TOO_MANY_RECIPIENTS_TEMPORARY),
@@ -175,20 +175,20 @@ MICROSOFT = Provider(
     "microsoft",
     _MS_HOSTS,
     _MS_SIGNATURE,
-    rules=replies.tier(
+    rules=tier(
         "microsoft",
         # "535 5.7.3 Authentication unsuccessful" (wrong password, or MFA without an
         # app password).
         rule(M(MICROSOFT_INVALID_CREDENTIALS), code=535),
     ),
-    own_codes=replies.tier(
+    own_codes=tier(
         "microsoft codes",
         rule(M(SMTP_AUTH_DISABLED), enh="7.139", text=_P_SMTP_AUTH_DISABLED),
         rule(M(BASIC_AUTH_DISABLED), enh="7.139", text=_P_BASIC_AUTH),
         rule(
             M(replies.AUTH_TOO_MANY_ATTEMPTS, replies.AUTH_TOO_MANY_ATTEMPTS),
             enh="7.139",
-            text=replies.P_LOGIN_ATTEMPTS,
+            text=rules.P_LOGIN_ATTEMPTS,
         ),
         rule(M(MICROSOFT_INVALID_CREDENTIALS), enh="7.139", text=_P_MS_BAD_CREDENTIALS),
         rule(M(AUTH_BLOCKED_BY_POLICY), enh="7.139"),
@@ -218,7 +218,7 @@ YAHOO = Provider(
     "yahoo",
     _YAHOO_HOSTS,
     _YAHOO_SIGNATURE,
-    rules=replies.tier(
+    rules=tier(
         "yahoo",
         # "535 5.7.0 (#AUTH005) Too many bad auth attempts."
         rule(
@@ -256,10 +256,10 @@ def classify(reply: ServerReply, *, stage: str, host: str | None = None) -> Erro
     if parsed is None:
         return None
     for provider in PROVIDERS:
-        spec = replies.match(parsed, provider.own_codes)
+        spec = match(parsed, provider.own_codes)
         if spec is not None:
             return spec
     known = provider_for(host, reply)
     if known is None:
         return None
-    return replies.match(parsed, known.rules)
+    return match(parsed, known.rules)

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from aiosmtplib import SMTP
     from aiosmtplib.response import SMTPResponse
 
-    from mailplug.auth import Credentials
+    from mailplug.plugin import Credentials
 
 __all__ = ["MECHANISMS", "SaslOutcome", "authenticate", "choose_mechanism"]
 

@@ -18,11 +18,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from mailplug import keys
+from mailplug.plugin import keys
 
 if TYPE_CHECKING:
-    from mailplug.errors import MailplugError
-    from mailplug.models import Account
+    from mailplug.plugin import Account, MailplugError
 
 __all__ = ["DEFAULT_PORTS", "SmtpSettings", "parse_settings"]
 

@@ -1,4 +1,4 @@
-"""TLS for SMTP: the client context an account asks for, and what ``ssl`` errors mean.
+"""TLS for SMTP: the client context an account asks for, and what a failed handshake means.
 
 aiosmtplib surfaces a failed implicit-TLS handshake as ``SMTPConnectError``
 with the ``ssl`` error as its cause, and a failed STARTTLS handshake as the raw
@@ -6,6 +6,12 @@ with the ``ssl`` error as its cause, and a failed STARTTLS handshake as the raw
 user can act on: untrusted, expired or wrong-host certificate, a server that
 only speaks an older TLS than the account requires, or the wrong security
 mode for the port.
+
+Some servers (asyncio-based ones among them) drop a handshake they do not
+like without an alert: :func:`reset_error` then asks the server which TLS
+version it does speak (:func:`server_tls_version`), and
+:func:`probe_implicit_tls` tells a port that waits for a ClientHello from one
+that is just silent.
 """
 
 from __future__ import annotations
@@ -13,18 +19,30 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
-from typing import TYPE_CHECKING
+import warnings
+from typing import TYPE_CHECKING, Any
 
-from mailplug import keys as core_keys
+import aiosmtplib
+from aiosmtplib.errors import SMTPException
+
+from mailplug.plugin import keys as core_keys
 
 from . import keys
 
 if TYPE_CHECKING:
-    from mailplug.errors import ErrorSpec, MailplugError
+    from mailplug.plugin import ErrorSpec, MailplugError
 
     from .settings import SmtpSettings
 
-__all__ = ["build_tls_context", "find_ssl_error", "map_ssl_error", "probe_implicit_tls"]
+__all__ = [
+    "build_tls_context",
+    "find_ssl_error",
+    "map_ssl_error",
+    "probe_implicit_tls",
+    "reset_error",
+    "reset_in_handshake",
+    "server_tls_version",
+]
 
 # OpenSSL X509_V_ERR_* codes (stable across OpenSSL versions).
 _CERT_NOT_YET_VALID = 9
@@ -43,6 +61,7 @@ _VERSION_TEXTS = ("unsupported protocol", "no protocols available", "alert proto
 # A TLS client reading a plaintext SMTP greeting ("220 …") as a TLS record.
 _PLAINTEXT_REASONS = ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG")
 _PLAINTEXT_TEXTS = ("wrong version number", "record layer failure", "packet length too long")
+_TLS_RANK = {"TLSv1": 10, "TLSv1.1": 11, "TLSv1.2": 12, "TLSv1.3": 13}
 
 
 def build_tls_context(settings: SmtpSettings) -> ssl.SSLContext:
@@ -161,3 +180,98 @@ async def probe_implicit_tls(host: str, port: int, *, handshake_timeout: float) 
                 async with asyncio.timeout(1):
                     await writer.wait_closed()
     return True
+
+
+# --------------------------------------------------------------------------
+# A handshake the server dropped without a word
+# --------------------------------------------------------------------------
+
+
+def reset_in_handshake(exc: BaseException) -> bool:
+    """Whether ``exc`` (or its cause chain) is a connection reset or EOF mid-handshake."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ConnectionResetError | ConnectionAbortedError | ssl.SSLEOFError):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _lenient_context() -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    with contextlib.suppress(ValueError, ssl.SSLError), warnings.catch_warnings():
+        # Deliberately old: this context only asks which version a server speaks.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        context.minimum_version = ssl.TLSVersion.TLSv1
+        context.set_ciphers("DEFAULT:@SECLEVEL=0")
+    return context
+
+
+async def server_tls_version(settings: SmtpSettings, *, local_hostname: str) -> str | None:
+    """The TLS version the server negotiates when any version and certificate is accepted.
+
+    A diagnosis only (nothing is sent but a handshake, after EHLO for
+    STARTTLS); ``None`` when even that fails.
+    """
+    implicit = settings.security == "tls"
+    context = _lenient_context()
+    smtp = aiosmtplib.SMTP(
+        hostname=settings.ascii_host,
+        port=settings.effective_port,
+        local_hostname=local_hostname,
+        timeout=settings.timeout,
+        use_tls=implicit,
+        start_tls=False,
+        tls_context=context if implicit else None,
+        validate_certs=False,
+    )
+    try:
+        async with asyncio.timeout(settings.connect_timeout * 2):
+            await smtp.connect(timeout=settings.connect_timeout)
+            if settings.security == "starttls":
+                await smtp.ehlo()
+                await smtp.starttls(
+                    server_hostname=settings.ascii_host,
+                    tls_context=context,
+                    timeout=settings.connect_timeout,
+                )
+        transport = smtp.transport
+        ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
+        return ssl_object.version() if ssl_object is not None else None
+    except (OSError, TimeoutError, SMTPException):
+        return None
+    finally:
+        smtp.close()
+
+
+async def reset_error(
+    exc: BaseException, settings: SmtpSettings, *, stage: str, local_hostname: str
+) -> MailplugError | None:
+    """The error for a TLS handshake the server reset without an alert.
+
+    Asks the server which version it speaks: one below the account's
+    ``min_tls`` is ``tls.version``, any other a failed handshake.
+
+    :param stage: the stage as messages name it (``connect``, ``STARTTLS``).
+    :returns: ``None`` when the server drops every handshake: not a TLS problem.
+    """
+    version = await server_tls_version(settings, local_hostname=local_hostname)
+    if version is None:
+        return None
+    common: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.effective_port,
+        "security": settings.security,
+        "min_tls": settings.min_tls,
+        "stage": stage,
+        "cause": exc,
+    }
+    if _TLS_RANK.get(version, 0) < _TLS_RANK[f"TLSv{settings.min_tls}"]:
+        return keys.TLS_VERSION.error(server_tls=version, **common)
+    return keys.TLS_HANDSHAKE.error(
+        problem="the server closed the connection during the TLS handshake", **common
+    )

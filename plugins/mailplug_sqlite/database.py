@@ -21,16 +21,8 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from mailplug import keys
-from mailplug.errors import MailplugError
-from mailplug.outbox_keys import (
-    STORAGE_BUSY,
-    STORAGE_CANNOT_OPEN,
-    STORAGE_CORRUPT,
-    STORAGE_DISK_FULL,
-    STORAGE_IO,
-    STORAGE_READ_ONLY,
-)
+from mailplug.plugin import ErrorSpec, MailplugError, outbox_keys
+from mailplug.plugin import keys as core_keys
 
 from . import schema
 
@@ -79,7 +71,7 @@ def parse_location(location: Any, data_dir: Path) -> Options:
     query = dict(parse_qsl(parts.query))
     synchronous = query.get("synchronous", "normal").lower()
     if synchronous not in {"normal", "full", "off"}:
-        raise keys.ACCOUNT_SETTINGS_PROBLEM.error(
+        raise core_keys.ACCOUNT_SETTINGS_PROBLEM.error(
             problem=f"outbox synchronous must be normal or full, not {synchronous}"
         )
     max_size = int(query["max_size"]) if "max_size" in query else None
@@ -94,16 +86,17 @@ def parse_location(location: Any, data_dir: Path) -> Options:
     )
 
 
-# SQLite primary result codes (sqlite3.h).
-_SQLITE_PERM = 3
-_SQLITE_BUSY = 5
-_SQLITE_LOCKED = 6
-_SQLITE_READONLY = 8
-_SQLITE_IOERR = 10
-_SQLITE_CORRUPT = 11
-_SQLITE_FULL = 13
-_SQLITE_CANTOPEN = 14
-_SQLITE_NOTADB = 26
+#: SQLite primary result codes (sqlite3.h) → the storage error a person can act on.
+_SQLITE_ERRORS: dict[int, ErrorSpec] = {
+    3: outbox_keys.STORAGE_CANNOT_OPEN,  # SQLITE_PERM
+    5: outbox_keys.STORAGE_BUSY,  # SQLITE_BUSY
+    6: outbox_keys.STORAGE_BUSY,  # SQLITE_LOCKED
+    8: outbox_keys.STORAGE_READ_ONLY,  # SQLITE_READONLY
+    11: outbox_keys.STORAGE_CORRUPT,  # SQLITE_CORRUPT
+    13: outbox_keys.STORAGE_DISK_FULL,  # SQLITE_FULL
+    14: outbox_keys.STORAGE_CANNOT_OPEN,  # SQLITE_CANTOPEN
+    26: outbox_keys.STORAGE_CORRUPT,  # SQLITE_NOTADB
+}
 
 
 def storage_error(exc: BaseException, path: Path) -> MailplugError:
@@ -112,28 +105,24 @@ def storage_error(exc: BaseException, path: Path) -> MailplugError:
     if isinstance(exc, sqlite3.Error):
         code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
         problem = str(exc)
-        if code == _SQLITE_READONLY:
-            return STORAGE_READ_ONLY.error(file=file, cause=exc)
-        if code == _SQLITE_FULL:
-            return STORAGE_DISK_FULL.error(file=file, cause=exc)
-        if code in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
-            return STORAGE_CORRUPT.error(file=file, problem=problem, cause=exc)
-        if code in (_SQLITE_BUSY, _SQLITE_LOCKED):
-            return STORAGE_BUSY.error(file=file, cause=exc)
-        if code in (_SQLITE_CANTOPEN, _SQLITE_PERM):
-            return STORAGE_CANNOT_OPEN.error(file=file, problem=problem, cause=exc)
-        if "readonly" in problem or "read-only" in problem:
-            return STORAGE_READ_ONLY.error(file=file, cause=exc)
-        return STORAGE_IO.error(file=file, problem=problem, cause=exc)
+        spec = _SQLITE_ERRORS.get(code)
+        if spec is None:
+            read_only = "readonly" in problem or "read-only" in problem
+            spec = outbox_keys.STORAGE_READ_ONLY if read_only else outbox_keys.STORAGE_IO
+        return spec.error(file=file, problem=problem, cause=exc)
     if isinstance(exc, OSError):
         import errno
 
         if exc.errno == errno.ENOSPC:
-            return STORAGE_DISK_FULL.error(file=file, cause=exc)
+            return outbox_keys.STORAGE_DISK_FULL.error(file=file, cause=exc)
         if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-            return STORAGE_READ_ONLY.error(file=file, cause=exc)
-        return STORAGE_CANNOT_OPEN.error(file=file, problem=exc.strerror or str(exc), cause=exc)
-    return STORAGE_IO.error(file=file, problem=f"{type(exc).__name__}: {exc}", cause=exc)
+            return outbox_keys.STORAGE_READ_ONLY.error(file=file, cause=exc)
+        return outbox_keys.STORAGE_CANNOT_OPEN.error(
+            file=file, problem=exc.strerror or str(exc), cause=exc
+        )
+    return outbox_keys.STORAGE_IO.error(
+        file=file, problem=f"{type(exc).__name__}: {exc}", cause=exc
+    )
 
 
 def _create_private(path: Path) -> None:
@@ -238,7 +227,9 @@ class Database:
                     raise storage_error(exc, path) from exc
         if self.read_only:
             if not path.exists():
-                raise STORAGE_CANNOT_OPEN.error(file=str(path), problem="file not found")
+                raise outbox_keys.STORAGE_CANNOT_OPEN.error(
+                    file=str(path), problem="file not found"
+                )
             uri = f"file:{_uri_path(path)}?mode=ro"
             conn = sqlite3.connect(
                 uri, uri=True, isolation_level=None, timeout=self.options.busy_timeout

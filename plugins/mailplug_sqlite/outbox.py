@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mailplug.outbox import (
+from mailplug.plugin import (
     AccountPause,
     Added,
     Change,
@@ -18,15 +18,15 @@ from mailplug.outbox import (
     Outbox,
     OutboxEntry,
     Outcome,
+    Status,
     utcnow,
 )
-from mailplug.storage import Status
 
 from . import store
 from .database import Database, parse_location
 
 if TYPE_CHECKING:
-    from mailplug.services import Services
+    from mailplug.plugin import Services
 
 __all__ = ["SqliteOutbox", "open_outbox"]
 

@@ -1,16 +1,17 @@
-"""Hook implementations of the built-in sqlite plugin: the local outbox and its messages."""
+"""Hook implementations of the built-in sqlite plugin: the local outbox.
+
+Its error keys (``storage.*``, ``outbox.*``) are the core's: the core registers them.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from mailplug.hookspecs import hookimpl
+from mailplug.plugin import hookimpl
 
 if TYPE_CHECKING:
-    from mailplug.errors import ErrorSpec, Text
-    from mailplug.outbox import Outbox
-    from mailplug.services import Services
+    from mailplug.plugin import Outbox, Services
 
 
 async def _open_outbox(location: Any = None, *, services: Services, **options: Any) -> Outbox:
@@ -23,11 +24,3 @@ async def _open_outbox(location: Any = None, *, services: Services, **options: A
 @hookimpl(trylast=True)
 def mailplug_register_storage(register: Callable[[str, Callable[..., object]], None]) -> None:
     register("sqlite", _open_outbox)
-
-
-@hookimpl(trylast=True)
-def mailplug_register_messages(register: Callable[[ErrorSpec | Text], None]) -> None:
-    from mailplug.outbox_keys import OUTBOX_MESSAGES
-
-    for item in OUTBOX_MESSAGES:
-        register(item)

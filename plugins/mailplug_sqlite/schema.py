@@ -25,7 +25,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from mailplug import keys
+from mailplug.plugin import keys as core_keys
 
 __all__ = ["LATEST", "MIGRATIONS", "migrate"]
 
@@ -128,7 +128,7 @@ def migrate(conn: sqlite3.Connection, path: Path, *, read_only: bool = False) ->
     """
     found = int(conn.execute("PRAGMA user_version").fetchone()[0])
     if found > LATEST:
-        raise keys.VERSION_TOO_NEW.error(file=str(path), found=found, supported=LATEST)
+        raise core_keys.VERSION_TOO_NEW.error(file=str(path), found=found, supported=LATEST)
     if found == LATEST or read_only:
         return found
     while True:

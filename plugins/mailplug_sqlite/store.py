@@ -15,13 +15,14 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from mailplug.outbox import (
+from mailplug.plugin import (
     WAITING_STATUSES,
     AccountPause,
     Added,
     Attempt,
     Change,
     Claim,
+    Envelope,
     ErrorInfo,
     Filter,
     NewEntry,
@@ -29,11 +30,10 @@ from mailplug.outbox import (
     Outcome,
     RecipientState,
     RecipientStatus,
+    Status,
     new_id,
+    outbox_keys,
 )
-from mailplug.outbox_keys import OUTBOX_AMBIGUOUS, OUTBOX_INTERRUPTED
-from mailplug.storage import Status
-from mailplug.transport import Envelope
 
 #: Statuses a person may retry.
 RETRYABLE = (Status.QUEUED, Status.DEFERRED, Status.UNCERTAIN, Status.FAILED, Status.PARTIAL)
@@ -125,15 +125,7 @@ def insert(conn: sqlite3.Connection, entries: Sequence[NewEntry], now: datetime)
                 existing[entry.message_id] = entry.id
                 if entry.dedupe_key:
                     existing[f"key:{entry.dedupe_key}"] = entry.id
-                out.append(
-                    Added(
-                        entry.id,
-                        True,
-                        Change(
-                            entry.id, entry.message_id, entry.account, entry.status, None, at=now
-                        ),
-                    )
-                )
+                out.append(Added(entry.id, True, _inserted(entry, entry.id, now)))
             else:
                 out.append(Added(found, False))
         if fresh:
@@ -264,8 +256,20 @@ def _insert_one(conn: sqlite3.Connection, entry: NewEntry, now: datetime) -> Add
         "INSERT INTO recipients (seq, position, address, status, updated_at) VALUES (?,?,?,?,?)",
         [(seq, i, a, rstatus, ts(now)) for i, a in enumerate(entry.envelope.recipients)],
     )
-    change = Change(entry_id, entry.message_id, entry.account, entry.status, None, at=now)
-    return Added(entry_id, True, change)
+    return Added(entry_id, True, _inserted(entry, entry_id, now))
+
+
+def _inserted(entry: NewEntry, entry_id: str, now: datetime) -> Change:
+    return Change(
+        entry_id,
+        entry.message_id,
+        entry.account,
+        entry.status,
+        None,
+        at=now,
+        subject=entry.subject,
+        recipients=entry.envelope.recipients,
+    )
 
 
 # -- claiming -------------------------------------------------------------------
@@ -304,7 +308,7 @@ def claim(
             conn.execute(
                 "SELECT json_group_array(json_array(seq, priority, lease_until)) FROM (SELECT seq,"
                 " priority, lease_until FROM messages WHERE lease_until IS NOT NULL"
-                f" AND lease_until < :now AND account NOT IN ({_PAUSED}){only}"
+                f" AND lease_until <= :now AND account NOT IN ({_PAUSED}){only}"
                 " ORDER BY lease_until LIMIT :limit)",
                 params,
             ).fetchone()[0]
@@ -327,7 +331,7 @@ def claim(
         rows = _tuples(
             conn,
             "SELECT m.seq, m.id, m.message_id, m.account, m.previous, m.priority, m.created_at, "
-            "m.send_at, m.age_from, m.attempts, m.envelope_from, m.smtputf8, b.data "
+            "m.send_at, m.age_from, m.attempts, m.envelope_from, m.smtputf8, m.subject, b.data "
             f"FROM messages m JOIN bodies b ON b.seq = m.seq WHERE m.seq IN ({marks})",
             seqs,
         ).fetchall()
@@ -349,6 +353,7 @@ def claim(
         attempts,
         envelope_from,
         smtputf8,
+        subject,
         data,
     ) in rows:
         states = rcpts.get(seq, ())
@@ -370,6 +375,7 @@ def claim(
                 lease_until=lease_until,
                 age_from=_dt(age_from),
                 priority=priority,
+                subject=subject,
             )
         )
     return out
@@ -390,7 +396,7 @@ def due_count(conn: sqlite3.Connection, now: datetime, accounts: Sequence[str] |
         ).fetchone()[0]
         stale = conn.execute(
             "SELECT count(*) FROM messages WHERE lease_until IS NOT NULL"
-            f" AND lease_until < :now AND account NOT IN ({_PAUSED}){only}",
+            f" AND lease_until <= :now AND account NOT IN ({_PAUSED}){only}",
             params,
         ).fetchone()[0]
     return int(due) + int(stale)
@@ -398,7 +404,7 @@ def due_count(conn: sqlite3.Connection, now: datetime, accounts: Sequence[str] |
 
 def _record_interrupted(conn: sqlite3.Connection, seqs: Sequence[int], now: datetime) -> None:
     """Note in the history that a worker died while sending these (a duplicate is possible)."""
-    error = ErrorInfo(OUTBOX_INTERRUPTED.key)
+    error = ErrorInfo(outbox_keys.OUTBOX_INTERRUPTED.key)
     conn.executemany(
         "INSERT INTO attempts (seq, at, account, outcome, error_key, error, counted, worker) "
         "SELECT seq, ?, account, 'uncertain', ?, ?, 0, lease_owner FROM messages WHERE seq = ?",
@@ -501,6 +507,7 @@ def complete(
                     error.key if error else None,
                     o.next_attempt_at,
                     now,
+                    error=error,
                 )
             )
         for values, params in _values(attempts):
@@ -578,28 +585,48 @@ def release(
 ) -> list[Change]:
     changes = []
     with write(conn):
+        rows = []
         for chunk in _chunks(ids):
-            for row in conn.execute(
+            rows += conn.execute(
                 "UPDATE messages SET status = coalesce(previous, 'queued'), previous = NULL, "
                 "lease_owner = NULL, lease_until = NULL, due_at = ?, updated_at = ? "
                 f"WHERE lease_owner = ? AND status = 'sending' AND id IN ({_marks(len(chunk))}) "
-                "RETURNING id, message_id, account, status, error",
+                "RETURNING seq, id, message_id, account, status, error, subject",
                 (ts(now), ts(now), worker_id, *chunk),
-            ):
-                info = _info(row["error"])
-                changes.append(
-                    Change(
-                        row["id"],
-                        row["message_id"],
-                        row["account"],
-                        Status(row["status"]),
-                        Status.SENDING,
-                        info.key if info else None,
-                        now,
-                        now,
-                    )
+            ).fetchall()
+        addresses = _addresses(conn, [row["seq"] for row in rows])
+        for row in rows:
+            info = _info(row["error"])
+            changes.append(
+                Change(
+                    row["id"],
+                    row["message_id"],
+                    row["account"],
+                    Status(row["status"]),
+                    Status.SENDING,
+                    info.key if info else None,
+                    now,
+                    now,
+                    error=info,
+                    subject=row["subject"],
+                    recipients=addresses.get(row["seq"], ()),
                 )
+            )
     return changes
+
+
+def _addresses(conn: sqlite3.Connection, seqs: Sequence[int]) -> dict[int, tuple[str, ...]]:
+    """The envelope recipients of each message, in envelope order (for :class:`Change` rows)."""
+    found: dict[int, list[str]] = {}
+    for chunk in _chunks(seqs):
+        rows = conn.execute(
+            "SELECT json_group_array(json_array(seq, address)) FROM (SELECT seq, address "
+            f"FROM recipients WHERE seq IN ({_marks(len(chunk))}) ORDER BY seq, position)",
+            chunk,
+        ).fetchone()[0]
+        for seq, address in json.loads(rows):
+            found.setdefault(seq, []).append(address)
+    return {k: tuple(v) for k, v in found.items()}
 
 
 def next_due(
@@ -761,7 +788,7 @@ def _find_row(conn: sqlite3.Connection, ref: str) -> sqlite3.Row | None:
         (ref.lower(), ref.lower() + "\x7f"),
     ).fetchall()
     if len(rows) > 1:
-        raise OUTBOX_AMBIGUOUS.error(ref=ref)
+        raise outbox_keys.OUTBOX_AMBIGUOUS.error(ref=ref)
     return rows[0] if rows else None
 
 
@@ -826,21 +853,22 @@ def waiting(conn: sqlite3.Connection, account: str | None) -> int:
 
 
 def _seqs(conn: sqlite3.Connection, refs: Sequence[str]) -> list[sqlite3.Row]:
-    rows = []
+    """The rows ``refs`` name, each once (an id and its Message-ID name the same row)."""
+    rows: dict[int, sqlite3.Row] = {}
     for ref in refs:
         row = _find_row(conn, ref)
         if row is not None:
-            rows.append(row)
-    return rows
+            rows.setdefault(row["seq"], row)
+    return list(rows.values())
 
 
 def retry(conn: sqlite3.Connection, refs: Sequence[str], now: datetime) -> list[Change]:
     changes = []
     with write(conn):
-        for row in _seqs(conn, refs):
+        rows = [r for r in _seqs(conn, refs) if Status(r["status"]) in RETRYABLE]
+        addresses = _addresses(conn, [r["seq"] for r in rows])
+        for row in rows:
             status = Status(row["status"])
-            if status not in RETRYABLE:
-                continue
             seq = row["seq"]
             conn.execute(
                 "UPDATE recipients SET status = 'pending', updated_at = ? "
@@ -854,7 +882,16 @@ def retry(conn: sqlite3.Connection, refs: Sequence[str], now: datetime) -> list[
                 (ts(now), ts(now), ts(now), ts(now), seq),
             )
             changes.append(
-                Change(row["id"], row["message_id"], row["account"], Status.QUEUED, status, at=now)
+                Change(
+                    row["id"],
+                    row["message_id"],
+                    row["account"],
+                    Status.QUEUED,
+                    status,
+                    at=now,
+                    subject=row["subject"],
+                    recipients=addresses.get(seq, ()),
+                )
             )
     return changes
 
@@ -862,10 +899,10 @@ def retry(conn: sqlite3.Connection, refs: Sequence[str], now: datetime) -> list[
 def cancel(conn: sqlite3.Connection, refs: Sequence[str], now: datetime) -> list[Change]:
     changes = []
     with write(conn):
-        for row in _seqs(conn, refs):
+        rows = [r for r in _seqs(conn, refs) if Status(r["status"]) in CANCELLABLE]
+        addresses = _addresses(conn, [r["seq"] for r in rows])
+        for row in rows:
             status = Status(row["status"])
-            if status not in CANCELLABLE:
-                continue
             seq = row["seq"]
             conn.execute(
                 "UPDATE recipients SET status = 'cancelled', updated_at = ? "
@@ -879,7 +916,14 @@ def cancel(conn: sqlite3.Connection, refs: Sequence[str], now: datetime) -> list
             )
             changes.append(
                 Change(
-                    row["id"], row["message_id"], row["account"], Status.CANCELLED, status, at=now
+                    row["id"],
+                    row["message_id"],
+                    row["account"],
+                    Status.CANCELLED,
+                    status,
+                    at=now,
+                    subject=row["subject"],
+                    recipients=addresses.get(seq, ()),
                 )
             )
     return changes

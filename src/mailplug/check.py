@@ -19,8 +19,12 @@ Each step is passed, failed or skipped, records what was seen and, on
 failure, the error (localized message and advice) and a :class:`Fix` naming
 the setting to change and — when probing found it — the value that works.
 
-The transport does the probing (:meth:`mailplug.transport.Transport.check`);
-this module runs the setup and IMAP steps around it.
+This module holds what a check is made of (:class:`CheckReport`, its steps,
+:class:`Fix`, :class:`Note`) and what a probe is (:class:`Probe`).  Probes
+come from plugins through :func:`~mailplug.hookspecs.mailplug_register_probes`:
+the SMTP plugin probes ``smtp`` accounts step by step, the IMAP plugin the
+account's IMAP settings.  :mod:`mailplug.checking` runs the setup step and
+the probes.
 """
 
 from __future__ import annotations
@@ -30,17 +34,20 @@ import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from . import check_keys as ck
-from . import keys
-from .errors import ErrorSpec, MailplugError, Text, _format
+from .errors import ErrorSpec, MailplugError
+from .text import Text
+from .text import fill as _format
 
 if TYPE_CHECKING:
+    from .auth import Authenticator
     from .i18n import Translator
-    from .mailer import AsyncMailer
     from .models import Account
     from .presets import PresetRegistry
+    from .services import Services
+    from .transport import Transport
 
 __all__ = [
     "CheckOptions",
@@ -48,8 +55,8 @@ __all__ = [
     "CheckStep",
     "Fix",
     "Note",
+    "Probe",
     "StepStatus",
-    "check_account",
     "tls_facts",
 ]
 
@@ -416,154 +423,24 @@ def tls_facts(
     return facts
 
 
-# --------------------------------------------------------------------------
-# Running the whole check
-# --------------------------------------------------------------------------
+class Probe(Protocol):
+    """Checks one side of an account step by step, without sending anything.
 
-SETUP_STEP = "setup"
-IMAP_STEPS = ["imap_connect", "imap_login"]
+    Registered through :func:`~mailplug.hookspecs.mailplug_register_probes`
+    under a name: a transport's name (``smtp``: run for accounts of that
+    transport) or any other (``imap``: run for every account, after the
+    transport's probe).
 
-
-def _field_fix(error: MailplugError) -> Fix | None:
-    field_name = error.params.get("field")
-    if isinstance(field_name, str) and field_name not in ("?", ""):
-        return Fix(field_name)
-    return None
-
-
-def _refused(mailer: AsyncMailer) -> list[Any]:
-    return [i for i in mailer.plugins.infos if i.status == "refused" and i.error is not None]
-
-
-def _missing_plugin_error(
-    mailer: AsyncMailer, kind: str, name: str, spec: ErrorSpec, available: list[str]
-) -> MailplugError:
-    # A provider plugin that was refused (too old for this mailplug, broken)
-    # is the likely reason the transport or login method is missing.
-    refused = _refused(mailer)
-    matching = [i for i in refused if name in (i.name, i.distribution)]
-    if matching or len(refused) == 1:
-        error: MailplugError = (matching or refused)[0].error
-        return error
-    return spec.error(name=name, available=", ".join(sorted(available)) or "—")
-
-
-async def _setup(mailer: AsyncMailer, account: Account, options: CheckOptions) -> CheckReport:
-    from . import __version__
-    from ._version import API_VERSION
-    from .version import require_version
-
-    report = CheckReport(account=account.name, transport=account.transport)
-    owner = {
-        name: info.name
-        for info in mailer.plugins.infos
-        for kind, names in info.provides.items()
-        if kind in ("transport", "auth")
-        for name in names
-    }
-    seen: dict[str, Any] = {
-        "mailplug": __version__,
-        "api": API_VERSION,
-        "transport": account.transport,
-        "transport_plugin": owner.get(account.transport),
-        "auth": account.auth,
-        "auth_plugin": owner.get(account.auth) if account.auth else None,
-    }
-    notes = [
-        Note(ck.NOTE_REFUSED_PLUGIN, {"plugin": i.name, "reason": i.error})
-        for i in _refused(mailer)
-    ]
-    if notes:
-        seen["refused_plugins"] = [i.name for i in _refused(mailer)]
-    summary = Note(
-        ck.SUMMARY_SETUP,
-        {"version": __version__, "transport": account.transport, "auth": account.auth or "—"},
-    )
-    error: MailplugError | None = None
-    fix: Fix | None = None
-    if options.require:
-        seen["required"] = options.require
-        try:
-            require_version(options.require)
-        except MailplugError as exc:
-            error = exc
-    if error is None and account.transport not in mailer.plugins.transports:
-        available = sorted(mailer.plugins.transports)
-        error = _missing_plugin_error(
-            mailer, "transport", account.transport, keys.TRANSPORT_UNKNOWN, available
-        )
-        if error.spec is keys.TRANSPORT_UNKNOWN and "smtp" in available:
-            fix = Fix("transport", "smtp")
-        elif error.spec is keys.TRANSPORT_UNKNOWN:
-            fix = Fix("transport")
-    if error is None and account.auth is not None and account.auth not in mailer.plugins.auth:
-        available = sorted(mailer.plugins.auth)
-        error = _missing_plugin_error(mailer, "auth", account.auth, keys.AUTH_UNKNOWN, available)
-        if error.spec is keys.AUTH_UNKNOWN:
-            fix = Fix("auth")
-    if error is None:
-        try:
-            await mailer.transport_for(account)
-        except MailplugError as exc:
-            error, fix = exc, _field_fix(exc)
-    if error is not None:
-        report.failed(
-            SETUP_STEP, mailer.localize(error), fix=fix, seen=seen, summary=summary, notes=notes
-        )
-    else:
-        report.passed(SETUP_STEP, seen=seen, summary=summary, notes=notes)
-    return report
-
-
-async def check_account(
-    mailer: AsyncMailer,
-    name: str,
-    *,
-    rcpt: str | None = None,
-    options: CheckOptions | None = None,
-) -> CheckReport:
-    """Check the account ``name`` step by step (see the module docstring).
-
-    :param rcpt: a test recipient: the server is asked whether it would take
-        mail from the account to this address; nothing is sent.
-    :raises mailplug.errors.AccountNotConfiguredError: no account of that name.
+    :returns: the steps taken, or ``None`` when the probe does not apply.
     """
-    from dataclasses import replace
 
-    from .presets import PresetRegistry
-
-    account = mailer.account(name)
-    if rcpt is not None:
-        from .models import Address
-
-        rcpt = Address.parse(rcpt, field="rcpt").ascii_email
-    options = options or CheckOptions()
-    if options.presets is None:
-        options = replace(options, presets=PresetRegistry.from_plugins(mailer.plugins))
-    if not options.errors:
-        options = replace(options, errors=dict(mailer.plugins.errors))
-    report = await _setup(mailer, account, options)
-    report.translator = mailer.translator
-    if not report.ok:
-        report.skip_rest(["transport", *IMAP_STEPS])
-        return report
-
-    transport = await mailer.transport_for(account)
-    probed = await transport.check(rcpt=rcpt, options=options)
-    if probed is None:
-        report.skipped("transport", Note(ck.SKIP_NO_PROBE, {"transport": account.transport}))
-    else:
-        report.extend(probed)
-    report.where = report.where or account.transport
-
-    if account.imap is None:
-        report.skip_rest(IMAP_STEPS, Note(ck.SKIP_NO_IMAP))
-    else:
-        from .check_imap import probe_imap
-
-        auth = await mailer.authenticator(account)
-        report.extend(await probe_imap(account, auth, options=options))
-    for step in report.steps:
-        if step.error is not None:
-            mailer.localize(step.error)
-    return report
+    async def __call__(
+        self,
+        account: Account,
+        *,
+        transport: Transport | None,
+        auth: Authenticator | None,
+        services: Services,
+        rcpt: str | None,
+        options: CheckOptions,
+    ) -> CheckReport | None: ...

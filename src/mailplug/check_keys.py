@@ -1,7 +1,7 @@
 """Error keys and texts of the account check (``mailplug accounts test``) and presets.
 
 Mistakes the check diagnoses by probing (a security mode the port does not
-speak, an IMAP server that refuses the login …) get their own keys here; the
+speak) get their own keys here; the
 rest reuse the transport's keys and add a :class:`~mailplug.check.Fix` that
 names the setting to change.  Step titles, setting labels and the sentences
 that name a fix are translatable :class:`~mailplug.errors.Text` objects.
@@ -34,81 +34,6 @@ EXPECTS_TLS = ErrorSpec(
     "to “{security}”, so the server's greeting never arrived.",
     "Set the connection security to “tls” for this port, or use port 587 with “starttls”.",
     pauses="account",
-)
-
-# --------------------------------------------------------------------------
-# IMAP (the core probes it itself: there is no IMAP plugin)
-# --------------------------------------------------------------------------
-
-IMAP_HOST_NOT_FOUND = ErrorSpec(
-    "check.imap.host_not_found",
-    C.CONNECTION,
-    True,
-    "Connection failed: the IMAP server name {host} could not be found.",
-    "Check the spelling of the IMAP server name in the account settings and the network "
-    "connection.",
-)
-IMAP_CONNECT_FAILED = ErrorSpec(
-    "check.imap.connect_failed",
-    C.CONNECTION,
-    True,
-    "Connection failed: the IMAP server {host} port {port} could not be reached ({problem}).",
-    "Check the IMAP server name and port in the account settings (usually 993 with “tls”).",
-)
-IMAP_NOT_IMAP = ErrorSpec(
-    "check.imap.not_imap",
-    C.CONNECTION,
-    False,
-    "The server {host} port {port} did not answer like an IMAP server ({problem}).",
-    "Check the IMAP port and security in the account settings (993 with “tls” or 143 with "
-    "“starttls”).",
-)
-IMAP_REFUSED = ErrorSpec(
-    "check.imap.refused",
-    C.SERVER,
-    False,
-    "The IMAP server {host} refused the connection.",
-    "Contact the administrator of the mail server. Also try using another mail account.",
-)
-IMAP_TLS_FAILED = ErrorSpec(
-    "check.imap.tls_failed",
-    C.ENCRYPTION,
-    False,
-    "The encrypted connection to the IMAP server {host} port {port} could not be set up "
-    "({problem}).",
-    "Check the IMAP security and port in the account settings (993 with “tls” or 143 with "
-    "“starttls”).",
-)
-IMAP_STARTTLS_UNAVAILABLE = ErrorSpec(
-    "check.imap.starttls_unavailable",
-    C.ENCRYPTION,
-    False,
-    "The connection requires encryption, but the IMAP server {host} does not offer STARTTLS.",
-    "Set the IMAP security to “tls” with port 993, or contact the administrator of the server.",
-)
-IMAP_LOGIN_DISABLED = ErrorSpec(
-    "check.imap.login_disabled",
-    C.ENCRYPTION,
-    False,
-    "Encryption is required to log in: the IMAP server {host} does not accept a login over "
-    "an unencrypted connection.",
-    "Set the IMAP security to “tls” (port 993) or “starttls” (port 143).",
-)
-IMAP_LOGIN_FAILED = ErrorSpec(
-    "check.imap.login_failed",
-    C.AUTHENTICATION,
-    False,
-    "Incorrect login data: the IMAP server {host} refused the login of {username}.",
-    "Check the user name and password in the e-mail settings. Some providers want only the "
-    "part of the address before @ as the IMAP user name.",
-    pauses="account",
-)
-IMAP_TIMEOUT = ErrorSpec(
-    "check.imap.timeout",
-    C.CONNECTION,
-    True,
-    "Connection failed: the IMAP server {host} port {port} did not answer in time.",
-    "Check the IMAP server name and port in the account settings and the network connection.",
 )
 
 # --------------------------------------------------------------------------
@@ -214,7 +139,6 @@ SKIP_AFTER_FAILURE = Text("an earlier step failed")
 SKIP_NO_TLS = Text("the account is set to no encryption")
 SKIP_NO_LOGIN = Text("the account does not log in")
 SKIP_NO_RCPT = Text("give a test recipient (--rcpt) to try it; nothing is sent")
-SKIP_NO_IMAP = Text("the account has no IMAP settings")
 SKIP_NO_PROBE = Text("the transport “{transport}” cannot be checked step by step")
 
 SUMMARY_SETUP = Text("mailplug {version}; transport {transport}; login {auth}")
@@ -229,8 +153,6 @@ SUMMARY_TLS_UNVERIFIED = Text(
 SUMMARY_AUTH = Text("offered: {mechanisms}")
 SUMMARY_LOGIN = Text("logged in as {username} ({mechanism})")
 SUMMARY_ACCEPTED = Text("{address} accepted: {reply}")
-SUMMARY_IMAP = Text("{host} port {port}: {greeting}")
-SUMMARY_IMAP_LOGIN = Text("logged in as {username}")
 
 NOTE_STARTTLS_OFFERED = Text(
     "The server offers encryption (STARTTLS), but the account does not use it: set the "

@@ -35,14 +35,16 @@ from typing import TYPE_CHECKING, Any
 
 from . import keys
 from .errors import MailplugError, StorageError
-from .outbox import AccountPause, Change, Claim, ErrorInfo, Outbox, Outcome
+from .outbox import AccountPause, Change, Claim, Outbox, Outcome
 from .outbox_keys import OUTBOX_TRANSPORT_FAILED
+from .queue import Queue
 from .retry import Decision, RetryPolicy, fingerprint
-from .storage import Status
+from .status import Status
+from .transport import RecipientsRefusedError
 
 if TYPE_CHECKING:
-    from .mailer import AsyncMailer
     from .models import Account
+    from .runtime import Runtime
     from .transport import Envelope, SendResult, Transport
 
 __all__ = ["FlushProgress", "FlushReport", "flush", "work"]
@@ -187,7 +189,7 @@ class _Flush:
 
     def __init__(
         self,
-        mailer: AsyncMailer,
+        runtime: Runtime,
         outbox: Outbox,
         *,
         accounts: Sequence[str] | None,
@@ -202,7 +204,8 @@ class _Flush:
         rng: random.Random,
         grace: float,
     ) -> None:
-        self.mailer = mailer
+        self.runtime = runtime
+        self.queue = Queue(runtime)
         self.outbox = outbox
         self.accounts = list(accounts) if accounts is not None else None
         self.concurrency = concurrency
@@ -235,7 +238,7 @@ class _Flush:
     # -- the loop ---------------------------------------------------------------
 
     async def run(self) -> FlushReport:
-        await _unpause_changed(self.mailer, self.outbox, self.clock())
+        await _unpause_changed(self.runtime, self.outbox, self.clock())
         self.progress.total = await self._due_count()
         recorder = asyncio.create_task(self._recorder(), name="mailplug-recorder")
         keeper = asyncio.create_task(self._keep_leases(), name="mailplug-leases")
@@ -298,8 +301,17 @@ class _Flush:
             self.report.claimed += len(claims)
             self.progress.total = max(self.progress.total, self.report.claimed)
             now = self.clock()
-            self.outbox.report(
-                Change(c.id, c.message_id, c.account, Status.SENDING, c.previous, at=now)
+            self.queue.report(
+                Change(
+                    c.id,
+                    c.message_id,
+                    c.account,
+                    Status.SENDING,
+                    c.previous,
+                    at=now,
+                    subject=c.subject,
+                    recipients=c.envelope.recipients,
+                )
                 for c in claims
             )
             touched: dict[str, _Lane] = {}
@@ -330,11 +342,11 @@ class _Flush:
     async def _lane(self, name: str) -> _Lane:
         """The account's lane; its width is ``concurrency``, else the transport's
         ``max_connections``, else 3."""
-        account = self.mailer.accounts.get(name)
+        account = self.runtime.accounts.get(name)
         transport: Transport | None = None
         if account is not None:
             try:
-                transport = await self.mailer.transport_for(account)
+                transport = await self.runtime.transport_for(account)
             except MailplugError:
                 transport = None  # the attempt reports the error
         n = self.concurrency or _max_connections(transport)
@@ -445,6 +457,8 @@ class _Flush:
     def _decide(
         self, claim: Claim, lane: _Lane, outcome: SendResult | MailplugError, started: float
     ) -> Decision:
+        if isinstance(outcome, RecipientsRefusedError):
+            outcome = self.runtime.refused_error(outcome, account=lane.account)
         if isinstance(outcome, MailplugError):
             return self.policy.after_error(
                 claim,
@@ -456,6 +470,10 @@ class _Flush:
                 rng=self.rng,
             )
         outcome.duration = outcome.duration or time.monotonic() - started
+        if outcome.refused:
+            self.runtime.classify_refusals(
+                outcome.recipients, host=outcome.host, account=lane.account
+            )
         return self.policy.after_result(
             claim, outcome, now=self.clock(), worker=self.worker, rng=self.rng
         )
@@ -486,7 +504,7 @@ class _Flush:
                 raise keys.MESSAGE_NO_RECIPIENTS.error()
             transport = lane.transport
             if transport is None:
-                transport = lane.transport = await self.mailer.transport_for(account)
+                transport = lane.transport = await self.runtime.transport_for(account)
             result = await transport.send(claim.envelope, claim.data)
         except MailplugError as exc:
             return self._decide(claim, lane, exc, started)
@@ -534,13 +552,13 @@ class _Flush:
         try:
             if outcomes:
                 changes = await self.outbox.complete(self.worker, outcomes)
-                self._after(changes)
+                self._after(changes, outcomes)
                 for o in outcomes:
                     self.held.pop(o.id, None)
                 outcomes = []
             if releases:
                 changes = await self.outbox.release(self.worker, releases, now=self.clock())
-                self.outbox.report(changes)
+                self.queue.report(self._known(changes))
                 self.report.released += len(changes)
                 for entry_id in releases:
                     self.held.pop(entry_id, None)
@@ -554,8 +572,22 @@ class _Flush:
             self.storage_error = self.storage_error or exc
             self.stop.set()
 
-    def _after(self, changes: list[Change]) -> None:
-        self.outbox.report(changes)
+    def _known(self, changes: list[Change]) -> list[Change]:
+        """``changes`` with the subject and recipients of the claims this flush holds."""
+        for change in changes:
+            claim = self.held.get(change.id)
+            if claim is not None:
+                change.subject = change.subject or claim.subject
+                change.recipients = change.recipients or claim.envelope.recipients
+        return changes
+
+    def _after(self, changes: list[Change], outcomes: list[Outcome]) -> None:
+        decided = {o.id: o for o in outcomes}
+        for change in self._known(changes):
+            outcome = decided.get(change.id)
+            if outcome is not None and change.error is None:
+                change.error = outcome.error
+        self.queue.report(changes)
         for change in changes:
             self.report.add(change)
             self.progress.done += 1
@@ -628,28 +660,21 @@ async def _shielded(coro: Any) -> None:
         raise
 
 
-async def _unpause_changed(mailer: AsyncMailer, outbox: Outbox, now: datetime) -> None:
+async def _unpause_changed(runtime: Runtime, outbox: Outbox, now: datetime) -> None:
     """Lift pauses of accounts whose settings changed since, and holds that ran out."""
     for name, pause in (await outbox.paused_accounts()).items():
         if pause.until is not None:
             if pause.until <= now:
                 await outbox.resume_account(name)
             continue
-        current = fingerprint(mailer.accounts.get(name))
+        current = fingerprint(runtime.accounts.get(name))
         if pause.fingerprint is not None and current != pause.fingerprint:
             log.info("settings of account %s changed: sending resumes", name)
             await outbox.resume_account(name)
 
 
-def _policy(mailer: AsyncMailer, policy: RetryPolicy | None) -> RetryPolicy:
-    if policy is not None:
-        return policy
-    data = mailer.config.data.get("retry") if mailer.config.data else None
-    return RetryPolicy.from_config(data if isinstance(data, dict) else None)
-
-
 async def flush(
-    mailer: AsyncMailer,
+    runtime: Runtime,
     *,
     account: str | None = None,
     accounts: Sequence[str] | None = None,
@@ -680,17 +705,17 @@ async def flush(
     :param grace: seconds in-flight messages get to finish when stopped.
     :raises mailplug.errors.StorageError: the outbox could not be read or written.
     """
-    outbox: Outbox = await mailer.outbox()
+    outbox: Outbox = await runtime.outbox()
     names = [account] if account is not None else accounts
     engine = _Flush(
-        mailer,
+        runtime,
         outbox,
         accounts=names,
         concurrency=concurrency,
         limit=limit,
         batch=batch,
         lease=lease,
-        policy=_policy(mailer, policy),
+        policy=runtime.retry_policy(policy),
         progress=progress,
         stop=stop,
         clock=clock or _utcnow,
@@ -701,7 +726,7 @@ async def flush(
 
 
 async def work(
-    mailer: AsyncMailer,
+    runtime: Runtime,
     *,
     stop: asyncio.Event | None = None,
     wake: asyncio.Event | None = None,
@@ -712,23 +737,23 @@ async def work(
 ) -> FlushReport:
     """Keep sending until ``stop`` is set: flush, then sleep until new mail or a retry time.
 
-    :param wake: set by :meth:`~mailplug.mailer.AsyncMailer.enqueue` in this
-        process, so new mail goes out at once; mail queued by other processes
-        is noticed within ``poll_interval`` seconds.
+    :param wake: set when mail is queued in this process (``runtime.new_mail``), so
+        new mail goes out at once; mail queued by other processes is noticed
+        within ``poll_interval`` seconds.
     :param on_flush: called with each pass's report that did something.
     :returns: the sum of every pass.
     """
     stop = stop or asyncio.Event()
     clock = clock or _utcnow
     total = FlushReport(started=clock())
-    outbox: Outbox = await mailer.outbox()
+    outbox: Outbox = await runtime.outbox()
     names = flush_options.get("accounts")
     if flush_options.get("account") is not None:
         names = [flush_options["account"]]
     while not stop.is_set():
         if wake is not None:
             wake.clear()
-        report = await flush(mailer, stop=stop, clock=clock, **flush_options)
+        report = await flush(runtime, stop=stop, clock=clock, **flush_options)
         total.merge(report)
         if on_flush is not None and report.claimed:
             on_flush(report)
@@ -752,8 +777,3 @@ async def work(
     total.finished = clock()
     total.stopped = True
     return total
-
-
-def describe(info: ErrorInfo, mailer: AsyncMailer) -> MailplugError:
-    """The stored error as a localized exception (to render message and advice)."""
-    return mailer.localize(info.error(mailer.plugins.errors))

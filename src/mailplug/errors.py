@@ -15,10 +15,13 @@ would naturally catch)::
         ├── EncryptionError               category "encryption"
         ├── ConnectionFailedError (ConnectionError)   category "connection"
         └── RecipientError                category "recipient"
+            └── RecipientsRefusedError    every recipient refused, each with its own reply
+                                          (defined in mailplug.transport, beside RecipientResult)
 
 An error is built from an :class:`ErrorSpec`, the row of the key table that
-gives its stable dotted key, category, retry decision and the English source
-texts of its message and advice (translated through the catalogs)::
+gives its stable dotted key, category, what it means for a retry, the
+exception class it raises and the English source texts of its message and
+advice (translated through the catalogs)::
 
     raise INVALID_ACCOUNT_SETTINGS.error(field="transport")
 
@@ -29,13 +32,12 @@ texts of its message and advice (translated through the catalogs)::
 from __future__ import annotations
 
 import enum
-import string
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal, Protocol
 
-if TYPE_CHECKING:
-    from .i18n import Translator
+from . import texts
+from .text import Text, fill
 
 __all__ = [
     "AccountNotConfiguredError",
@@ -45,6 +47,7 @@ __all__ = [
     "ConnectionFailedError",
     "DeliveryError",
     "EncryptionError",
+    "ErrorInfo",
     "ErrorSpec",
     "FileError",
     "MailplugError",
@@ -53,8 +56,18 @@ __all__ = [
     "ServerReply",
     "StorageError",
     "Text",
+    "Translates",
     "VersionError",
 ]
+
+#: Kept for modules that still use the old private name.
+_format = fill
+
+
+class Translates(Protocol):
+    """What renders a :class:`~mailplug.text.Text` (a :class:`mailplug.i18n.Translator`)."""
+
+    def gettext(self, text: Text, lang: str | None = None, n: int | None = None) -> str: ...
 
 
 class Category(enum.StrEnum):
@@ -72,20 +85,6 @@ class Category(enum.StrEnum):
     SERVER = "server"
     FILE = "file"
     VERSION = "version"
-
-
-@dataclass(frozen=True, slots=True)
-class Text:
-    """A user-facing text marked for translation.
-
-    ``msgid`` is the English source; ``context`` (gettext's ``msgctxt``) keeps
-    equal English strings apart when a language needs them to differ.
-    ``plural`` makes it a plural-aware text rendered with a count ``n``.
-    """
-
-    msgid: str
-    context: str | None = None
-    plural: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +108,15 @@ class ErrorSpec:
     :param transient: ``True`` when trying again later may succeed.
     :param message: English sentence; may name ``{placeholders}``.
     :param advice: English advice: what the user should do.
+    :param pauses: ``"account"`` for errors that only a change of settings or a
+        person can fix (wrong password, bad settings): the account's mail waits
+        instead of being retried.
+    :param retry: how the outbox retries a transient error: ``None`` (backoff),
+        ``"quota-reset"`` (a used-up daily quota: wait, and hold the account,
+        until the quota resets) or ``"uncertain"`` (the message may have been
+        delivered: the retry policy's ``uncertain`` setting decides).
+    :param exception: the exception class :meth:`error` raises (default: the
+        category's class, see the tree above).
     """
 
     key: str
@@ -116,10 +124,10 @@ class ErrorSpec:
     transient: bool
     message: str
     advice: str
-    #: What pauses instead of retrying: ``"account"`` for errors that only a
-    #: change of settings or a person can fix (wrong password, bad settings).
-    pauses: str | None = None
+    pauses: Literal["account"] | None = None
     fields: tuple[str, ...] = field(default=())
+    retry: Literal["quota-reset", "uncertain"] | None = None
+    exception: type[MailplugError] | None = None
 
     @property
     def message_text(self) -> Text:
@@ -138,32 +146,12 @@ class ErrorSpec:
         cause: BaseException | None = None,
         **params: Any,
     ) -> MailplugError:
-        """Build the exception for this key, of the class its category calls for."""
-        cls = _CLASS_BY_CATEGORY.get(self.category, DeliveryError)
-        if self.key.startswith("account.not_configured"):
-            cls = AccountNotConfiguredError
-        elif self.key.startswith("message."):
-            cls = MessageError
-        elif self.key.startswith("storage."):
-            cls = StorageError
+        """Build the exception for this key: :attr:`exception`, else the category's class."""
+        cls = self.exception or _CLASS_BY_CATEGORY.get(self.category, DeliveryError)
         err = cls(self, reply=reply, recipient=recipient, host=host, **params)
         if cause is not None:
             err.__cause__ = cause
         return err
-
-
-class _Params(dict[str, Any]):
-    def __missing__(self, key: str) -> str:
-        return "…"
-
-
-def _format(template: str, params: Mapping[str, Any]) -> str:
-    # format_map with a forgiving dict: a translation that names a placeholder
-    # the code did not pass must not turn an error report into a KeyError.
-    try:
-        return string.Formatter().vformat(template, (), _Params(params))
-    except (ValueError, IndexError):
-        return template
 
 
 class MailplugError(Exception):
@@ -193,7 +181,7 @@ class MailplugError(Exception):
         self.host = host
         self.params: dict[str, Any] = {k: v for k, v in params.items() if v is not None}
         #: Set by the mailer that raised it, so ``message("pl")`` uses its catalogs.
-        self.translator: Translator | None = None
+        self.translator: Translates | None = None
         super().__init__(self.spec.key)
 
     @property
@@ -212,12 +200,12 @@ class MailplugError(Exception):
     def code(self) -> int | None:
         return self.reply.code if self.reply else None
 
-    def _translator(self, translator: Translator | None) -> Translator:
+    def _translator(self, translator: Translates | None) -> Translates:
         if translator is not None:
             return translator
         if self.translator is not None:
             return self.translator
-        from .i18n import default_translator
+        from .i18n import default_translator  # the core's own catalogs (imports only .text)
 
         return default_translator()
 
@@ -226,36 +214,34 @@ class MailplugError(Exception):
         extra = {"host": self.host, "recipient": self.recipient}
         return {**{k: v for k, v in extra.items() if v is not None}, **self.params}
 
-    def message(self, lang: str | None = None, *, translator: Translator | None = None) -> str:
+    def message(self, lang: str | None = None, *, translator: Translates | None = None) -> str:
         """The one plain sentence, in ``lang`` (default: the user's locale)."""
         t = self._translator(translator)
-        return _format(t.gettext(self.spec.message_text, lang), self._values())
+        return fill(t.gettext(self.spec.message_text, lang), self._values())
 
-    def advice(self, lang: str | None = None, *, translator: Translator | None = None) -> str:
+    def advice(self, lang: str | None = None, *, translator: Translates | None = None) -> str:
         """What to do about it, in ``lang``."""
         t = self._translator(translator)
-        return _format(t.gettext(self.spec.advice_text, lang), self._values())
+        return fill(t.gettext(self.spec.advice_text, lang), self._values())
 
     def details(
-        self, lang: str | None = None, *, translator: Translator | None = None
+        self, lang: str | None = None, *, translator: Translates | None = None
     ) -> list[str]:
         """Lines for support: the server's own reply, the host, the recipient."""
-        from . import texts
-
         t = self._translator(translator)
         lines = []
         if self.reply is not None and (self.reply.code or self.reply.text):
             template = texts.SERVER_REPLIED if self.host else texts.SERVER_REPLIED_NO_HOST
             lines.append(
-                _format(t.gettext(template, lang), {"host": self.host, "reply": str(self.reply)})
+                fill(t.gettext(template, lang), {"host": self.host, "reply": str(self.reply)})
             )
         elif self.host:
-            lines.append(_format(t.gettext(texts.SERVER, lang), {"host": self.host}))
+            lines.append(fill(t.gettext(texts.SERVER, lang), {"host": self.host}))
         if self.recipient:
-            lines.append(_format(t.gettext(texts.RECIPIENT, lang), {"recipient": self.recipient}))
+            lines.append(fill(t.gettext(texts.RECIPIENT, lang), {"recipient": self.recipient}))
         return lines
 
-    def render(self, lang: str | None = None, *, translator: Translator | None = None) -> str:
+    def render(self, lang: str | None = None, *, translator: Translates | None = None) -> str:
         """Message, details and advice as a few lines of text for a dialog or a log."""
         parts = [self.message(lang, translator=translator)]
         parts += self.details(lang, translator=translator)
@@ -263,7 +249,7 @@ class MailplugError(Exception):
         return "\n".join(parts)
 
     def to_dict(
-        self, lang: str | None = None, *, translator: Translator | None = None
+        self, lang: str | None = None, *, translator: Translates | None = None
     ) -> dict[str, Any]:
         """A JSON-ready description (the shape ``--json`` prints)."""
         return {
@@ -280,7 +266,7 @@ class MailplugError(Exception):
         }
 
     def __str__(self) -> str:
-        text = _format(self.spec.message, self._values())
+        text = fill(self.spec.message, self._values())
         if self.reply is not None and (self.reply.code or self.reply.text):
             text += f" [{self.reply}]"
         return f"{text} ({self.key})"
@@ -350,6 +336,74 @@ class RecipientError(DeliveryError):
     """The server refused a recipient address."""
 
 
+@dataclass(frozen=True, slots=True)
+class ErrorInfo:
+    """An error as stored: enough to render it again, localized, later.
+
+    :ivar key: stable error key (``smtp.recipient.unknown``).
+    :ivar params: the values its message names (``host``, ``port`` …) — never secrets.
+    """
+
+    key: str
+    code: int | None = None
+    enhanced: str | None = None
+    text: str = ""
+    host: str | None = None
+    recipient: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_error(cls, error: MailplugError) -> ErrorInfo:
+        reply = error.reply
+        return cls(
+            key=error.key,
+            code=reply.code if reply else None,
+            enhanced=reply.enhanced if reply else None,
+            text=reply.text if reply else "",
+            host=error.host,
+            recipient=error.recipient,
+            params={k: v for k, v in error.params.items() if _scalar(v)},
+        )
+
+    @property
+    def reply(self) -> ServerReply | None:
+        if self.code or self.enhanced or self.text:
+            return ServerReply(self.code, self.enhanced, self.text)
+        return None
+
+    def error(self, errors: Mapping[str, ErrorSpec]) -> MailplugError:
+        """The error again, from a key table (``mailer.plugins.errors``).
+
+        An unknown key (its plugin was uninstalled) renders as ``server.unknown``.
+        """
+        spec = errors.get(self.key) or SERVER_UNKNOWN
+        params = {k: v for k, v in self.params.items() if k not in {"reply", "recipient", "host"}}
+        return spec.error(reply=self.reply, recipient=self.recipient, host=self.host, **params)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> ErrorInfo | None:
+        if not data:
+            return None
+        return cls(
+            key=str(data["key"]),
+            code=data.get("code"),
+            enhanced=data.get("enhanced"),
+            text=data.get("text") or "",
+            host=data.get("host"),
+            recipient=data.get("recipient"),
+            params=dict(data.get("params") or {}),
+        )
+
+
+def _scalar(value: Any) -> bool:
+    # Only plain values fill message placeholders; objects might carry more than a
+    # message should show.
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
 _CLASS_BY_CATEGORY: dict[Category, type[MailplugError]] = {
     Category.CONFIGURATION: ConfigurationError,
     Category.VERSION: VersionError,
@@ -359,3 +413,12 @@ _CLASS_BY_CATEGORY: dict[Category, type[MailplugError]] = {
     Category.CONNECTION: ConnectionFailedError,
     Category.RECIPIENT: RecipientError,
 }
+
+#: The reply no table knows (and the fallback for a stored key whose plugin is gone).
+SERVER_UNKNOWN = ErrorSpec(
+    "server.unknown",
+    Category.SERVER,
+    False,
+    "The mail server refused the operation.",
+    "Contact the administrator of the mail server. Also try using another mail account.",
+)

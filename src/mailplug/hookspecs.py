@@ -6,9 +6,10 @@ disk work happens later in ``async def`` methods of those objects.  An
 implementation may accept fewer arguments than the spec names, so hooks grow
 by adding arguments, never by changing them.
 
-Write a plugin with :data:`mailplug.hookimpl`::
+Write a plugin with :data:`mailplug.hookimpl` and the names of
+:mod:`mailplug.plugin` (the plugin author's module)::
 
-    from mailplug import hookimpl
+    from mailplug.plugin import hookimpl
 
     @hookimpl
     def mailplug_register_transports(register):
@@ -24,12 +25,15 @@ import pluggy
 
 if TYPE_CHECKING:
     from .auth import AuthFactory
-    from .errors import ErrorSpec, ServerReply, Text
-    from .i18n import CatalogFile
-    from .importing import Importer
+    from .check import Probe
+    from .commands import Command
+    from .errors import ErrorSpec, ServerReply
+    from .events import StatusEvent
+    from .importers import Importer
     from .models import Account
     from .presets import Preset
-    from .storage import SecretStoreFactory, StatusEvent
+    from .services import SecretStoreFactory
+    from .text import CatalogFile, Text
     from .transport import TransportFactory
 
 __all__ = ["hookimpl", "hookspec"]
@@ -69,12 +73,30 @@ def mailplug_classify_reply(
     "Application-specific password required", Microsoft's 5.7.139).
     Stops at first non-None result.
 
+    The core calls it once per refusal (every refused recipient, every
+    failed step) and hands the result to the retry policy; transports report
+    the reply and the stage, never their meaning.
+
     :param reply: the reply: code, enhanced status code, text.
     :param stage: the SMTP step that got it: ``connect``, ``ehlo``, ``starttls``,
         ``auth``, ``mail``, ``rcpt``, ``data`` or ``quit``.
     :param host: the server's host name.
-    :param account: the account being used, when known.
+    :param account: the account being used (``None`` for ``mailplug explain``).
     :returns: the error spec, or ``None`` to leave the reply to other plugins.
+    """
+
+
+@hookspec
+def mailplug_register_probes(register: Callable[[str, Probe], None]) -> None:
+    """Register account probes: the steps of ``mailplug accounts test``.
+
+    A probe checks one side of an account without sending anything (connect,
+    TLS, login, a dry ``MAIL FROM``…) and says which setting to change when a
+    step fails.  Register it under a transport's name to probe the accounts
+    of that transport, or under another name (``imap``) to run it for every
+    account after the transport's probe.
+
+    :param register: ``register(name, probe)`` with a :class:`mailplug.check.Probe`.
     """
 
 
@@ -180,6 +202,24 @@ def mailplug_register_presets(register: Callable[[Preset], None]) -> None:
 
 
 # --------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def mailplug_register_commands(register: Callable[[Command], None]) -> None:
+    """Register ``mailplug`` subcommands (``mailplug accounts authorize`` …).
+
+    The command's handler gets a :class:`mailplug.commands.CommandContext`
+    (language, output helpers, the mailer) and its parsed arguments, and
+    returns a sysexits exit code.  A command whose group and name another
+    plugin registered first is left out (and logged).
+
+    :param register: ``register(command)`` with a :class:`mailplug.commands.Command`.
+    """
+
+
+# --------------------------------------------------------------------------
 # Events
 # --------------------------------------------------------------------------
 
@@ -191,5 +231,6 @@ def mailplug_message_status(event: StatusEvent) -> None:
     Called in the mailer's event loop thread; keep it quick (hand the event
     to a UI queue).  Exceptions are logged and ignored.
 
-    :param event: what changed, with the error key when it failed.
+    :param event: what changed: the subject, the recipients and, when it is a
+        problem, the stored error (render it with ``mailer.reason(event.error)``).
     """

@@ -15,21 +15,27 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from importlib.resources.abc import Traversable
-from pathlib import Path
+from importlib import resources
 from typing import TYPE_CHECKING
 
-from .errors import Text
+from .text import CatalogFile, Text
 
 if TYPE_CHECKING:
     from babel.messages.catalog import Catalog
 
-__all__ = ["CatalogReport", "Translator", "default_translator", "detect_locale", "normalize_lang"]
+__all__ = [
+    "CatalogFile",
+    "CatalogReport",
+    "Translator",
+    "core_catalog_files",
+    "default_translator",
+    "detect_locale",
+    "normalize_lang",
+]
 
 log = logging.getLogger("mailplug.i18n")
 
 FALLBACK_LANG = "en"
-CatalogFile = Traversable | Path
 
 
 def normalize_lang(value: str) -> str:
@@ -199,12 +205,37 @@ class CatalogReport:
         return not (self.missing or self.fuzzy or self.untranslated)
 
 
+def core_catalog_files() -> list[tuple[str, CatalogFile]]:
+    """The core's own catalogs: ``(lang, po_file)`` for its keys and texts.
+
+    They ship inside the ``mailplug`` package (``mailplug/locales/<lang>/LC_MESSAGES``)
+    and are found through :mod:`importlib.resources`, so a wheel install has them.
+    Plugins bring their own catalogs through the translation hook.
+    """
+    root = resources.files(__package__ or "mailplug") / "locales"
+    found: list[tuple[str, CatalogFile]] = []
+    if not root.is_dir():
+        return found
+    for lang_dir in sorted(root.iterdir(), key=lambda p: p.name):
+        messages = lang_dir / "LC_MESSAGES"
+        if messages.is_dir():
+            found += [
+                (lang_dir.name, po)
+                for po in sorted(messages.iterdir(), key=lambda p: p.name)
+                if po.name.endswith(".po")
+            ]
+    return found
+
+
 @functools.cache
 def default_translator() -> Translator:
-    """A translator over the built-in catalogs only (no third-party code is loaded)."""
-    from mailplug_locales import catalog_files
+    """A translator over the core's own catalogs (no plugin is loaded).
 
+    Errors raised outside any mailer (a :class:`~mailplug.models.Message` that
+    does not validate, an unreadable accounts file) render through it; errors
+    a mailer raises carry that mailer's translator, with every plugin's catalogs.
+    """
     sources: dict[str, list[CatalogFile]] = {}
-    for lang, path in catalog_files():
+    for lang, path in core_catalog_files():
         sources.setdefault(lang, []).append(path)
     return Translator(sources)

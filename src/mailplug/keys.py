@@ -7,9 +7,19 @@ Polish texts of the seed article are kept verbatim in ``locales/pl``.
 
 from __future__ import annotations
 
-from .errors import Category, ErrorSpec
+from . import errors
+from .errors import (
+    AccountNotConfiguredError,
+    Category,
+    ErrorSpec,
+    MessageError,
+    StorageError,
+)
 
 C = Category
+
+#: Defined beside ErrorInfo (the fallback for a stored key whose plugin is gone).
+SERVER_UNKNOWN = errors.SERVER_UNKNOWN
 
 _CHECK_SETTINGS = (
     "Open the e-mail settings and check the account: its address, server, port, security and login."
@@ -26,6 +36,7 @@ ACCOUNT_NOT_CONFIGURED = ErrorSpec(
     "The mail account is not configured correctly: there is no account for {address}.",
     "Add a mail account with this address in the e-mail settings, or send from another account.",
     pauses="account",
+    exception=AccountNotConfiguredError,
 )
 ACCOUNT_INVALID_SETTINGS = ErrorSpec(
     "account.invalid_settings",
@@ -93,6 +104,7 @@ MESSAGE_HEADER_INJECTION = ErrorSpec(
     False,
     "The message cannot be sent: the field {field} contains a line break.",
     "Remove line breaks from the subject, addresses and other header fields.",
+    exception=MessageError,
 )
 MESSAGE_INVALID_ADDRESS = ErrorSpec(
     "message.invalid_address",
@@ -100,6 +112,7 @@ MESSAGE_INVALID_ADDRESS = ErrorSpec(
     False,
     "The address “{address}” in the field {field} is not a valid e-mail address.",
     "Correct the address; it should look like name@example.com.",
+    exception=MessageError,
 )
 MESSAGE_NO_RECIPIENTS = ErrorSpec(
     "message.no_recipients",
@@ -107,6 +120,7 @@ MESSAGE_NO_RECIPIENTS = ErrorSpec(
     False,
     "The message has no recipients.",
     "Add at least one recipient in To, Cc or Bcc.",
+    exception=MessageError,
 )
 MESSAGE_INVALID = ErrorSpec(
     "message.invalid",
@@ -114,6 +128,7 @@ MESSAGE_INVALID = ErrorSpec(
     False,
     "The message cannot be sent: {field} — {problem}.",
     "Correct the message and send it again.",
+    exception=MessageError,
 )
 FILE_PROBLEM = ErrorSpec(
     "file.problem",
@@ -173,7 +188,7 @@ SYNC_IN_LOOP = ErrorSpec(
     C.CONFIGURATION,
     False,
     "The synchronous mailer was called from inside a running asyncio event loop.",
-    "In asynchronous code use AsyncMailer and await its methods; SyncMailer is for plain threads.",
+    "In asynchronous code use AsyncMailer and await its methods; Mailer is for plain threads.",
 )
 OUTBOX_UNAVAILABLE = ErrorSpec(
     "storage.unavailable",
@@ -181,15 +196,9 @@ OUTBOX_UNAVAILABLE = ErrorSpec(
     False,
     "No outbox is available: the storage “{name}” is not installed.",
     "Install the plugin that provides it, or use the built-in “sqlite” outbox.",
+    exception=StorageError,
 )
 
-SERVER_UNKNOWN = ErrorSpec(
-    "server.unknown",
-    C.SERVER,
-    False,
-    "The mail server refused the operation.",
-    "Contact the administrator of the mail server. Also try using another mail account.",
-)
 
 CORE_ERRORS: tuple[ErrorSpec, ...] = tuple(  # every ErrorSpec defined above
     v for v in list(globals().values()) if isinstance(v, ErrorSpec)

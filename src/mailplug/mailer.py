@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -23,24 +24,26 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import keys
 from .config import Config, default_data_dir, load_config
-from .errors import ErrorSpec, MailplugError, ServerReply
+from .errors import ErrorInfo, ErrorSpec, MailplugError, ServerReply
 from .i18n import Translator
 from .models import Account, Message
 from .plugins import Plugins
-from .services import Services
-from .storage import SecretStore, StatusEvent
+from .queue import Queue
+from .runtime import Runtime, StatusListener
+from .services import SecretStore, Services
+from .transport import RecipientsRefusedError
 
 if TYPE_CHECKING:
-    import asyncio
     import concurrent.futures
-    from datetime import datetime
 
     from .auth import Authenticator
     from .check import CheckReport
     from .compose import Composed
     from .dispatch import FlushReport
-    from .outbox import AccountPause, ErrorInfo, Filter, Outbox, OutboxEntry
-    from .storage import Status
+    from .events import StatusEvent
+    from .importing import ImportReport
+    from .outbox import AccountPause, Filter, Outbox, OutboxEntry
+    from .status import Status
     from .transport import SendResult, Transport
 
 __all__ = ["AsyncMailer", "Mailer"]
@@ -49,20 +52,13 @@ log = logging.getLogger("mailplug")
 T = TypeVar("T")
 
 
-def _utcnow() -> datetime:
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC)
-
-
-async def _to_thread(func: Callable[..., T], /, *args: Any) -> T:
-    import asyncio
-
-    return await asyncio.to_thread(func, *args)
-
-
 class AsyncMailer:
     """Sends mail for a set of accounts through the installed plugins.
+
+    The host's object: sending (:meth:`send`, :meth:`enqueue`, :meth:`flush`,
+    :meth:`work`), the account check and import, and the questions about the
+    outbox (also on :attr:`queue`).  The work is done by the engines over a
+    :class:`~mailplug.runtime.Runtime` (:attr:`runtime`).
 
     :param accounts: :class:`Account` objects or dicts.
     :param lang: language of messages (default: from the environment).
@@ -73,6 +69,8 @@ class AsyncMailer:
     :param disable_plugins: plugin names to block (else ``MAILPLUG_DISABLE_PLUGINS``).
     :param plugins: extra plugin objects the host registers itself.
     :param entry_points: load third-party plugins from entry points.
+    :param on_status: called with every :class:`~mailplug.events.StatusEvent`
+        (in the mailer's event loop thread; keep it quick).
     """
 
     def __init__(
@@ -88,30 +86,27 @@ class AsyncMailer:
         plugins: Sequence[object] = (),
         entry_points: bool = True,
         config: Config | None = None,
+        on_status: StatusListener | None = None,
     ) -> None:
-        self.config = config or Config()
-        self.plugins = Plugins(disable=disable_plugins, plugins=plugins, entry_points=entry_points)
-        self.translator = Translator(self.plugins.catalogs, lang=lang or self.config.lang)
-        self.data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
-        self.services = Services(
-            translator=self.translator,
-            classify=self.classify,
-            emit=self.emit,
-            data_dir=self.data_dir,
+        config = config or Config()
+        found = Plugins(disable=disable_plugins, plugins=plugins, entry_points=entry_points)
+        self.runtime = Runtime(
+            config=config,
+            plugins=found,
+            translator=Translator(found.catalogs, lang=lang or config.lang),
+            data_dir=Path(data_dir) if data_dir is not None else default_data_dir(),
+            outbox=outbox,
+            outbox_path=outbox_path,
+            secret_store=secret_store,
         )
-        self._outbox_name = outbox if outbox is not None else None
-        self._outbox_path = outbox_path
-        self._outbox: Any = None
-        self._secret_store_name = secret_store
-        self._secrets_opened = False
-        self._transports: dict[str, Transport] = {}
-        self._authenticators: dict[str, Authenticator] = {}
-        import asyncio  # lazily: keeps `import mailplug` cheap for sync hosts
-
-        self._lock = asyncio.Lock()
-        self.accounts: dict[str, Account] = {}
-        for account in (*self.config.accounts, *accounts):
-            self.add_account(account)
+        if on_status is not None:
+            self.runtime.listeners.append(on_status)
+        #: The outbox as the host sees it: queries, retry, cancel, resume, purge.
+        self.queue = Queue(self.runtime)
+        self._worker: asyncio.Task[FlushReport] | None = None
+        self._worker_stop: asyncio.Event | None = None
+        for account in (*config.accounts, *accounts):
+            self.runtime.add_account(account)
 
     # -- construction -------------------------------------------------------
 
@@ -120,19 +115,53 @@ class AsyncMailer:
         """A mailer for the accounts in the accounts file (see :mod:`mailplug.config`)."""
         return cls(config=load_config(path), **kwargs)
 
+    @property
+    def config(self) -> Config:
+        return self.runtime.config
+
+    @property
+    def plugins(self) -> Plugins:
+        return self.runtime.plugins
+
+    @property
+    def translator(self) -> Translator:
+        return self.runtime.translator
+
+    @property
+    def services(self) -> Services:
+        return self.runtime.services
+
+    @property
+    def data_dir(self) -> Path:
+        return self.runtime.data_dir
+
+    @property
+    def accounts(self) -> dict[str, Account]:
+        return self.runtime.accounts
+
     def add_account(self, account: Account | dict[str, Any]) -> Account:
-        acc = account if isinstance(account, Account) else Account.model_validate(account)
-        self.accounts[acc.name] = acc
-        self._transports.pop(acc.name, None)
-        self._authenticators.pop(acc.name, None)
-        return acc
+        return self.runtime.add_account(account)
+
+    def account(self, name: str) -> Account:
+        return self.runtime.account(name)
+
+    def account_for(self, message: Message) -> Account:
+        """The account that sends ``message``: by name, else by From address, else the default.
+
+        :raises mailplug.errors.AccountNotConfiguredError: no matching account.
+        """
+        return self.runtime.account_for(message)
+
+    def on_status(self, listener: StatusListener) -> StatusListener:
+        """Call ``listener`` with every status event (usable as a decorator)."""
+        self.runtime.listeners.append(listener)
+        return listener
 
     # -- errors and languages ----------------------------------------------
 
     def localize(self, error: MailplugError) -> MailplugError:
         """Attach this mailer's catalogs so ``error.message("pl")`` uses them."""
-        error.translator = self.translator
-        return error
+        return self.runtime.localize(error)
 
     @asynccontextmanager
     async def _errors(self) -> AsyncIterator[None]:
@@ -148,14 +177,10 @@ class AsyncMailer:
         *,
         stage: str = "data",
         host: str | None = None,
-        recipient: str | None = None,
         account: Account | None = None,
     ) -> ErrorSpec:
         """The error spec for a server reply: plugins first, then the built-in table."""
-        spec = self.plugins.pm.hook.mailplug_classify_reply(
-            reply=reply, stage=stage, host=host, account=account
-        )
-        return spec if isinstance(spec, ErrorSpec) else keys.SERVER_UNKNOWN
+        return self.runtime.classify(reply, stage=stage, host=host, account=account)
 
     def explain(
         self, code: int | None, enhanced: str | None = None, text: str = "", *, stage: str = "data"
@@ -164,104 +189,58 @@ class AsyncMailer:
         reply = ServerReply(code=code, enhanced=enhanced, text=text)
         return self.localize(self.classify(reply, stage=stage).error(reply=reply))
 
+    def reason(self, error: ErrorInfo) -> MailplugError:
+        """A stored error as an exception that renders localized message and advice."""
+        return self.runtime.reason(error)
+
     def emit(self, event: StatusEvent) -> None:
-        """Report a status change to every ``mailplug_message_status`` implementation."""
-        for impl in reversed(self.plugins.pm.hook.mailplug_message_status.get_hookimpls()):
-            try:
-                impl.function(event)
-            except Exception:
-                log.exception("status hook of plugin %s failed", impl.plugin_name)
+        """Report a status change to every listener (the hook and ``on_status``)."""
+        self.runtime.emit(event)
 
-    # -- accounts -----------------------------------------------------------
-
-    def account(self, name: str) -> Account:
-        try:
-            return self.accounts[name]
-        except KeyError:
-            raise self.localize(keys.ACCOUNT_NOT_CONFIGURED.error(address=name)) from None
-
-    def account_for(self, message: Message) -> Account:
-        """The account that sends ``message``: by name, else by From address, else the default.
-
-        :raises mailplug.errors.AccountNotConfiguredError: no matching account.
-        """
-        if message.account:
-            return self.account(message.account)
-        if message.sender is not None:
-            wanted = message.sender.key().lower()
-            for acc in self.accounts.values():
-                if acc.email.key().lower() == wanted:
-                    return acc
-            raise self.localize(keys.ACCOUNT_NOT_CONFIGURED.error(address=message.sender.email))
-        defaults = [a for a in self.accounts.values() if a.default] or list(self.accounts.values())
-        if not defaults:
-            raise self.localize(keys.ACCOUNT_NOT_CONFIGURED.error(address="—"))
-        return defaults[0]
+    # -- objects built from plugins ----------------------------------------------
 
     async def secrets(self) -> SecretStore | None:
         """The secret store (tokens, passwords), opened on first use."""
-        if not self._secrets_opened:
-            self._secrets_opened = True
-            name = self._secret_store_name
-            if name is not None and name in self.plugins.secret_stores:
-                self.services.secrets = self.plugins.secret_stores[name](services=self.services)
-        return self.services.secrets
+        return await self.runtime.secrets()
 
     async def authenticator(self, account: Account) -> Authenticator | None:
-        if account.auth is None:
-            return None
-        found = self._authenticators.get(account.name)
-        if found is None:
-            factory = self.plugins.auth.get(account.auth)
-            if factory is None:
-                raise keys.AUTH_UNKNOWN.error(
-                    name=account.auth, available=", ".join(sorted(self.plugins.auth)) or "—"
-                )
-            await self.secrets()
-            found = self._authenticators[account.name] = factory(account, services=self.services)
-        return found
+        async with self._errors():
+            return await self.runtime.authenticator(account)
 
     async def transport_for(self, account: Account) -> Transport:
         """The account's transport, built once and reused (connections stay open)."""
-        async with self._lock:
-            found = self._transports.get(account.name)
-            if found is None:
-                factory = self.plugins.transports.get(account.transport)
-                if factory is None:
-                    raise keys.TRANSPORT_UNKNOWN.error(
-                        name=account.transport,
-                        available=", ".join(sorted(self.plugins.transports)) or "—",
-                    )
-                auth = await self.authenticator(account)
-                found = factory(account, auth=auth, services=self.services)
-                found.name = found.name or account.transport
-                self._transports[account.name] = found
-            return found
+        async with self._errors():
+            return await self.runtime.transport_for(account)
+
+    async def outbox(self) -> Outbox:
+        """The outbox (opened on first use) — see :class:`mailplug.outbox.Outbox`."""
+        async with self._errors():
+            return await self.runtime.outbox()
 
     # -- sending now --------------------------------------------------------
 
     def compose(self, message: Message, account: Account | None = None) -> Composed:
         """Validate and compose ``message`` (reads attachments; raises before anything is sent)."""
-        from .compose import compose
-
-        try:
-            return compose(message, account or self.account_for(message))
-        except MailplugError as exc:
-            raise self.localize(exc) from None
+        return self.runtime.compose(message, account)
 
     async def send(self, message: Message) -> SendResult:
         """Send ``message`` now, bypassing the outbox.
 
-        :returns: the result, listing accepted and refused recipients.
+        :returns: the result, listing accepted and refused recipients (each refusal
+            classified: ``result.refused[0].error``).
         :raises mailplug.errors.MailplugError: nothing was delivered.
         """
         async with self._errors():
-            account = self.account_for(message)
-            composed = await _to_thread(self.compose, message, account)
-            transport = await self.transport_for(account)
+            account = self.runtime.account_for(message)
+            composed = await asyncio.to_thread(self.runtime.compose, message, account)
+            transport = await self.runtime.transport_for(account)
             started = time.monotonic()
-            result = await transport.send(composed.envelope, composed.data)
+            try:
+                result = await transport.send(composed.envelope, composed.data)
+            except RecipientsRefusedError as refused:
+                raise self.runtime.refused_error(refused, account=account) from refused.__cause__
             result.duration = result.duration or time.monotonic() - started
+            self.runtime.classify_refusals(result.recipients, host=result.host, account=account)
             log.info(
                 "sent %s from account %s: %d accepted, %d refused",
                 message.message_id,
@@ -282,42 +261,23 @@ class AsyncMailer:
             ``probe_timeout``, ``try_ports``, ``require``).
         :returns: every step with what was seen and, on failure, the setting to change.
         """
-        from .check import CheckOptions, check_account
+        from .check import CheckOptions
+        from .checking import check_account
 
         async with self._errors():
-            return await check_account(self, name, rcpt=rcpt, options=CheckOptions(**options))
+            return await check_account(
+                self.runtime, name, rcpt=rcpt, options=CheckOptions(**options)
+            )
+
+    async def import_path(self, path: Path | str, **options: Any) -> ImportReport:
+        """Import mail and settings left by an older program (see
+        :func:`mailplug.importing.import_path`)."""
+        from .importing import import_path
+
+        async with self._errors():
+            return await import_path(self.runtime, path, **options)
 
     # -- outbox -------------------------------------------------------------
-
-    async def outbox(self) -> Outbox:
-        """The outbox (opened on first use) — see :class:`mailplug.outbox.Outbox`."""
-        if self._outbox is None:
-            async with self._lock:
-                if self._outbox is None:
-                    name = self._outbox_name
-                    factory = self.plugins.storage.get(name) if name else None
-                    if factory is None:
-                        raise self.localize(keys.OUTBOX_UNAVAILABLE.error(name=name or "—"))
-                    path = self._outbox_path or self.config.outbox
-                    opened = factory(path, services=self.services)
-                    import inspect
-
-                    if inspect.isawaitable(opened):
-                        opened = await opened
-                    opened.name = opened.name or name
-                    self._outbox = opened
-        outbox: Outbox = self._outbox
-        return outbox
-
-    @property
-    def _new_mail(self) -> asyncio.Event:
-        # Set by enqueue so a worker in this process wakes at once.
-        import asyncio
-
-        event: asyncio.Event | None = self.__dict__.get("_new_mail_event")
-        if event is None:
-            event = self.__dict__["_new_mail_event"] = asyncio.Event()
-        return event
 
     async def enqueue(self, message: Message) -> str:
         """Compose ``message`` and store it in the outbox; returns its outbox id.
@@ -334,18 +294,17 @@ class AsyncMailer:
             items = list(messages)
             if not items:
                 return []
+            runtime = self.runtime
 
             def compose_all() -> list[tuple[Message, Account, Composed]]:
                 out = []
                 for message in items:
-                    account = self.account_for(message)
-                    out.append((message, account, self.compose(message, account)))
+                    account = runtime.account_for(message)
+                    out.append((message, account, runtime.compose(message, account)))
                 return out
 
-            composed = await _to_thread(compose_all)
-            outbox = await self.outbox()
-            added = await outbox.add_many(composed)
-            self._new_mail.set()
+            composed = await asyncio.to_thread(compose_all)
+            added = await self.queue.add(composed)
             return [a.id for a in added]
 
     async def flush(self, **kwargs: Any) -> FlushReport:
@@ -353,162 +312,91 @@ class AsyncMailer:
         from .dispatch import flush
 
         async with self._errors():
-            return await flush(self, **kwargs)
+            return await flush(self.runtime, **kwargs)
 
     async def work(self, *, stop: asyncio.Event | None = None, **kwargs: Any) -> FlushReport:
         """Send mail as it comes until ``stop`` is set (see :func:`mailplug.dispatch.work`)."""
         from .dispatch import work
 
         async with self._errors():
-            return await work(self, stop=stop, wake=self._new_mail, **kwargs)
+            return await work(self.runtime, stop=stop, wake=self.runtime.new_mail, **kwargs)
 
     def start_worker(self, **kwargs: Any) -> asyncio.Task[FlushReport]:
         """Run :meth:`work` in the background of the running loop; :meth:`stop_worker` ends it."""
-        if self.__dict__.get("_worker") is not None and not self.__dict__["_worker"].done():
-            worker: asyncio.Task[FlushReport] = self.__dict__["_worker"]
-            return worker
-        import asyncio
-
+        if self._worker is not None and not self._worker.done():
+            return self._worker
         stop = asyncio.Event()
         task = asyncio.create_task(self.work(stop=stop, **kwargs), name="mailplug-worker")
-        self.__dict__["_worker"], self.__dict__["_worker_stop"] = task, stop
+        self._worker, self._worker_stop = task, stop
         return task
 
     async def stop_worker(self) -> FlushReport | None:
         """Stop the background worker: messages being sent finish, the rest stay queued."""
-        task: asyncio.Task[FlushReport] | None = self.__dict__.pop("_worker", None)
-        stop: asyncio.Event | None = self.__dict__.pop("_worker_stop", None)
+        task, stop = self._worker, self._worker_stop
+        self._worker = self._worker_stop = None
         if task is None or stop is None:
             return None
         stop.set()
         return await task
 
     async def status(self, ref: str) -> OutboxEntry:
-        """One outbox entry with its recipients and attempt history.
-
-        :param ref: outbox id (or a unique prefix of it) or Message-ID.
-        :raises mailplug.errors.FileError: ``outbox.not_found``.
-        """
-        from .outbox_keys import OUTBOX_NOT_FOUND
-
+        """One outbox entry with its recipients and attempt history (see :class:`Queue`)."""
         async with self._errors():
-            entry = await (await self.outbox()).get(ref)
-            if entry is None:
-                raise OUTBOX_NOT_FOUND.error(ref=ref)
-            return entry
+            return await self.queue.status(ref)
 
     async def counts(self, *, account: str | None = None) -> dict[str, int]:
         """Messages per status."""
         async with self._errors():
-            counts: dict[str, int] = await (await self.outbox()).counts(account=account)
-            return counts
+            return await self.queue.counts(account=account)
 
     async def waiting(self, *, account: str | None = None) -> int:
         """How many messages wait to be sent (the host's "mail waiting" indicator)."""
         async with self._errors():
-            return await (await self.outbox()).waiting(account=account)
+            return await self.queue.waiting(account=account)
 
     async def query(self, filter: Filter | None = None, **criteria: Any) -> list[OutboxEntry]:
         """Outbox entries: ``query(statuses=[Status.FAILED], recipient="jan@")``
         (keywords of :class:`mailplug.outbox.Filter`)."""
-        from .outbox import Filter
-        from .storage import Status
-
-        flt = filter or Filter()
-        if criteria:
-            if "statuses" in criteria:
-                criteria["statuses"] = tuple(Status(s) for s in criteria["statuses"])
-            flt = flt.but(**criteria)
         async with self._errors():
-            return await (await self.outbox()).query(flt)
+            return await self.queue.query(filter, **criteria)
 
-    async def find_sent(
-        self,
-        text: str | None = None,
-        *,
-        recipient: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        limit: int = 100,
-    ) -> list[OutboxEntry]:
-        """Mail sent earlier (fully or partly), newest first, by subject/From text,
-        recipient and date."""
-        from .storage import Status
-
-        return await self.query(
-            statuses=(Status.SENT, Status.PARTIAL),
-            text=text,
-            recipient=recipient,
-            since=since,
-            until=until,
-            limit=limit,
-        )
+    async def find_sent(self, text: str | None = None, **criteria: Any) -> list[OutboxEntry]:
+        """Mail sent earlier (fully or partly), newest first (see :meth:`Queue.find_sent`)."""
+        async with self._errors():
+            return await self.queue.find_sent(text, **criteria)
 
     async def retry(self, *refs: str) -> int:
         """Send these entries again as soon as possible; returns how many were requeued."""
         async with self._errors():
-            outbox = await self.outbox()
-            changes = await outbox.retry(list(refs), now=_utcnow())
-            outbox.report(changes)
-            if changes:
-                self._new_mail.set()
-            return len(changes)
+            return await self.queue.retry(*refs)
 
     async def cancel(self, *refs: str) -> int:
         """Cancel waiting entries (not those being sent); returns how many."""
         async with self._errors():
-            outbox = await self.outbox()
-            changes = await outbox.cancel(list(refs), now=_utcnow())
-            outbox.report(changes)
-            return len(changes)
+            return await self.queue.cancel(*refs)
 
     async def resume_account(self, name: str) -> bool:
         """Lift the pause of an account (after fixing its password or settings)."""
         async with self._errors():
-            resumed = await (await self.outbox()).resume_account(name)
-            if resumed:
-                self._new_mail.set()
-            return resumed
+            return await self.queue.resume_account(name)
 
     async def paused_accounts(self) -> dict[str, AccountPause]:
         """Accounts whose mail waits: paused (until fixed) or held (until a time)."""
         async with self._errors():
-            now = _utcnow()
-            pauses = await (await self.outbox()).paused_accounts()
-            return {k: v for k, v in pauses.items() if v.active(now)}
+            return await self.queue.paused_accounts()
 
     async def purge(
         self, *, older_than_days: float, statuses: Iterable[Status | str] = ("sent",)
     ) -> int:
         """Delete old entries (by default: sent mail) dated more than ``older_than_days`` ago."""
-        from datetime import timedelta
-
-        from .storage import Status
-
         async with self._errors():
-            before = _utcnow() - timedelta(days=older_than_days)
-            wanted = [Status(s) for s in statuses]
-            return await (await self.outbox()).purge(before=before, statuses=wanted)
-
-    def reason(self, error: ErrorInfo) -> MailplugError:
-        """A stored error as an exception that renders localized message and advice."""
-        return self.localize(error.error(self.plugins.errors))
+            return await self.queue.purge(older_than_days=older_than_days, statuses=statuses)
 
     # -- lifetime -----------------------------------------------------------
 
     async def aclose(self) -> None:
         await self.stop_worker()  # a background worker finishes what is on the wire first
-        transports, self._transports = list(self._transports.values()), {}
-        for transport in transports:
-            try:
-                await transport.aclose()
-            except Exception:
-                log.exception("closing transport %s failed", transport.name)
-        if self._outbox is not None:
-            outbox, self._outbox = self._outbox, None
-            await outbox.aclose()
-        if self.services.secrets is not None:
-            await self.services.secrets.aclose()
+        await self.runtime.aclose()
 
     async def __aenter__(self) -> AsyncMailer:
         return self
@@ -528,6 +416,11 @@ class Mailer:
     It runs its own event loop in a background thread.  Calling it from a
     thread that already runs an event loop raises ``api.sync_in_event_loop``
     instead of deadlocking.  Takes the same arguments as :class:`AsyncMailer`.
+
+    Every blocking method is listed here, explicitly; plain attributes
+    (:attr:`accounts`, :attr:`plugins`, :attr:`translator`, :attr:`config`) and
+    the non-blocking helpers (:meth:`account`, :meth:`reason`, :meth:`explain` …)
+    are the async mailer's.  Anything else: :meth:`run` or :attr:`aio`.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -545,15 +438,63 @@ class Mailer:
         """The underlying async mailer."""
         return self._async
 
-    def __getattr__(self, name: str) -> Any:
-        # Plain attributes (accounts, plugins, translator) come from the async mailer.
-        return getattr(self._async, name)
+    # -- plain attributes and non-blocking helpers of the async mailer ------------
+
+    @property
+    def accounts(self) -> dict[str, Account]:
+        return self._async.accounts
+
+    @property
+    def plugins(self) -> Plugins:
+        return self._async.plugins
+
+    @property
+    def translator(self) -> Translator:
+        return self._async.translator
+
+    @property
+    def config(self) -> Config:
+        return self._async.config
+
+    @property
+    def data_dir(self) -> Path:
+        return self._async.data_dir
+
+    def add_account(self, account: Account | dict[str, Any]) -> Account:
+        return self._async.add_account(account)
+
+    def account(self, name: str) -> Account:
+        return self._async.account(name)
+
+    def account_for(self, message: Message) -> Account:
+        return self._async.account_for(message)
+
+    def on_status(self, listener: StatusListener) -> StatusListener:
+        """Call ``listener`` with every status event (in the mailer's loop thread)."""
+        return self._async.on_status(listener)
+
+    def localize(self, error: MailplugError) -> MailplugError:
+        return self._async.localize(error)
+
+    def classify(self, reply: ServerReply, *, stage: str = "data", **kwargs: Any) -> ErrorSpec:
+        return self._async.classify(reply, stage=stage, **kwargs)
+
+    def explain(
+        self, code: int | None, enhanced: str | None = None, text: str = "", *, stage: str = "data"
+    ) -> MailplugError:
+        return self._async.explain(code, enhanced, text, stage=stage)
+
+    def reason(self, error: ErrorInfo) -> MailplugError:
+        return self._async.reason(error)
+
+    def compose(self, message: Message, account: Account | None = None) -> Composed:
+        return self._async.compose(message, account)
+
+    # -- blocking methods -------------------------------------------------------------
 
     def _ensure_loop(self) -> asyncio.AbstractEventLoop:
         with self._start_lock:
             if self._loop is None:
-                import asyncio
-
                 loop = asyncio.new_event_loop()
                 thread = threading.Thread(
                     target=loop.run_forever, name="mailplug-loop", daemon=True
@@ -564,7 +505,6 @@ class Mailer:
 
     def _submit(self, factory: Callable[[], Awaitable[T]]) -> concurrent.futures.Future[T]:
         """Start ``factory()`` on the mailer's loop thread (refused inside a running loop)."""
-        import asyncio
 
         try:
             asyncio.get_running_loop()
@@ -587,6 +527,17 @@ class Mailer:
     def check_account(self, name: str, *, rcpt: str | None = None, **options: Any) -> CheckReport:
         """See :meth:`AsyncMailer.check_account`."""
         return self._run(lambda: self._async.check_account(name, rcpt=rcpt, **options))
+
+    def import_path(self, path: Path | str, **options: Any) -> ImportReport:
+        """See :meth:`AsyncMailer.import_path`."""
+        return self._run(lambda: self._async.import_path(path, **options))
+
+    def outbox(self) -> Outbox:
+        """The opened outbox (see :meth:`AsyncMailer.outbox`); its methods are coroutines."""
+        return self._run(self._async.outbox)
+
+    def authenticator(self, account: Account) -> Authenticator | None:
+        return self._run(lambda: self._async.authenticator(account))
 
     def enqueue(self, message: Message) -> str:
         return self._run(lambda: self._async.enqueue(message))
@@ -622,7 +573,6 @@ class Mailer:
     async def _with_stop(
         self, stop: threading.Event, run: Callable[[asyncio.Event], Awaitable[T]]
     ) -> T:
-        import asyncio
 
         event = asyncio.Event()
 

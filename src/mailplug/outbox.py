@@ -19,10 +19,10 @@ The split of work keeps a shared outbox (several machines, row claims with
 * the **core** decides: the retry policy (:mod:`mailplug.retry`) and the flush
   loop (:mod:`mailplug.dispatch`) never touch SQL.
 
-State-changing methods return :class:`Change` rows; the core turns them into
-:class:`~mailplug.storage.StatusEvent` and reports them through
-:meth:`Outbox.report` (the ``mailplug_message_status`` hook).  A storage
-plugin never emits events itself.
+State-changing methods return :class:`Change` rows; the core's queue
+(:class:`mailplug.queue.Queue`) turns them into
+:class:`~mailplug.events.StatusEvent` — the one place events come from.  A
+storage plugin never emits events itself.
 
 Times are timezone-aware UTC :class:`~datetime.datetime` values.  The
 records are plain dataclasses: treat them as read-only.  (The ones made for
@@ -35,17 +35,18 @@ from __future__ import annotations
 import abc
 import enum
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .storage import Status, StatusEvent
+from .errors import ErrorInfo
+from .events import StatusEvent
+from .status import Status
 from .transport import Envelope
 
 if TYPE_CHECKING:
     from .compose import Composed
-    from .errors import ErrorSpec, MailplugError
     from .models import Account, Message
     from .services import Services
 
@@ -56,7 +57,7 @@ __all__ = [
     "Attempt",
     "Change",
     "Claim",
-    "ErrorInfo",
+    "ErrorInfo",  # (defined in mailplug.errors; kept importable from here)
     "Filter",
     "NewEntry",
     "Outbox",
@@ -94,76 +95,6 @@ class RecipientStatus(enum.StrEnum):
     SENT = "sent"  # the server accepted it
     FAILED = "failed"  # refused for good, or given up
     CANCELLED = "cancelled"
-
-
-@dataclass(frozen=True, slots=True)
-class ErrorInfo:
-    """An error as stored: enough to render it again, localized, later.
-
-    :ivar key: stable error key (``smtp.recipient.unknown``).
-    :ivar params: the values its message names (``host``, ``port`` …) — never secrets.
-    """
-
-    key: str
-    code: int | None = None
-    enhanced: str | None = None
-    text: str = ""
-    host: str | None = None
-    recipient: str | None = None
-    params: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def from_error(cls, error: MailplugError) -> ErrorInfo:
-        reply = error.reply
-        return cls(
-            key=error.key,
-            code=reply.code if reply else None,
-            enhanced=reply.enhanced if reply else None,
-            text=reply.text if reply else "",
-            host=error.host,
-            recipient=error.recipient,
-            params={k: v for k, v in error.params.items() if _scalar(v)},
-        )
-
-    def error(self, errors: Mapping[str, ErrorSpec]) -> MailplugError:
-        """The error again, from the mailer's key table (``mailer.plugins.errors``).
-
-        An unknown key (its plugin was uninstalled) renders as ``server.unknown``.
-        """
-        from . import keys
-        from .errors import ServerReply
-
-        spec = errors.get(self.key) or keys.SERVER_UNKNOWN
-        reply = (
-            ServerReply(self.code, self.enhanced, self.text)
-            if (self.code or self.enhanced or self.text)
-            else None
-        )
-        params = {k: v for k, v in self.params.items() if k not in {"reply", "recipient", "host"}}
-        return spec.error(reply=reply, recipient=self.recipient, host=self.host, **params)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> ErrorInfo | None:
-        if not data:
-            return None
-        return cls(
-            key=str(data["key"]),
-            code=data.get("code"),
-            enhanced=data.get("enhanced"),
-            text=data.get("text") or "",
-            host=data.get("host"),
-            recipient=data.get("recipient"),
-            params=dict(data.get("params") or {}),
-        )
-
-
-def _scalar(value: Any) -> bool:
-    # Only plain values fill message placeholders; lists (per-recipient results) are
-    # stored elsewhere and objects might carry more than a message should show.
-    return value is None or isinstance(value, (str, int, float, bool))
 
 
 @dataclass(slots=True)
@@ -231,7 +162,7 @@ class Attempt:
 class NewEntry:
     """A message to store: the composed bytes and the metadata shown in lists.
 
-    Built by the core (:meth:`from_message`) or by an importer (:meth:`Outbox.add_raw`).
+    Built by the core (:meth:`from_message`) or for an importer (:meth:`raw`).
     """
 
     id: str
@@ -269,6 +200,51 @@ class NewEntry:
             created_at=now or utcnow(),
             send_at=message.send_at,
             metadata=dict(message.metadata),
+        )
+
+    @classmethod
+    def raw(
+        cls,
+        *,
+        account: str,
+        envelope: Envelope,
+        data: bytes,
+        subject: str,
+        sender: str,
+        status: Status,
+        created_at: datetime,
+        sent_at: datetime | None = None,
+        dedupe_key: str,
+        to: Sequence[str] | None = None,
+        priority: int = 3,
+        metadata: Mapping[str, str] | None = None,
+    ) -> NewEntry:
+        """An already-rendered message stored as it is (the legacy importer's door).
+
+        :param status: :attr:`Status.QUEUED` (to be sent) or :attr:`Status.SENT` (history).
+        :param dedupe_key: a stable key of the source record; storing twice adds nothing.
+        """
+        if status not in (Status.QUEUED, Status.SENT):
+            raise ValueError(f"a raw entry is queued or sent mail, not {status}")
+        if created_at.tzinfo is None:
+            created_at = created_at.astimezone()
+        if sent_at is not None and sent_at.tzinfo is None:
+            sent_at = sent_at.astimezone()
+        return cls(
+            id=new_id(),
+            message_id=envelope.message_id,
+            account=account,
+            envelope=envelope,
+            data=data,
+            subject=subject,
+            sender=sender,
+            to=tuple(to) if to is not None else envelope.recipients,
+            priority=priority,
+            created_at=created_at.astimezone(UTC),
+            status=status,
+            sent_at=(sent_at or created_at).astimezone(UTC) if status is Status.SENT else None,
+            dedupe_key=dedupe_key,
+            metadata=dict(metadata or {}),
         )
 
     @property
@@ -314,6 +290,8 @@ class Claim:
     #: Where the maximum age counts from: queued (or send-at, or last manual retry) time.
     age_from: datetime
     priority: int = 3
+    #: The subject (for status events; a storage that does not keep it leaves it empty).
+    subject: str = ""
 
 
 @dataclass(slots=True)
@@ -338,7 +316,12 @@ class Outcome:
 
 @dataclass(slots=True)
 class Change:
-    """One status change, as an outbox method reports it."""
+    """One status change, as an outbox method reports it.
+
+    ``error``, ``subject`` and ``recipients`` are optional: the core fills in
+    what it knows (the outcome it decided, the claim it sent) before it turns
+    the change into a :class:`~mailplug.events.StatusEvent`.
+    """
 
     id: str
     message_id: str
@@ -348,17 +331,24 @@ class Change:
     error_key: str | None = None
     next_attempt_at: datetime | None = None
     at: datetime | None = None
+    error: ErrorInfo | None = None
+    subject: str = ""
+    recipients: tuple[str, ...] = ()
 
     def event(self) -> StatusEvent:
+        error = self.error
         return StatusEvent(
             id=self.id,
             message_id=self.message_id,
             account=self.account,
             status=self.status,
             previous=self.previous,
-            error_key=self.error_key,
+            error_key=error.key if error is not None else self.error_key,
             at=self.at or utcnow(),
             next_attempt_at=self.next_attempt_at,
+            error=error,
+            subject=self.subject,
+            recipients=self.recipients,
         )
 
 
@@ -488,8 +478,10 @@ class Outbox(abc.ABC):
     """Where mail waits to be sent, and its history.  Implemented by storage plugins.
 
     Every method is a coroutine; blocking I/O happens off the event loop.
-    Methods that change statuses return the :class:`Change` rows; the core
-    reports them through :meth:`report`.  Entries are addressed by their
+    Methods that change statuses return the :class:`Change` rows; the core's
+    queue turns them into status events (a storage plugin never emits one).
+    :mod:`mailplug.testing.outbox_contract` checks an implementation against
+    this contract.  Entries are addressed by their
     outbox id (a unique prefix of at least 4 characters is accepted where a
     person types it) or by Message-ID.
     """
@@ -511,70 +503,6 @@ class Outbox(abc.ABC):
 
         :raises mailplug.errors.StorageError: nothing of the batch was stored.
         """
-
-    async def add(self, message: Message, account: Account, composed: Composed) -> str:
-        """Queue one composed message; returns its outbox id (the existing id for a repeat)."""
-        (added,) = await self.add_many([(message, account, composed)])
-        return added.id
-
-    async def add_many(
-        self, items: Iterable[tuple[Message, Account, Composed]], *, now: datetime | None = None
-    ) -> list[Added]:
-        """Queue composed messages in one transaction and report the new ``queued`` statuses."""
-        when = now or utcnow()
-        added = await self.insert([NewEntry.from_message(m, a, c, now=when) for m, a, c in items])
-        self.report(a.change for a in added if a.change is not None)
-        return added
-
-    async def add_raw(
-        self,
-        *,
-        account: str,
-        envelope: Envelope,
-        data: bytes,
-        subject: str,
-        sender: str,
-        status: Status,
-        created_at: datetime,
-        sent_at: datetime | None = None,
-        dedupe_key: str,
-        to: Sequence[str] | None = None,
-        priority: int = 3,
-        metadata: Mapping[str, str] | None = None,
-    ) -> tuple[str, bool]:
-        """Store an already-rendered message as it is (the legacy importer's door).
-
-        :param status: :attr:`Status.QUEUED` (to be sent) or :attr:`Status.SENT` (history).
-        :param dedupe_key: a stable key of the source record; importing twice adds nothing.
-        :returns: ``(id, created)``; ``created`` is ``False`` when an entry with
-            that ``dedupe_key`` or Message-ID already exists.
-        """
-        if status not in (Status.QUEUED, Status.SENT):
-            raise ValueError(f"add_raw stores queued or sent mail, not {status}")
-        if created_at.tzinfo is None:
-            created_at = created_at.astimezone()
-        if sent_at is not None and sent_at.tzinfo is None:
-            sent_at = sent_at.astimezone()
-        entry = NewEntry(
-            id=new_id(),
-            message_id=envelope.message_id,
-            account=account,
-            envelope=envelope,
-            data=data,
-            subject=subject,
-            sender=sender,
-            to=tuple(to) if to is not None else envelope.recipients,
-            priority=priority,
-            created_at=created_at.astimezone(UTC),
-            status=status,
-            sent_at=(sent_at or created_at).astimezone(UTC) if status is Status.SENT else None,
-            dedupe_key=dedupe_key,
-            metadata=dict(metadata or {}),
-        )
-        (added,) = await self.insert([entry])
-        if added.change is not None:
-            self.report([added.change])
-        return added.id, added.created
 
     # -- sending (the core's flush engine) ----------------------------------
 
@@ -679,14 +607,6 @@ class Outbox(abc.ABC):
 
     async def aclose(self) -> None:  # noqa: B027 - optional
         """Release files and connections."""
-
-    # -- events -------------------------------------------------------------
-
-    def report(self, changes: Iterable[Change]) -> None:
-        """Report status changes (``mailplug_message_status``)."""
-        emit = self.services.emit
-        for change in changes:
-            emit(change.event())
 
 
 class OutboxFactory(Protocol):

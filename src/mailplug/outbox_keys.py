@@ -7,7 +7,8 @@ through :func:`~mailplug.hookspecs.mailplug_register_messages`); the
 
 from __future__ import annotations
 
-from .errors import Category, ErrorSpec, Text
+from .errors import Category, ErrorSpec, StorageError
+from .text import Text
 
 C = Category
 
@@ -20,6 +21,7 @@ STORAGE_READ_ONLY = ErrorSpec(
     "The outbox {file} is read-only: new messages and sending results cannot be saved.",
     "Check the permissions of the file and its folder, and that the disk is not mounted "
     "read-only. " + _KEPT,
+    exception=StorageError,
 )
 STORAGE_DISK_FULL = ErrorSpec(
     "storage.disk_full",
@@ -29,6 +31,7 @@ STORAGE_DISK_FULL = ErrorSpec(
     "is full.",
     "Free some disk space, or purge old sent mail (mailplug outbox purge), then try again. "
     + _KEPT,
+    exception=StorageError,
 )
 STORAGE_CORRUPT = ErrorSpec(
     "storage.corrupt",
@@ -37,6 +40,7 @@ STORAGE_CORRUPT = ErrorSpec(
     "The outbox file {file} is damaged and cannot be read ({problem}).",
     "Restore the file from a backup, or move it aside: a new, empty outbox is then created. "
     "If the problem persists, contact extended technical support.",
+    exception=StorageError,
 )
 STORAGE_BUSY = ErrorSpec(
     "storage.busy",
@@ -44,6 +48,7 @@ STORAGE_BUSY = ErrorSpec(
     True,
     "The outbox {file} stayed locked by another program for too long.",
     "Wait until the other program finishes sending, then try again. " + _KEPT,
+    exception=StorageError,
 )
 STORAGE_CANNOT_OPEN = ErrorSpec(
     "storage.cannot_open",
@@ -52,6 +57,7 @@ STORAGE_CANNOT_OPEN = ErrorSpec(
     "The outbox file {file} cannot be opened ({problem}).",
     "Check that the folder exists and that you may write to it, or set another outbox "
     "location (outbox_path, MAILPLUG_DATA_DIR).",
+    exception=StorageError,
 )
 STORAGE_IO = ErrorSpec(
     "storage.io_error",
@@ -60,6 +66,7 @@ STORAGE_IO = ErrorSpec(
     "The outbox file {file} could not be read or written ({problem}).",
     "Restart the program and check that no other application is locking this file. "
     "If the problem persists, contact extended technical support.",
+    exception=StorageError,
 )
 OUTBOX_NOT_FOUND = ErrorSpec(
     "outbox.not_found",

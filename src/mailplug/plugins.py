@@ -19,7 +19,6 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -27,13 +26,19 @@ import pluggy
 from . import hookspecs, keys
 from ._version import API_VERSION
 from ._versions import satisfies
-from .errors import ErrorSpec, MailplugError, Text
+from .errors import SERVER_UNKNOWN, ErrorSpec, MailplugError
+from .text import CatalogFile, Text
 
 if TYPE_CHECKING:
     from .auth import AuthFactory
-    from .i18n import CatalogFile
-    from .importing import Importer
-    from .storage import SecretStoreFactory
+    from .check import Probe
+    from .commands import Command
+    from .errors import ServerReply
+    from .events import StatusEvent
+    from .importers import Importer
+    from .models import Account
+    from .presets import PresetRegistry
+    from .services import SecretStoreFactory
     from .transport import TransportFactory
 
 __all__ = ["BUILTIN_PLUGINS", "ENTRY_POINT_GROUP", "PluginInfo", "Plugins", "get_plugin_manager"]
@@ -46,8 +51,8 @@ DISABLE_ENV = "MAILPLUG_DISABLE_PLUGINS"
 #: Built-in plugins: (name, module).  Registered explicitly, in this order.
 BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("core", "mailplug.builtin"),
-    ("check", "mailplug.check_plugin"),
     ("smtp", "mailplug_smtp.plugin"),
+    ("imap", "mailplug_imap.plugin"),
     ("oauth", "mailplug_oauth.plugin"),
     ("sqlite", "mailplug_sqlite.plugin"),
     ("legacy", "mailplug_legacy.plugin"),
@@ -55,13 +60,18 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("locales", "mailplug_locales.plugin"),
 )
 
+#: Registration hooks by the kind of thing they register (``mailplug plugins`` shows it).
 _REGISTRATION_HOOKS = {
     "transport": "mailplug_register_transports",
+    "probe": "mailplug_register_probes",
     "auth": "mailplug_register_auth",
     "storage": "mailplug_register_storage",
     "secret-store": "mailplug_register_secret_stores",
     "importer": "mailplug_register_importers",
     "catalog": "mailplug_register_catalogs",
+    "message": "mailplug_register_messages",
+    "preset": "mailplug_register_presets",
+    "command": "mailplug_register_commands",
 }
 
 
@@ -111,6 +121,22 @@ def _check_api(name: str, module: object) -> None:
         )
 
 
+def _check_wrappers(pm: pluggy.PluginManager, name: str) -> None:
+    """Refuse (unregister) plugin ``name`` if it wraps a registration hook.
+
+    Registration hooks are called once per plugin with its own ``register``
+    (:meth:`Plugins._call_each`), so a wrapper (``hookwrapper=True`` or
+    ``wrapper=True``) could never take part: say so instead of ignoring it.
+    """
+    for hook_name in _REGISTRATION_HOOKS.values():
+        for impl in getattr(pm.hook, hook_name).get_hookimpls():
+            if impl.plugin_name == name and (impl.hookwrapper or impl.wrapper):
+                pm.unregister(name=name)
+                raise keys.PLUGIN_BROKEN.error(
+                    plugin=name, problem=f"{hook_name} cannot be a hook wrapper"
+                )
+
+
 def get_plugin_manager(
     *,
     disable: Iterable[str] | None = None,
@@ -147,6 +173,7 @@ def get_plugin_manager(
         try:
             _check_api(name, plugin)
             pm.register(plugin, name=name)
+            _check_wrappers(pm, name)
         except MailplugError as exc:
             info.status, info.error = "refused", exc
         infos.append(info)
@@ -182,6 +209,7 @@ def get_plugin_manager(
             try:
                 _check_api(ep.name, plugin)
                 pm.register(plugin, name=ep.name)
+                _check_wrappers(pm, ep.name)
             except MailplugError as exc:
                 info.status, info.error = "refused", exc
                 log.warning("plugin %s refused: %s", ep.name, exc)
@@ -197,10 +225,14 @@ def get_plugin_manager(
 
 
 class Plugins:
-    """Typed access to what the plugins registered.
+    """Typed access to what the plugins registered (tox's ``Plugin`` facade is the model).
 
-    Built by the mailer; collects each registration hook once, attributes
-    every name to the plugin that registered it and refuses duplicates.
+    Built by the mailer's runtime.  Every registration hook is called the same
+    way (:meth:`_call_each`): once per plugin in pluggy's order, with that
+    plugin's own ``register`` callback, the arguments its implementation asks
+    for (pluggy's ``argnames``), and a failure refusing that plugin only.
+    Names are attributed to the plugin that registered them; the first
+    registration of a name wins (third-party plugins run before the built-ins).
     """
 
     def __init__(
@@ -221,14 +253,59 @@ class Plugins:
         self.catalogs: dict[str, list[CatalogFile]] = self._collect_catalogs()
         self.message_owner: dict[int, str] = {}
 
-    # The message tables are collected on first use (explain, i18n check, rendering a
-    # stored error key): they import every plugin's key tables, which sending does not need.
+    # The message tables, importers, probes, presets and commands are collected on first
+    # use: they import plugin modules that sending does not need.
 
     @functools.cached_property
     def importers(self) -> dict[str, Importer]:
         """Legacy-format importers by format name."""
         found: dict[str, Importer] = self._collect("importer")
         return found
+
+    @functools.cached_property
+    def probes(self) -> dict[str, Probe]:
+        """Account probes by name (a transport's name, or ``imap`` …), in call order."""
+        found: dict[str, Probe] = self._collect("probe")
+        return found
+
+    @functools.cached_property
+    def commands(self) -> list[Command]:
+        """CLI commands the plugins add (the first registration of a group/name wins)."""
+        found: dict[tuple[str | None, str], Command] = {}
+
+        def make(plugin_name: str) -> Callable[[Command], None]:
+            def register(command: Command) -> None:
+                key = (command.group, command.name)
+                if key in found:
+                    log.info(
+                        "command %s from %s is shadowed", " ".join(filter(None, key)), plugin_name
+                    )
+                    return
+                found[key] = command
+                self._provides(plugin_name, "command", " ".join(filter(None, key)))
+
+            return register
+
+        self._call_each("mailplug_register_commands", make)
+        return list(found.values())
+
+    @functools.cached_property
+    def presets(self) -> PresetRegistry:
+        """Provider presets by id (third-party plugins run before the built-in table)."""
+        from .presets import Preset, PresetRegistry
+
+        registry = PresetRegistry()
+
+        def make(plugin_name: str) -> Callable[[Preset], None]:
+            def register(preset: Preset) -> None:
+                if not isinstance(preset, Preset):
+                    raise TypeError(f"plugin {plugin_name} registered {preset!r}, not a Preset")
+                registry.presets.setdefault(preset.id, preset)
+
+            return register
+
+        self._call_each("mailplug_register_presets", make)
+        return registry
 
     @functools.cached_property
     def messages(self) -> list[ErrorSpec | Text]:
@@ -240,29 +317,76 @@ class Plugins:
         """Error specs by key."""
         return {m.key: m for m in self.messages if isinstance(m, ErrorSpec)}
 
-    def _impls(self, hook_name: str) -> list[tuple[str, Callable[..., Any]]]:
+    # -- calling hooks -----------------------------------------------------------
+
+    def _call_each(
+        self, hook_name: str, make_register: Callable[[str], Callable[..., None]]
+    ) -> None:
+        """Call a registration hook once per plugin with that plugin's own ``register``.
+
+        The one way registration hooks are called: pluggy's order (reverse
+        registration, ``tryfirst``/``trylast`` honoured), only the arguments an
+        implementation names, and a failing plugin refused (a built-in one raises).
+        """
         caller = getattr(self.pm.hook, hook_name)
         # get_hookimpls() lists implementations in reverse call order.
-        return [(impl.plugin_name, impl.function) for impl in reversed(caller.get_hookimpls())]
+        for impl in reversed(caller.get_hookimpls()):
+            available = {"register": make_register(impl.plugin_name)}
+            try:
+                impl.function(*(available[name] for name in impl.argnames))
+            except Exception as exc:
+                self._refuse_late(impl.plugin_name, exc)
+
+    def classify(
+        self,
+        reply: ServerReply,
+        *,
+        stage: str,
+        host: str | None = None,
+        account: Account | None = None,
+    ) -> ErrorSpec:
+        """What a server reply means: the first plugin with an answer, else ``server.unknown``."""
+        spec = self.pm.hook.mailplug_classify_reply(
+            reply=reply, stage=stage, host=host, account=account
+        )
+        return spec if isinstance(spec, ErrorSpec) else SERVER_UNKNOWN
+
+    def emit(self, event: StatusEvent) -> None:
+        """Hand a status event to every ``mailplug_message_status`` listener.
+
+        A listener that raises is logged and the others still hear the event.
+        """
+        for impl in reversed(self.pm.hook.mailplug_message_status.get_hookimpls()):
+            available = {"event": event}
+            try:
+                impl.function(*(available[name] for name in impl.argnames))
+            except Exception:
+                log.exception("status hook of plugin %s failed", impl.plugin_name)
+
+    # -- collecting -------------------------------------------------------------
+
+    def _provides(self, plugin_name: str, kind: str, name: str) -> None:
+        info = self._info_by_name.get(plugin_name)
+        if info is not None and name not in info.provides.get(kind, []):
+            info.provides.setdefault(kind, []).append(name)
 
     def _collect(self, kind: str) -> dict[str, Any]:
         found: dict[str, Any] = {}
         owner: dict[str, str] = {}
-        for plugin_name, function in self._impls(_REGISTRATION_HOOKS[kind]):
 
-            def register(name: str, obj: Any, _plugin: str = plugin_name) -> None:
+        def make(plugin_name: str) -> Callable[[str, Any], None]:
+            def register(name: str, obj: Any) -> None:
                 if name in found:
-                    log.info("%s %r from %s is shadowed by %s", kind, name, _plugin, owner[name])
+                    log.info(
+                        "%s %r from %s is shadowed by %s", kind, name, plugin_name, owner[name]
+                    )
                     return
-                found[name], owner[name] = obj, _plugin
-                info = self._info_by_name.get(_plugin)
-                if info is not None:
-                    info.provides.setdefault(kind, []).append(name)
+                found[name], owner[name] = obj, plugin_name
+                self._provides(plugin_name, kind, name)
 
-            try:
-                function(register)
-            except Exception as exc:
-                self._refuse_late(plugin_name, exc)
+            return register
+
+        self._call_each(_REGISTRATION_HOOKS[kind], make)
         return found
 
     def _refuse_late(self, plugin_name: str, exc: Exception) -> None:
@@ -279,39 +403,35 @@ class Plugins:
 
     def _collect_catalogs(self) -> dict[str, list[CatalogFile]]:
         catalogs: dict[str, list[CatalogFile]] = {}
-        for plugin_name, function in self._impls("mailplug_register_catalogs"):
 
-            def register(lang: str, path: CatalogFile, _plugin: str = plugin_name) -> None:
+        def make(plugin_name: str) -> Callable[[str, CatalogFile], None]:
+            def register(lang: str, path: CatalogFile) -> None:
                 catalogs.setdefault(lang, []).append(path)
-                info = self._info_by_name.get(_plugin)
-                if info is not None and lang not in info.provides.get("catalog", []):
-                    info.provides.setdefault("catalog", []).append(lang)
+                self._provides(plugin_name, "catalog", lang)
 
-            try:
-                function(register)
-            except Exception as exc:
-                self._refuse_late(plugin_name, exc)
+            return register
+
+        self._call_each("mailplug_register_catalogs", make)
         return catalogs
 
     def _collect_messages(self) -> list[ErrorSpec | Text]:
         out: list[ErrorSpec | Text] = []
         seen: dict[str, ErrorSpec] = {}
-        for plugin_name, function in self._impls("mailplug_register_messages"):
 
-            def register(item: ErrorSpec | Text, _plugin: str = plugin_name) -> None:
+        def make(plugin_name: str) -> Callable[[ErrorSpec | Text], None]:
+            def register(item: ErrorSpec | Text) -> None:
                 if isinstance(item, ErrorSpec):
                     if item.key in seen:
                         if seen[item.key] != item:
-                            log.info("error key %s from %s is shadowed", item.key, _plugin)
+                            log.info("error key %s from %s is shadowed", item.key, plugin_name)
                         return
                     seen[item.key] = item
                 out.append(item)
-                self.message_owner[id(item)] = _plugin
+                self.message_owner[id(item)] = plugin_name
 
-            try:
-                function(register)
-            except Exception as exc:
-                self._refuse_late(plugin_name, exc)
+            return register
+
+        self._call_each("mailplug_register_messages", make)
         return out
 
     def texts(self, plugin: str | None = None) -> list[Text]:
@@ -324,7 +444,3 @@ class Plugins:
             for text in items:
                 out.setdefault((text.context, text.msgid), text)
         return list(out.values())
-
-    def module(self, name: str) -> ModuleType | None:
-        plugin = self.pm.get_plugin(name)
-        return plugin if isinstance(plugin, ModuleType) else None

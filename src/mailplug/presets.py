@@ -7,7 +7,7 @@ plugin can describe its in-house server).  Everything is offline: a preset is
 found by the address's domain, or named by the user (Google Workspace and
 hosting providers serve any domain)::
 
-    presets = PresetRegistry.from_plugins(mailer.plugins)
+    presets = mailer.plugins.presets
     preset = presets.for_address("jan@wp.pl")            # WP Poczta
     data = preset.account_data("jan@wp.pl", name="jan")   # an accounts-file entry
 
@@ -22,14 +22,11 @@ import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from . import check_keys
-from .errors import Text
 from .models import Address, ascii_domain
-
-if TYPE_CHECKING:
-    from .plugins import Plugins
+from .text import Text
 
 __all__ = [
     "AUTH_METHODS",
@@ -297,22 +294,6 @@ class PresetRegistry:
     """The presets every plugin registered, first registration of an id winning."""
 
     presets: dict[str, Preset] = field(default_factory=dict)
-
-    @classmethod
-    def from_plugins(cls, plugins: Plugins) -> PresetRegistry:
-        """Collect ``mailplug_register_presets`` (third-party plugins run before the built-ins)."""
-        registry = cls()
-        caller = plugins.pm.hook.mailplug_register_presets
-        for impl in reversed(caller.get_hookimpls()):
-
-            def register(preset: Preset, _plugin: str = impl.plugin_name) -> None:
-                if not isinstance(preset, Preset):
-                    raise TypeError(f"plugin {_plugin} registered {preset!r}, not a Preset")
-                if preset.id not in registry.presets:
-                    registry.presets[preset.id] = preset
-
-            impl.function(register)
-        return registry
 
     @classmethod
     def of(cls, presets: Iterable[Preset]) -> PresetRegistry:

@@ -12,13 +12,14 @@ of keys:
 * ``spec.pauses == "account"`` (wrong password, bad settings) → the message
   goes back to the queue without burning a retry and the **account** is paused
   until its settings change or someone resumes it;
-* a connection failure → deferred, and the account is held until that
-  retry time (no point hammering a server that is down);
-* the daily sending quota (``smtp.rate.daily_quota``) → deferred, and the
-  account held, until the quota resets (next local midnight, or 24 h);
-* the connection dropped after the end of DATA (``smtp.uncertain``) →
-  ``uncertain``: retried with the same Message-ID (``uncertain="retry"``,
-  the default) or held for a person (``"hold"``).
+* a connection failure (category ``connection``) → deferred, and the account
+  is held until that retry time (no point hammering a server that is down);
+* ``spec.retry == "quota-reset"`` (a used-up daily sending quota, whichever
+  plugin's key says so) → deferred, and the account held, until the quota
+  resets (next local midnight, or 24 h);
+* ``spec.retry == "uncertain"`` (the connection dropped after the end of
+  DATA) → ``uncertain``: retried with the same Message-ID
+  (``uncertain="retry"``, the default) or held for a person (``"hold"``).
 """
 
 from __future__ import annotations
@@ -32,30 +33,24 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from . import keys
-from .errors import Category
+from .errors import SERVER_UNKNOWN, Category, ErrorInfo
 from .outbox import (
     AccountPause,
     Attempt,
     Claim,
-    ErrorInfo,
     Outcome,
     RecipientState,
     RecipientStatus,
 )
 from .outbox_keys import OUTBOX_EXPIRED
-from .storage import Status
-from .transport import RecipientResult, SendResult
+from .status import Status
+from .transport import RecipientsRefusedError, SendResult
 
 if TYPE_CHECKING:
     from .errors import MailplugError
     from .models import Account
 
-__all__ = ["DAILY_QUOTA_KEY", "UNCERTAIN_KEY", "Decision", "RetryPolicy", "fingerprint"]
-
-#: The reply that means "your daily sending quota is used up: try tomorrow".
-DAILY_QUOTA_KEY = "smtp.rate.daily_quota"
-#: The connection dropped after the end of DATA, before the server's reply.
-UNCERTAIN_KEY = "smtp.uncertain"
+__all__ = ["Decision", "RetryPolicy", "fingerprint"]
 
 
 @dataclass(frozen=True)
@@ -141,20 +136,23 @@ class RetryPolicy:
         by_address = {r.address.lower(): r for r in result.recipients}
         changed: list[RecipientState] = []
         transient: list[ErrorInfo] = []
+        quota = False
         for address in claim.envelope.recipients:
             r = by_address.get(address.lower())
             if r is None or r.accepted:
                 changed.append(RecipientState(address, RecipientStatus.SENT, None, now))
                 continue
+            spec = r.error or SERVER_UNKNOWN
+            quota = quota or (spec.transient and spec.retry == "quota-reset")
             info = ErrorInfo(
-                key=r.error_key or keys.SERVER_UNKNOWN.key,
+                key=spec.key,
                 code=r.code,
                 enhanced=r.enhanced,
                 text=r.text,
                 host=result.host,
                 recipient=address,
             )
-            if r.transient:
+            if spec.transient:
                 transient.append(info)
                 changed.append(RecipientState(address, RecipientStatus.PENDING, info, now))
             else:
@@ -175,7 +173,7 @@ class RetryPolicy:
                     else s
                     for s in changed
                 ]
-            elif any(t.key == DAILY_QUOTA_KEY for t in transient):
+            elif quota:
                 next_at = hold_until = self.quota_resets_at(now)
             else:
                 next_at = now + timedelta(seconds=self.delay(claim.attempts + 1, rng))
@@ -257,13 +255,12 @@ class RetryPolicy:
         rng: random.Random | None = None,
     ) -> Decision:
         """Decide after an attempt that delivered nothing (the transport raised)."""
-        per_recipient = error.params.get("recipients")
-        if per_recipient and all(isinstance(r, RecipientResult) for r in per_recipient):
+        if isinstance(error, RecipientsRefusedError) and error.results:
             # Every recipient was refused, each for its own reason: decide per recipient
             # (a full mailbox retries while an unknown user fails).
             result = SendResult(
                 message_id=claim.message_id,
-                recipients=list(per_recipient),
+                recipients=list(error.results),
                 host=error.host,
                 reply=error.reply,
                 duration=duration,
@@ -305,7 +302,7 @@ class RetryPolicy:
                 pause=AccountPause(claim.account, now, None, fingerprint, info),
             )
 
-        if spec.key == UNCERTAIN_KEY:
+        if spec.retry == "uncertain":
             retry = self.uncertain == "retry" and not self.expired(claim, now)
             next_at = (
                 now + timedelta(seconds=self.delay(claim.attempts + 1, rng)) if retry else None
@@ -323,7 +320,7 @@ class RetryPolicy:
         if spec.transient and not self.expired(claim, now):
             hold_until: datetime | None = None
             counted = True
-            if spec.key == DAILY_QUOTA_KEY:
+            if spec.retry == "quota-reset":
                 next_at = hold_until = self.quota_resets_at(now)
                 counted = False
             else:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .errors import Text
-from .storage import Status
+from .status import Status
+from .text import Text
 
 SERVER_REPLIED = Text("Server {host} replied: {reply}")
 SERVER_REPLIED_NO_HOST = Text("The server replied: {reply}")

@@ -13,16 +13,22 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .errors import MailplugError
+from .errors import Category, ErrorSpec, MailplugError, RecipientError, ServerReply
 
 if TYPE_CHECKING:
     from .auth import Authenticator
-    from .check import CheckOptions, CheckReport
-    from .errors import ErrorSpec, ServerReply
     from .models import Account
     from .services import Services
 
-__all__ = ["Envelope", "RecipientResult", "SendResult", "Transport", "TransportFactory"]
+__all__ = [
+    "RECIPIENTS_REFUSED",
+    "Envelope",
+    "RecipientResult",
+    "RecipientsRefusedError",
+    "SendResult",
+    "Transport",
+    "TransportFactory",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,18 +42,36 @@ class Envelope:
     smtputf8: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RecipientResult:
-    """What the server said about one recipient."""
+    """What the server said about one recipient: the facts, and their meaning.
+
+    A transport reports the facts (accepted or not, the reply, the SMTP stage);
+    the core classifies a refusal once and fills in :attr:`error`, the error
+    spec that the retry policy acts on and that renders the sentence.
+    """
 
     address: str
     accepted: bool
     code: int | None = None
     enhanced: str | None = None
     text: str = ""
-    #: Error key when refused (see the classification table).
-    error_key: str | None = None
-    transient: bool = False
+    #: The step that got the reply (``rcpt`` for RCPT TO).
+    stage: str = "rcpt"
+    #: The meaning of a refusal, decided by the core (``None`` until classified).
+    error: ErrorSpec | None = None
+
+    @property
+    def reply(self) -> ServerReply:
+        return ServerReply(self.code, self.enhanced, self.text)
+
+    @property
+    def error_key(self) -> str | None:
+        return self.error.key if self.error is not None else None
+
+    @property
+    def transient(self) -> bool:
+        return self.error.transient if self.error is not None else False
 
 
 @dataclass(slots=True)
@@ -82,6 +106,54 @@ class SendResult:
     @property
     def ok(self) -> bool:
         return bool(self.accepted) and not self.refused
+
+
+class RecipientsRefusedError(RecipientError):
+    """Every recipient was refused, each with its own reply (nothing was delivered).
+
+    A transport raises it with :attr:`results` holding the facts; the core
+    classifies every refusal (``results[i].error``) and raises it again with the
+    spec of the refusal that decides (a permanent one first), so a full
+    mailbox can be retried while an unknown user fails.
+    """
+
+    def __init__(
+        self,
+        spec: ErrorSpec,
+        *,
+        results: list[RecipientResult] | None = None,
+        reply: ServerReply | None = None,
+        recipient: str | None = None,
+        host: str | None = None,
+        **params: Any,
+    ) -> None:
+        super().__init__(spec, reply=reply, recipient=recipient, host=host, **params)
+        self.results: list[RecipientResult] = list(results or [])
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_refused, (self.spec, self.results, self.reply, self.host, self.params))
+
+
+def _rebuild_refused(
+    spec: ErrorSpec,
+    results: list[RecipientResult],
+    reply: ServerReply | None,
+    host: str | None,
+    params: dict[str, Any],
+) -> RecipientsRefusedError:
+    return RecipientsRefusedError(spec, results=results, reply=reply, host=host, **params)
+
+
+#: What a transport raises (with :attr:`RecipientsRefusedError.results`) before the core
+#: has classified the refusals; the core replaces it with the deciding refusal's spec.
+RECIPIENTS_REFUSED = ErrorSpec(
+    "delivery.recipients_refused",
+    Category.RECIPIENT,
+    False,
+    "The server refused every recipient of the message.",
+    "Check the recipients' addresses; the server's reply for each one is shown above.",
+    exception=RecipientsRefusedError,
+)
 
 
 class Transport(abc.ABC):
@@ -122,21 +194,6 @@ class Transport(abc.ABC):
             else:
                 yield result
 
-    async def check(
-        self, *, rcpt: str | None = None, options: CheckOptions | None = None
-    ) -> CheckReport | None:
-        """Probe the account step by step without sending (``mailplug accounts test``).
-
-        Each step (connect, greeting, TLS, login …) is recorded as passed,
-        failed or skipped, with what was seen and, on failure, the error and
-        the setting to change (see :mod:`mailplug.check`).
-
-        :param rcpt: a test recipient: try ``MAIL FROM``/``RCPT TO``, then ``RSET``.
-        :param options: timeouts, other ports to try, presets.
-        :returns: the report, or ``None`` when this transport cannot be probed.
-        """
-        return None
-
     async def aclose(self) -> None:  # noqa: B027 - optional for stateless transports
         """Close connections; called once when the mailer is done with the transport."""
 
@@ -161,19 +218,3 @@ class TransportFactory(Protocol):
     def __call__(
         self, account: Account, *, auth: Authenticator | None, services: Services
     ) -> Transport: ...
-
-
-class Classifier(Protocol):
-    def __call__(
-        self,
-        reply: ServerReply,
-        *,
-        stage: str,
-        host: str | None = None,
-        recipient: str | None = None,
-    ) -> ErrorSpec: ...
-
-
-def raise_for(spec: ErrorSpec, **kwargs: Any) -> MailplugError:
-    """Shorthand kept for plugin authors: ``raise raise_for(SPEC, reply=...)``."""
-    return spec.error(**kwargs)

@@ -1,8 +1,9 @@
 """The ``mailplug`` command line.
 
-Commands live in small modules that register themselves with
-:func:`~mailplug.cli._base.command`; :func:`main` imports them, builds the
-parser and maps errors to sysexits exit codes.
+The core's commands live in small modules that register themselves with
+:func:`~mailplug.cli._base.command`; plugins add theirs through
+:func:`~mailplug.hookspecs.mailplug_register_commands`.  :func:`main` collects
+both, builds the parser and maps errors to sysexits exit codes.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from ..commands import Command
+from ..errors import MailplugError
 from ._base import COMMANDS, Context, build_parser, exit_code_for
 
 __all__ = ["main"]
@@ -20,7 +23,6 @@ COMMAND_MODULES = (
     "mailplug.cli.core",
     "mailplug.cli.outbox",
     "mailplug.cli.importing",
-    "mailplug.cli.oauth",
     "mailplug.cli.check",
 )
 
@@ -34,12 +36,22 @@ def _load_commands() -> None:
                 raise
 
 
+def _plugin_commands() -> list[Command]:
+    """Commands registered by plugins; a core command of the same name wins."""
+    from ..plugins import Plugins
+
+    taken = {(c.group, c.name) for c in COMMANDS}
+    try:
+        found = Plugins().commands
+    except MailplugError:  # a broken built-in: the core's commands still work
+        return []
+    return [c for c in found if (c.group, c.name) not in taken]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (0 ok, sysexits codes on failure)."""
-    from ..errors import MailplugError
-
     _load_commands()
-    parser = build_parser(COMMANDS)
+    parser = build_parser([*COMMANDS, *_plugin_commands()])
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2 → 64)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import threading
 import time
@@ -13,6 +12,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from ..commands import (
+    EX_CONFIG,
+    EX_DATAERR,
+    EX_NOINPUT,
+    EX_NOPERM,
+    EX_OK,
+    EX_TEMPFAIL,
+    EX_UNAVAILABLE,
+    EX_USAGE,
+    Command,
+    Handler,
+)
 from ..errors import (
     AuthenticationError,
     ConfigurationError,
@@ -38,22 +49,16 @@ __all__ = [
     "progress_option",
 ]
 
-# sysexits.h
-EX_OK, EX_USAGE, EX_DATAERR, EX_NOINPUT = 0, 64, 65, 66
-EX_UNAVAILABLE, EX_TEMPFAIL, EX_NOPERM, EX_CONFIG = 69, 75, 77, 78
-
-Handler = Callable[["Context", argparse.Namespace], int | None]
-
-
-@dataclass
-class Command:
-    name: str
-    group: str | None
-    help: str
-    handler: Handler
-    arguments: Callable[[argparse.ArgumentParser], None] | None = None
-    json: bool = True
-
+__all__ += [
+    "EX_CONFIG",
+    "EX_DATAERR",
+    "EX_NOINPUT",
+    "EX_NOPERM",
+    "EX_OK",
+    "EX_TEMPFAIL",
+    "EX_UNAVAILABLE",
+    "EX_USAGE",
+]
 
 COMMANDS: list[Command] = []
 
@@ -166,7 +171,7 @@ class Context:
 
         config = load_config(self.config_path)
         if config.backup is not None:  # an older accounts file was just upgraded: say so
-            from ..importing import NOTICE_CONFIG_MIGRATED
+            from ..importers import NOTICE_CONFIG_MIGRATED
 
             self.err.write(
                 self.t(
@@ -304,7 +309,3 @@ class ProgressBar:
             if self._drawn:
                 self.stream.write("\n")
                 self.stream.flush()
-
-
-def env_flag(name: str) -> bool:
-    return os.environ.get(name, "").lower() in {"1", "true", "yes"}

@@ -23,6 +23,7 @@ from ._base import EX_OK, EX_USAGE, Context, command, exit_code_for
 
 if TYPE_CHECKING:
     from ..errors import Text
+    from ..plugins import Plugins
     from ..presets import Preset
 
 # --------------------------------------------------------------------------
@@ -178,12 +179,16 @@ def _edit(ctx: Context, data: dict[str, Any]) -> None:
             break
 
 
-def _password_env(name: str) -> str:
-    try:
-        from mailplug_smtp.auth import default_password_env
-    except ImportError:  # the smtp plugin is not installed
-        return "MAILPLUG_PASSWORD_" + "".join(c if c.isalnum() else "_" for c in name).upper()
-    return default_password_env(name)
+def _password_env(plugins: Plugins, auth: str, name: str) -> str:
+    """The environment variable the login method reads the password from.
+
+    A password login's factory says so itself (``factory.password_env(name)``);
+    the core knows no login method by name.
+    """
+    hint = getattr(plugins.auth.get(auth), "password_env", None)
+    if callable(hint):
+        return str(hint(name))
+    return "MAILPLUG_PASSWORD_" + "".join(c if c.isalnum() else "_" for c in name).upper()
 
 
 @command(
@@ -196,10 +201,10 @@ def accounts_add(ctx: Context, args: argparse.Namespace) -> int:
     from ..config import Config, save_config
     from ..models import Account, Address
     from ..plugins import Plugins
-    from ..presets import PresetRegistry
 
     email = Address.parse(args.email, field="email").email
-    presets = PresetRegistry.from_plugins(Plugins())
+    plugins = Plugins()
+    presets = plugins.presets
     preset = presets.get(args.provider) if args.provider else presets.for_address(email)
     interactive = not (args.yes or ctx.json) and sys.stdin.isatty()
     host = args.host
@@ -256,7 +261,9 @@ def accounts_add(ctx: Context, args: argparse.Namespace) -> int:
     elif account.auth is None:
         next_step = ""
     else:
-        next_step = ctx.t(ck.ADD_NEXT_PASSWORD, name=name, env=_password_env(name))
+        next_step = ctx.t(
+            ck.ADD_NEXT_PASSWORD, name=name, env=_password_env(plugins, account.auth, name)
+        )
     if ctx.json:
         ctx.print_json(
             {

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from ._base import EX_DATAERR, EX_OK, Context, bar_text, command, progress_option
 
 if TYPE_CHECKING:
-    from ..importing import Progress
+    from ..importers import Progress
 
 
 def _import_args(p: argparse.ArgumentParser) -> None:
@@ -50,15 +50,14 @@ def _progress_line(label: str, progress: Progress) -> str:
     arguments=_import_args,
 )
 def import_command(ctx: Context, args: argparse.Namespace) -> int:
-    from ..importing import PROGRESS, import_path
+    from ..importers import PROGRESS
 
     mailer = ctx.mailer()
     label = ctx.t(PROGRESS, source=args.path.name)
     bar = ctx.progress_bar(args.progress, lambda p: _progress_line(label, p))
     try:
         report = ctx.run(
-            import_path(
-                mailer,
+            mailer.import_path(
                 args.path,
                 format=args.format,
                 dry_run=args.dry_run,

@@ -8,8 +8,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from mailplug import Account, Envelope, RecipientResult, SendResult, Transport, hookimpl
-from mailplug.errors import Category, ErrorSpec
+from mailplug.plugin import (
+    Account,
+    Category,
+    Envelope,
+    ErrorSpec,
+    RecipientResult,
+    SendResult,
+    Transport,
+    hookimpl,
+)
 
 #: The mailplug plugin API range this plugin is written for.
 mailplug_api = ">=1.0,<2"

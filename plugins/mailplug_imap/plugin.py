@@ -1,0 +1,51 @@
+"""Hook implementations of the built-in imap plugin: the ``imap`` probe and its messages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from mailplug.plugin import hookimpl
+
+if TYPE_CHECKING:
+    from mailplug.plugin import (
+        Account,
+        Authenticator,
+        CheckOptions,
+        CheckReport,
+        ErrorSpec,
+        Probe,
+        Services,
+        Text,
+        Transport,
+    )
+
+
+async def _probe_imap(
+    account: Account,
+    *,
+    transport: Transport | None,
+    auth: Authenticator | None,
+    services: Services,
+    rcpt: str | None,
+    options: CheckOptions,
+) -> CheckReport:
+    # Imported on first use: only ``accounts test`` needs the IMAP client.
+    from .probe import probe_imap
+
+    return await probe_imap(account, auth, options=options)
+
+
+@hookimpl(trylast=True)
+def mailplug_register_probes(register: Callable[[str, Probe], None]) -> None:
+    register("imap", _probe_imap)
+
+
+@hookimpl(trylast=True)
+def mailplug_register_messages(register: Callable[[ErrorSpec | Text], None]) -> None:
+    from .keys import IMAP_ERRORS, IMAP_TEXTS
+
+    for spec in IMAP_ERRORS:
+        register(spec)
+    for text in IMAP_TEXTS:
+        register(text)

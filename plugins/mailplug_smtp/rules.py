@@ -1,0 +1,627 @@
+"""SMTP server replies → error keys: the reply table and the classifier.
+
+:func:`classify` turns a reply (code, enhanced status code, text) and the SMTP
+step that got it into one :class:`~mailplug.plugin.ErrorSpec` (the keys are in
+:mod:`mailplug_smtp.replies`).  The table is an ordered list of
+:class:`~mailplug_smtp.table.Rule` rows in tiers; the first row that matches and
+has a key for the reply's class (4xx temporary, 5xx permanent) wins:
+
+1. *overrides* — texts that mean one thing whatever code the server chose
+   (daily sending limit, too many login attempts, relaying denied, sender not
+   owned by the login …): real servers attach these to the most varied codes;
+2. *enhanced* — enhanced status codes with one meaning (RFC 3463, 4954, 5248,
+   7504, 7372, 7505), refined by stage or text where servers reuse them;
+3. *reply code* — reply codes with one meaning (RFC 5321, 4954, 7504);
+4. *text* — well-known texts for the rest (user unknown, mailbox full, spam,
+   blocklists, SPF/DKIM/DMARC, too big …), in English and Polish;
+5. *protocol* — protocol reply codes (421, 455, 500–504, 553, 555) and the
+   greeting refusal (554 at connect);
+6. *enhanced class* — any other refusal of AUTH is a refused login; then the
+   subject of an enhanced code (x.1 address, x.2 mailbox, x.3/x.4 system,
+   x.6 content, x.7 security/policy);
+7. *generic text* — "mailbox unavailable", "rejected", "try again later" …;
+8. *default* — an x.7.0 code, else the reply code alone (450, 451, 452, 550,
+   552, 554) by stage;
+9. *class* — any other 4xx or 5xx.
+
+Text patterns are matched case-insensitively on the reply text with its
+codes removed.
+
+Provider-specific knowledge (Gmail, Microsoft 365, Yahoo) lives in
+:mod:`mailplug_smtp.providers` and runs before this table through its own
+:func:`~mailplug.hookspecs.mailplug_classify_reply` implementation.
+"""
+
+from __future__ import annotations
+
+from mailplug.plugin import ErrorSpec, ServerReply
+from mailplug.plugin import keys as core_keys
+
+from . import replies
+from .table import AUTH_STAGES, Meaning, Rule, match, parse, pattern, rule, tier
+
+__all__ = ["RULES", "classify"]
+
+# --------------------------------------------------------------------------
+# Text patterns
+# --------------------------------------------------------------------------
+
+P_WEB_LOGIN = pattern(
+    "log in through a web browser first",
+    r"log ?in (?:via|with|through|using) your (?:web )?browser|web login required",
+)
+P_MECHANISM = pattern(
+    "login method not supported",
+    r"(?:invalid|unsupported|unknown|unrecognized) (?:authentication |auth |sasl )?mechanism",
+    r"mechanism (?:is )?(?:not supported|not available|unavailable|not allowed)",
+    r"unrecognized authentication type",
+)
+P_DAILY = pattern(
+    "daily sending limit",
+    r"\b(?:daily|per day|a day|24[- ]?hours?|24h)\b[^.]{0,40}\b(?:limit|quota|maximum)",
+    r"\b(?:limit|quota)\b[^.]{0,40}\b(?:daily|per day|24[- ]?hours?)\b",
+    r"dzienn\w* limit|limit\w* (?:dzienn|dobow)|dobow\w* limit",
+)
+P_LOGIN_ATTEMPTS = pattern(
+    "too many login attempts",
+    r"too many (?:bad |failed |invalid |unsuccessful |wrong )?(?:login|logon|log-?in|auth\w*"
+    r"|password|sign-?in)s?\b(?: (?:attempts|failures|tries|errors))?",
+    r"(?:login|logon|auth\w*) (?:attempts|failures) (?:limit|exceeded)",
+    r"too many (?:failed|unsuccessful|bad|invalid) attempts",
+    r"zbyt wiele (?:prób|nieudanych)",
+)
+P_APP_PASSWORD = pattern(
+    "application-specific password required",
+    r"application[- ]specific password|app password (?:is )?required|use an app password",
+)
+P_CONNECTIONS = pattern(
+    "too many connections",
+    r"too many (?:[\w-]+ ){0,3}(?:connections|sessions)\b",
+    r"(?:connection|session|concurren\w*) (?:limit|count)\b",
+    r"(?:maximum|max\.?) (?:number of )?(?:concurrent )?(?:connections|sessions)",
+    r"connection rate",
+    r"zbyt wiele (?:połączeń|jednoczesnych)",
+)
+P_RECIPIENTS = pattern(
+    "too many recipients",
+    r"too many (?:recipients|rcpt)",
+    r"\brecipient (?:limit|count)\b",
+    r"(?:maximum|max\.?|limit of) (?:number of )?recipients",
+    r"zbyt wielu odbiorców|za dużo odbiorców|limit\w* odbiorców",
+)
+P_NOT_LOGGED_IN = pattern("not logged in", r"not logged in|niezalogowan\w*|nie zalogowan\w*")
+P_FULL_MESSAGES = pattern(
+    "too many messages in the mailbox", r"too many (?:messages|mails|e-?mails) (?:in|stored)"
+)
+P_RATE = pattern(
+    "rate limit",
+    r"rate[- ]?limit|ratelimit|throttl",
+    r"too many (?:messages|mails|e-?mails|requests|transactions)|too much (?:mail|e-?mail|traffic)",
+    r"too (?:fast|quickly)|slow down|at a rate\b",
+    r"\b(?:sending|send|submission|outbound|relay|hourly|recipient|message) (?:rate|quota)\b",
+    r"\bsending limits?\b|\bsend limits?\b|per (?:hour|minute|second)\b|\bhourly\b",
+    r"unusual (?:rate|amount|volume|traffic)|unexpected volume|user complaints",
+    r"temporarily deferred|deferred due to",
+    r"exceeded (?:the |your |its )?(?:permitted |allowed |maximum )?(?:sending |message )?"
+    r"(?:rate|limits)\b",
+    r"mail flood|flooding|polic\w* reject\w*[^.]{0,10}quota",
+    r"zbyt wiele wiadomości|za dużo wiadomości|limit wysył\w*|limit wiadomości",
+)
+P_GREYLIST = pattern(
+    "greylisting",
+    r"gr[ae]y-?list|gr[ae]y list",
+    r"postgrey|sqlgrey",
+)
+P_SENDER_BLOCKED = pattern(
+    "sending blocked for the account",
+    r"bad outbound sender|outbound ?spam|banned sender|spam abuse",
+    r"mail sending denied|sender account is disabled",
+    r"sending (?:has been |is )?(?:temporarily )?(?:suspended|disabled|blocked|denied|restricted)",
+    r"account (?:has been |is )?(?:temporarily )?(?:suspended|blocked|disabled|restricted|limited)"
+    r" (?:from|for) sending",
+    r"blocked from sending",
+    r"wascl|showtierupgrade",
+    r"wysyłanie[^.]{0,30}zablokowan",
+)
+P_NOT_OWNED = pattern(
+    "sender not owned by the login",
+    r"not owned by",
+    r"send ?as ?(?:permission )?denied|sendasdenied|send as this sender|send on behalf",
+    r"(?:permission|permissions|not allowed|not authori[sz]ed|not permitted) to send "
+    r"(?:as|from|on behalf)",
+    r"(?:sender|from) address (?:does not|doesn't|must) (?:match|belong)",
+    r"(?:sender|from)[^.]{0,40}(?:does not|doesn't) (?:match|belong to) (?:the |your )?"
+    r"(?:login|authenticated|account|user)",
+    r"(?:login|authenticated user|auth(?:entication)? user)[^.]{0,30}(?:mismatch|does not match)",
+    r"sender (?:login )?mismatch|relaying disallowed as",
+    r"(?:e-?mail |sender |from )?address is not verified|(?:from|sender) (?:address )?not "
+    r"verified|identities failed the check",
+    r"nadawc\w*[^.]{0,30}nie należy",
+)
+P_SENDER = pattern(
+    "sender address rejected",
+    r"sender (?:address )?(?:is )?(?:rejected|refused|denied|blocked|invalid|unknown|"
+    r"not (?:allowed|accepted|permitted|authori[sz]ed))",
+    r"(?:bad|invalid|unknown|unverified|unauthori[sz]ed|illegal|forged) sender",
+    r"sender verif\w*|sender address verification|callout verification",
+    r"badmailfrom|envelope sender|mail from (?:address )?(?:rejected|refused|denied|not)",
+    r"domain of sender address|sender domain (?:is )?(?:does not|doesn't|must|not)",
+    r"nadawc\w* (?:odrzucon|zablokowan|nieprawidłow)",
+)
+P_SENDER_SYNTAX = pattern(
+    "sender address syntax",
+    r"(?:sender|mail from)[^.]{0,20}(?:syntax|malformed)|(?:syntax|malformed)[^.]{0,20}sender",
+)
+P_RELAY = pattern(
+    "relaying denied",
+    r"relay(?:ing)? (?:access )?(?:is )?(?:denied|not permitted|not allowed|prohibited|refused|"
+    r"forbidden|disallowed|rejected)",
+    r"(?:unable|not allowed|not permitted|not authori[sz]ed|cannot|can't|do not|don't|no) "
+    r"(?:to )?relay\b",
+    r"relay access|rcpthosts|tenantattribution|not an open relay|relay not (?:permitted|allowed)",
+    r"przekazywani\w*[^.]{0,30}(?:zabronion|niedozwolon)",
+)
+P_RESTRICTED = pattern(
+    "recipient accepts only authorised senders",
+    r"resolver\.rst|sendernotauthenticated|notauthorized",
+    r"(?:group|distribution list|mailing list)[^.]{0,60}(?:requires? authentication|only accepts?|"
+    r"restricted|not authori[sz]ed|moderat)",
+    r"(?:only|can only) (?:accepts?|receives?) (?:mail|messages|e-?mail)",
+    r"not authori[sz]ed to (?:send|e-?mail|mail|post) (?:to|messages to)",
+    r"recipient (?:is )?restricted|restricted recipient",
+)
+P_EXCHANGE_NOT_FOUND = pattern(
+    "recipient not found (Exchange)",
+    r"recip(?:ient)?notfound|recipient not found",
+)
+P_EOP_DENIED = pattern(
+    "recipient address rejected: access denied",
+    r"recipient address rejected|access denied",
+)
+P_POLICY_REASONS = pattern("policy reasons", r"polic(?:y|ies)")
+P_TLS_UNAVAILABLE = pattern(
+    "TLS not available",
+    r"\btls (?:is )?(?:not available|unavailable|temporarily)",
+    r"starttls (?:is )?(?:not available|unavailable|disabled|not supported|not implemented)",
+    r"cannot start tls|tls (?:handshake|negotiation) failed",
+)
+P_TLS_REQUIRED = pattern(
+    "encryption required (STARTTLS)",
+    r"starttls",
+    r"\b(?:tls|ssl)\b[^.]{0,20}(?:required|first|needed|mandatory)",
+    r"(?:requires?|must use|please use|enable)[^.]{0,20}(?:\btls\b|\bssl\b|encryption|encrypted|"
+    r"secure connection)",
+    r"encryption (?:is )?(?:required|needed|mandatory)",
+    r"(?:secure|encrypted) (?:connection|channel) (?:is )?(?:required|needed)",
+    r"plaintext (?:auth\w* )?(?:is )?(?:not allowed|disallowed|forbidden|prohibited)",
+    r"wymaga\w* szyfrowan",
+)
+P_SENDER_AUTH = pattern(
+    "SPF, DKIM or DMARC failed",
+    r"\bspf\b|sender policy framework|dkim|domainkeys|dmarc|\barc\b (?:validation|fail)",
+    r"this (?:mail|message|email) is unauthenticated|unauthenticated (?:email|mail|message)",
+    r"authentication (?:checks|information|results)|fails? to pass (?:sender )?authentication",
+    r"anti-?spoof|spoof(?:ed|ing)",
+)
+P_AUTH_REQUIRED = pattern(
+    "authentication required",
+    r"(?:authentication|\bauth\b|login|log-?in|logon|smtp auth\w*) (?:is )?(?:required|needed|"
+    r"first)",
+    r"must (?:authenticate|be authenticated|log ?in|login|use (?:smtp )?auth)",
+    r"not (?:been )?authenticated|authenticate first|requires? (?:smtp )?(?:authentication|"
+    r"auth\b|login)",
+    r"please (?:authenticate|log ?in)|unauthenticated (?:sender|senders|relay|client|user|"
+    r"submission|access)",
+    r"wymagane (?:jest )?(?:logowanie|uwierzytelnienie)|wymaga (?:zalogowania|uwierzytelnienia)",
+)
+P_AUTH_FAILED = pattern(
+    "authentication failed",
+    r"authentication (?:failed|failure|unsuccessful|rejected|error)|auth\w* failed",
+    r"invalid (?:credentials|login|username|user ?name|password|user or password)",
+    r"(?:username|user name|login|password|credentials)(?: and password| or password)? "
+    r"(?:is |are |was )?(?:incorrect|invalid|wrong|not accepted|rejected|mismatch)",
+    r"bad (?:username|user name|password|credentials|login)",
+    r"incorrect (?:username|user name|password|login|authentication|credentials)",
+    r"wrong (?:password|login|username)|login (?:failed|incorrect|denied)|logon failure",
+    r"(?:niepoprawn|nieprawidłow|błędn)\w* (?:hasło|login|dane logowania)",
+)
+P_ACCOUNT_DISABLED = pattern(
+    "account disabled or locked",
+    r"(?:account|user|mailbox|login|inbox)[^.]{0,40}\b(?:disabled|locked|suspended|deactivated|"
+    r"inactive|expired|frozen|closed|blocked)\b",
+    r"(?:disabled|locked|suspended|deactivated|inactive|closed) (?:account|user|mailbox)",
+    r"no longer (?:active|in use|available|valid|accepting)",
+    r"(?:konto|skrzynk)\w*[^.]{0,30}(?:zablokowan|wyłączon|nieaktywn)",
+)
+P_HELO = pattern(
+    "HELO/EHLO name rejected",
+    r"\b(?:helo|ehlo)\b[^.]{0,30}(?:rejected|invalid|not allowed|refused|denied)",
+    r"(?:invalid|bad|illegal|bogus|forged) (?:helo|ehlo)",
+    r"(?:need|requires?) (?:a )?fully[- ]qualified (?:host ?name|domain name)",
+    r"hostname (?:is )?not (?:fully qualified|valid)",
+)
+P_INVALID_CONTENT = pattern(
+    "message format not accepted",
+    r"bare (?:lf|linefeed|<lf>|cr)|line (?:length )?(?:too long|exceeds)",
+    r"invalid (?:message )?(?:content|header|format|mime)|malformed (?:message|header|mime)",
+    r"headers?[^.]{0,30}(?:invalid|malformed|missing|too long|duplicate)",
+    r"8-?bit (?:data|content|mime)|rfc ?5322|rfc ?2822|missing (?:required )?header",
+)
+P_VIRUS = pattern(
+    "virus or forbidden attachment",
+    r"virus|malware|infected|trojan|\bworm\b|ransomware|malicious",
+    r"(?:banned|blocked|prohibited|forbidden|unsafe|dangerous) (?:file|attachment|extension|"
+    r"content)",
+    r"attachment[^.]{0,40}(?:not allowed|not permitted|prohibited|forbidden|blocked|rejected|"
+    r"denied)",
+    r"executable|\.exe\b|file type|file extension|potential security issue",
+    r"wirus|zainfekowan|złośliw",
+)
+P_UTF8 = pattern(
+    "international (SMTPUTF8) address not supported",
+    r"smtputf8|utf-?8 (?:address|addresses|mailbox|local)",
+    r"non-?ascii (?:address|characters? in (?:the )?(?:address|local)|local)",
+    r"internationali[sz]ed (?:address|e-?mail)",
+)
+P_FULL = pattern(
+    "mailbox full / over quota",
+    r"(?:mailbox|mail box|inbox|mail ?folder|account|user|recipient)[^.]{0,40}\bfull\b",
+    r"\bfull (?:mailbox|inbox)",
+    r"over ?quota|quota (?:exceeded|exceed|full|reached|violation)",
+    r"exceed\w* (?:the |his |her |their |its |your )?(?:storage |disk |mailbox |mail )?"
+    r"(?:quota|storage allocation|storage limit)",
+    r"mailbox size limit|mailbox (?:is )?(?:over|too large)",
+    r"(?:not enough|insufficient) (?:space|storage) (?:in|for) (?:the )?(?:mailbox|user|recipient)",
+    r"quotaexceeded|\bquota\b",
+    r"skrzynk\w*[^.]{0,30}(?:pełna|przepełnion)|przepełnion\w*|brak miejsca w skrzynce",
+)
+P_SERVER_STORAGE = pattern(
+    "no space on the server",
+    r"insufficient (?:system )?(?:storage|disk|space|resources)|disk (?:is )?full|no space",
+    r"out of (?:disk )?(?:space|storage)|not enough (?:disk |system )?(?:space|storage)",
+    r"disk space|system storage|brak miejsca",
+)
+P_TOO_BIG = pattern(
+    "message too big",
+    r"too (?:large|big)\b",
+    r"size (?:limit|exceed)|exceeds?[^.]{0,40}\b(?:size|limit|maximum|max)\b",
+    r"message (?:size|length)|maximum (?:message |allowed )?size|databytes|larger than",
+    r"message file too big|size of (?:the )?message|message (?:is )?too long",
+    r"za duż\w*|zbyt duż\w*|rozmiar",
+)
+P_BAD_ADDRESS = pattern(
+    "address syntax",
+    r"address syntax",
+    r"syntax (?:error )?in (?:the )?(?:e-?mail )?(?:address|recipient|sender|mailbox)",
+    r"malformed (?:address|recipient|sender|e-?mail|local)|missing or malformed",
+    r"fully[- ]qualified (?:address|e-?mail)",
+    r"not (?:a |an )?(?:valid|proper|rfc[- ]?\d*[- ]?compliant) (?:e-?mail )?address",
+    r"invalid (?:e-?mail )?address (?:format|syntax)|illegal (?:address|character)|"
+    r"address format|domain (?:part )?(?:is )?missing|must be specified with a domain",
+    r"(?:nieprawidłow|niepoprawn)\w* (?:format|składni)",
+)
+P_NOT_LOCAL = pattern(
+    "user not local",
+    r"user not local|not a local (?:user|recipient|address)|please try <",
+)
+P_DOMAIN_NO_MAIL = pattern(
+    "domain does not accept mail (null MX)",
+    r"domain (?:does not|doesn't) accept (?:e-?)?mail|null ?mx|accepts no mail",
+    r"domena[^.]{0,20}nie przyjmuje poczty",
+)
+P_SERVER_NO_MAIL = pattern(
+    "server does not accept mail",
+    r"(?:server|host|system) (?:does not|doesn't) accept (?:e-?)?mail",
+)
+P_UNKNOWN = pattern(
+    "recipient unknown",
+    r"\b(?:user|recipient|addressee|mailbox|address|account|alias|local[- ]part|rcpt)s? (?:is )?"
+    r"(?:unknown|not found|not known|does ?n[o']t exist|not exist\w*|non-?existent|invalid|"
+    r"not valid)",
+    r"\b(?:unknown|invalid|non-?existent|nonexisting|bad) (?:user|recipient|addressee|mailbox|"
+    r"local[- ]part|alias|e-?mail address|address|account|rcpt|destination mailbox)",
+    r"no such (?:user|recipient|mailbox|account|address|person|addressee|alias|local user)",
+    r"no mailbox|mailbox not found|unrout(?:e)?able|undeliverable address|address unknown",
+    r"not a (?:valid|known) (?:user|recipient|mailbox|address)",
+    r"(?:does ?n[o']t|does not) have an? [\w.-]+ account|tried to reach does not exist",
+    r"not listed in",
+    r"nie istnieje|nie ma takiego|nieznan\w* (?:użytkownik|odbiorc|adres|skrzynk)",
+    r"(?:użytkownik|odbiorc|adres|skrzynk)\w* (?:jest )?nieznan",
+    r"brak (?:takiego )?(?:użytkownika|odbiorcy|skrzynki)",
+)
+P_REPUTATION = pattern(
+    "blocklist or poor reputation",
+    r"bl[ao]ck ?-?list|bl[ao]cklisted|black ?listed|\bdnsbl\b|\brbl\b|blocked using",
+    r"\blisted (?:at|on|by)\b|\b(?:is|are|been|currently) listed in\b",
+    r"spamhaus|spamcop|sorbs|barracuda|uceprotect|abuseat|\bcbl\b|\bpbl\b|\bsbl\b|\bxbl\b",
+    r"senderscore|sender score|cloudmark|proofpoint|ipcheck|mailspike|\bpsbl\b",
+    r"reputation",
+    r"dynamic(?:ally)?[- ](?:assigned[- ])?(?:ip|address|pool|range)|dial-?up|residential|"
+    r"end-?user (?:ip|range)",
+    r"reverse dns|\brdns\b|\bptr\b|reverse (?:lookup|mapping|hostname)|cannot find your "
+    r"(?:hostname|reverse)|client host rejected|no reverse|ip name lookup failed",
+    r"banned sending ip|not accepted from this ip|connections (?:will )?not (?:be )?accepted from",
+    r"\byour ip\b|ip address[^.]{0,40}(?:blocked|rejected|listed|banned)",
+    r"\b(?:host|ip|network|client)\b[^.]{0,30}(?:is )?(?:blocked|banned)",
+    r"czarn\w* li(?:st|ś)",
+)
+P_BAD_DOMAIN = pattern(
+    "recipient domain not found",
+    r"\b(?:domain|host|hostname|mx)\b[^;]{0,40}?(?:not found|does ?n[o']t exist|not exist|unknown|"
+    r"not resolv\w*|unresolvable|could not be (?:found|resolved))",
+    r"(?:no such|unknown|invalid|non-?existent) (?:domain|host)\b|nxdomain|nonexistentdomain",
+    r"\bno mx\b|mx lookup|unable to (?:find|resolve|route)|find the recipient domain",
+    r"invalid (?:dns )?mx",
+    r"name service error|host or domain name not found",
+    r"domen\w*[^.]{0,30}nie istnieje",
+)
+P_SPAM = pattern(
+    "spam or suspicious content",
+    r"spam|junk|unsolicited|\bbulk\b|\buce\b",
+    r"content (?:filter|rejected|policy|restrictions?|not accepted)|message content",
+    r"rejected (?:by|due to) (?:the )?(?:content|filter|anti)|\bscor(?:e|ed|ing)\b",
+    r"suspicious|phishing|fraud|\bscam\b|high probability",
+    r"(?:unacceptable|inappropriate|prohibited|objectionable) content|content (?:is )?unacceptable",
+    r"niechcian\w*",
+)
+P_MAILBOX_UNAVAILABLE = pattern(
+    "mailbox unavailable or busy",
+    r"mailbox (?:is )?(?:currently |temporarily )?(?:unavailable|not available|busy|locked|"
+    r"in use|inaccessible)",
+    r"mailbox unavailable",
+    r"skrzynk\w*[^.]{0,20}(?:niedostępn|zajęt)",
+)
+P_MAILBOX_BUSY = pattern(
+    "mailbox busy or locked", r"mailbox (?:is )?(?:temporarily |currently )?(?:busy|locked|in use)"
+)
+P_SERVICE = pattern(
+    "service not available",
+    r"service (?:is )?(?:currently |temporarily )?(?:not available|unavailable)",
+    r"server (?:is )?(?:busy|overloaded|shutting down|going down|not available)",
+    r"closing (?:transmission )?(?:channel|connection)|system (?:is )?(?:busy|overloaded)",
+)
+P_REFUSED = pattern(
+    "rejected, denied, not allowed",
+    r"reject|refus|\bden(?:y|ied)\b|prohibit|forbidden|blocked|not (?:allowed|permitted|"
+    r"authori[sz]ed|accepted)|\bpolicy\b|administrative|restricted|unacceptable",
+    r"odrzuc|zablokow|odmow|niedozwol",
+)
+P_TEMPORARY = pattern(
+    "try again later, local error",
+    r"try (?:again )?later|retry (?:later|again)|temporar\w*|local (?:error|problem)",
+    r"internal (?:server )?error|system error|server error|processing error|error in processing",
+    r"lookup fail\w*|database|timed? ?out|resources?",
+    r"spróbuj (?:ponownie )?później|tymczasow\w*",
+)
+P_AUTH_CMD = pattern(
+    "AUTH not enabled or not advertised",
+    r"\bauth\w*\b[^.]{0,30}(?:not (?:enabled|advertised|available|supported|implemented|"
+    r"allowed)|disabled|unrecognized|unknown)",
+    r"not (?:enabled|advertised|available|supported|implemented)",
+)
+
+# --------------------------------------------------------------------------
+# The table
+# --------------------------------------------------------------------------
+
+M = Meaning
+_AUTH_INVALID = M(replies.AUTH_INVALID_CREDENTIALS, replies.AUTH_TEMPORARY_FAILURE)
+_UNKNOWN = M(replies.RECIPIENT_UNKNOWN, replies.RECIPIENT_UNKNOWN_TEMPORARY)
+_BAD_DOMAIN = M(replies.RECIPIENT_BAD_DOMAIN, replies.RECIPIENT_BAD_DOMAIN_TEMPORARY)
+_RCPT_REJECTED = M(replies.RECIPIENT_REJECTED, replies.RECIPIENT_REJECTED_TEMPORARY)
+_MAILBOX = M(replies.MAILBOX_UNAVAILABLE, replies.MAILBOX_BUSY)
+_DISABLED = M(replies.MAILBOX_DISABLED, replies.MAILBOX_DISABLED_TEMPORARY)
+_FULL = M(replies.MAILBOX_FULL, replies.MAILBOX_FULL_TEMPORARY)
+_TOO_BIG = M(replies.MESSAGE_TOO_BIG, replies.MESSAGE_TOO_BIG_TEMPORARY)
+_SENDER = M(replies.SENDER_REJECTED, replies.SENDER_REJECTED_TEMPORARY)
+_SENDER_INVALID = M(replies.SENDER_INVALID, replies.SENDER_REJECTED_TEMPORARY)
+_SENDER_BLOCKED = M(replies.SENDER_BLOCKED)
+_NOT_OWNED = M(replies.SENDER_NOT_OWNED)
+_POLICY = M(replies.REJECTED_POLICY, replies.REJECTED_POLICY_TEMPORARY)
+_REPUTATION = M(replies.REJECTED_REPUTATION, replies.REJECTED_REPUTATION_TEMPORARY)
+_SENDER_AUTH = M(
+    replies.REJECTED_SENDER_AUTHENTICATION, replies.REJECTED_SENDER_AUTHENTICATION_TEMPORARY
+)
+_RELAY = M(replies.REJECTED_RELAY, replies.REJECTED_RELAY_TEMPORARY)
+_SPAM = M(replies.MESSAGE_SPAM, replies.MESSAGE_SPAM_TEMPORARY)
+_RATE = M(replies.RATE_LIMITED, replies.RATE_LIMITED_TEMPORARY)
+_RECIPIENTS = M(replies.RATE_TOO_MANY_RECIPIENTS, replies.RATE_TOO_MANY_RECIPIENTS_TEMPORARY)
+_DAILY = M(replies.DAILY_QUOTA, replies.DAILY_QUOTA)
+_ATTEMPTS = M(replies.AUTH_TOO_MANY_ATTEMPTS, replies.AUTH_TOO_MANY_ATTEMPTS)
+_SERVER = M(replies.SERVER_ERROR, replies.SERVER_ERROR_TEMPORARY)
+_STORAGE = M(replies.SERVER_ERROR, replies.SERVER_NO_SPACE)
+_SERVICE = M(replies.SERVER_NO_MAIL, replies.SERVICE_UNAVAILABLE)
+_TLS_UNAVAILABLE = M(replies.TLS_REFUSED, replies.TLS_UNAVAILABLE)
+_CONTENT = M(replies.MESSAGE_INVALID_CONTENT, replies.REJECTED_POLICY_TEMPORARY)
+_HELO = M(replies.REJECTED_HELO, replies.REJECTED_POLICY_TEMPORARY)
+_PARAMS = M(replies.COMMAND_PARAMETER_NOT_IMPLEMENTED, replies.COMMAND_PARAMETERS_UNAVAILABLE)
+
+_NOT_MAIL = ("connect", "ehlo", "starttls", "auth", "rcpt", "data", "quit", "rset", "")
+
+RULES: tuple[Rule, ...] = (
+    *tier(
+        "overrides",
+        rule(_DAILY, text=P_DAILY),
+        rule(_ATTEMPTS, text=P_LOGIN_ATTEMPTS),
+        rule(M(replies.AUTH_APP_PASSWORD_REQUIRED), text=P_APP_PASSWORD),
+        rule(M(replies.AUTH_WEB_LOGIN_REQUIRED), text=P_WEB_LOGIN),
+        rule(M(replies.AUTH_MECHANISM_UNSUPPORTED), text=P_MECHANISM),
+        rule(M(None, replies.RATE_TOO_MANY_CONNECTIONS), text=P_CONNECTIONS),
+        rule(_RECIPIENTS, text=P_RECIPIENTS),
+        rule(_FULL, text=P_FULL_MESSAGES),
+        rule(_RATE, text=P_RATE),
+        rule(M(None, replies.REJECTED_GREYLISTED), text=P_GREYLIST),
+        rule(_SENDER_BLOCKED, text=P_SENDER_BLOCKED),
+        rule(M(replies.AUTH_REQUIRED), text=P_NOT_LOGGED_IN),
+        rule(_NOT_OWNED, text=P_NOT_OWNED),
+        rule(_SENDER_INVALID, text=P_SENDER_SYNTAX),
+        rule(_SENDER, text=P_SENDER),
+        rule(_RELAY, text=P_RELAY),
+        rule(M(replies.RECIPIENT_RESTRICTED), text=P_RESTRICTED),
+        rule(_UNKNOWN, text=P_EXCHANGE_NOT_FOUND),
+    ),
+    *tier(
+        "enhanced",
+        # Yahoo answers "554 5.7.9 Message not accepted for policy reasons".
+        rule(_POLICY, enh="7.9", text=P_POLICY_REASONS),
+        rule(
+            M(replies.AUTH_ACCOUNT_DISABLED), enh="7.8", stage=AUTH_STAGES, text=P_ACCOUNT_DISABLED
+        ),
+        rule(_AUTH_INVALID, enh="7.8", stage=AUTH_STAGES),
+        rule(M(replies.AUTH_MECHANISM_TOO_WEAK), enh="7.9", stage=AUTH_STAGES),
+        rule(M(replies.TLS_REQUIRED), enh="7.10"),
+        rule(M(replies.AUTH_ENCRYPTION_REQUIRED), enh="7.11"),
+        rule(M(None, replies.AUTH_PASSWORD_TRANSITION), enh="7.12"),
+        rule(M(replies.AUTH_ACCOUNT_DISABLED), enh="7.13", stage=AUTH_STAGES),
+        rule(_SENDER_BLOCKED, enh="7.13", stage="mail"),
+        rule(_DISABLED, enh="7.13"),
+        rule(M(replies.AUTH_WEB_LOGIN_REQUIRED), enh="7.14", stage=AUTH_STAGES),
+        rule(M(replies.AUTH_MECHANISM_UNSUPPORTED), enh="7.4"),
+        rule(M(replies.AUTH_REQUIRED), enh="7.57"),
+        rule(_NOT_OWNED, enh="7.60"),
+        rule(_RELAY, enh=("7.54", "7.64")),
+        rule(M(replies.RECIPIENT_RESTRICTED), enh="7.133-136"),
+        rule(_SENDER_AUTH, enh=("7.20-24", "7.26", "7.29")),
+        rule(_REPUTATION, enh="7.25"),
+        rule(_SENDER, enh="7.27"),
+        rule(_RATE, enh="7.28"),
+        rule(_SENDER, enh=("1.1", "1.2"), stage="mail"),
+        rule(_UNKNOWN, enh="1.1"),
+        rule(_BAD_DOMAIN, enh="1.2"),
+        rule(_SENDER_INVALID, enh="1.3", stage="mail"),
+        rule(M(replies.RECIPIENT_BAD_ADDRESS, replies.RECIPIENT_REJECTED_TEMPORARY), enh="1.3"),
+        rule(M(replies.RECIPIENT_NOT_LOCAL), enh="1.6"),
+        rule(_SENDER_INVALID, enh="1.7"),
+        rule(_SENDER, enh="1.8"),
+        rule(M(replies.RECIPIENT_DOMAIN_NO_MAIL), enh="1.10"),
+        rule(_DAILY, enh="1.90"),  # Microsoft 365: daily recipient limit
+        rule(_FULL, enh="2.1", text=P_FULL),
+        rule(_DISABLED, enh="2.1"),
+        rule(_FULL, enh="2.2"),
+        rule(_TOO_BIG, enh=("2.3", "3.4")),
+        rule(_STORAGE, enh="3.1"),
+        rule(_SERVICE, enh="3.2"),
+        # Exchange Online's directory-based edge blocking: "550 5.4.1 Recipient
+        # address rejected: Access denied" (relaying, "5.4.1 Relay Access
+        # Denied", is taken by the overrides).
+        rule(_UNKNOWN, enh="4.1", text=P_EOP_DENIED),
+        rule(_BAD_DOMAIN, enh="4.4"),
+        rule(_RECIPIENTS, enh="5.3"),
+        rule(M(replies.ADDRESS_UTF8_UNSUPPORTED), enh="6.7"),
+    ),
+    *tier(
+        "reply code",
+        rule(M(None, replies.AUTH_PASSWORD_TRANSITION), code=432),
+        rule(M(replies.TLS_REQUIRED), code=523),
+        rule(M(replies.TLS_REQUIRED), code=530, text=P_TLS_REQUIRED),
+        rule(M(replies.AUTH_ENCRYPTION_REQUIRED), code=530, stage="auth"),
+        rule(M(replies.AUTH_REQUIRED), code=530),
+        rule(M(replies.AUTH_MECHANISM_TOO_WEAK), code=534),
+        rule(M(replies.AUTH_ACCOUNT_DISABLED), code=535, text=P_ACCOUNT_DISABLED),
+        rule(_AUTH_INVALID, code=535),
+        rule(M(replies.AUTH_ENCRYPTION_REQUIRED), code=538),
+        rule(M(replies.RECIPIENT_NOT_LOCAL), code=551),
+        rule(M(replies.RECIPIENT_DOMAIN_NO_MAIL), code=556),
+        rule(M(replies.SERVER_NO_MAIL), code=521),
+        rule(_TLS_UNAVAILABLE, code=454, text=P_TLS_UNAVAILABLE),
+        rule(_TLS_UNAVAILABLE, stage="starttls", not_code=421),
+        rule(M(None, replies.AUTH_TEMPORARY_FAILURE), code=454),
+        rule(M(replies.AUTH_MECHANISM_UNSUPPORTED), code=504, stage="auth"),
+        rule(M(replies.AUTH_NOT_SUPPORTED), code=502, stage="auth"),
+        rule(M(replies.AUTH_NOT_SUPPORTED), code=503, stage="auth", text=P_AUTH_CMD),
+    ),
+    *tier(
+        "text",
+        rule(_TLS_UNAVAILABLE, text=P_TLS_UNAVAILABLE),
+        rule(M(replies.TLS_REQUIRED), text=P_TLS_REQUIRED),
+        rule(_SENDER_AUTH, text=P_SENDER_AUTH),
+        rule(M(replies.AUTH_REQUIRED), text=P_AUTH_REQUIRED),
+        rule(M(replies.AUTH_ACCOUNT_DISABLED), stage="auth", text=P_ACCOUNT_DISABLED),
+        rule(_AUTH_INVALID, text=P_AUTH_FAILED),
+        rule(_HELO, text=P_HELO),
+        rule(_CONTENT, stage="data", text=P_INVALID_CONTENT),
+        rule(M(replies.ADDRESS_UTF8_UNSUPPORTED), text=P_UTF8),
+        rule(_FULL, text=P_FULL),
+        rule(_STORAGE, text=P_SERVER_STORAGE),
+        rule(_TOO_BIG, text=P_TOO_BIG),
+        rule(M(replies.MESSAGE_DANGEROUS_CONTENT), text=P_VIRUS),
+        rule(_SENDER_INVALID, stage="mail", text=P_BAD_ADDRESS),
+        rule(
+            M(replies.RECIPIENT_BAD_ADDRESS, replies.RECIPIENT_REJECTED_TEMPORARY),
+            text=P_BAD_ADDRESS,
+        ),
+        rule(M(replies.RECIPIENT_NOT_LOCAL), text=P_NOT_LOCAL),
+        rule(M(replies.RECIPIENT_DOMAIN_NO_MAIL), text=P_DOMAIN_NO_MAIL),
+        rule(M(replies.SERVER_NO_MAIL), text=P_SERVER_NO_MAIL),
+        rule(_SENDER_BLOCKED, stage="mail", text=P_ACCOUNT_DISABLED),
+        rule(_UNKNOWN, text=P_UNKNOWN),
+        rule(_REPUTATION, text=P_REPUTATION),
+        rule(_BAD_DOMAIN, text=P_BAD_DOMAIN),
+        rule(_SPAM, text=P_SPAM),
+        rule(_MAILBOX, text=P_MAILBOX_BUSY),
+        rule(_DISABLED, text=P_ACCOUNT_DISABLED),
+    ),
+    *tier(
+        "protocol",
+        rule(M(None, replies.SERVICE_UNAVAILABLE), code=421),
+        rule(M(replies.SERVICE_REFUSED), code=554, stage="connect"),
+        rule(M(replies.COMMAND_INVALID), code=500),
+        rule(M(replies.COMMAND_BAD_ARGUMENTS), code=501),
+        rule(M(replies.COMMAND_NOT_IMPLEMENTED), code=502),
+        rule(M(replies.COMMAND_BAD_SEQUENCE), code=503),
+        rule(_PARAMS, code=(504, 555, 455)),
+        rule(_SENDER, code=553, stage="mail"),
+        rule(M(replies.MAILBOX_NAME_INVALID), code=553),
+    ),
+    *tier(
+        "enhanced class",
+        # Any other refusal of AUTH is a refused login.
+        rule(_AUTH_INVALID, stage="auth"),
+        rule(_SENDER, enh="1", stage="mail"),
+        rule(_RCPT_REJECTED, enh="1"),
+        rule(_MAILBOX, enh="2"),
+        rule(_SERVER, enh=("3", "4")),
+        rule(_CONTENT, enh="6"),
+        # x.7.0 ("other security status") says too little: the text decides first.
+        rule(_POLICY, enh="7.1-999"),
+    ),
+    *tier(
+        "generic text",
+        rule(_MAILBOX, text=P_MAILBOX_UNAVAILABLE),
+        rule(M(None, replies.SERVICE_UNAVAILABLE), text=P_SERVICE),
+        rule(_POLICY, text=P_REFUSED),
+        rule(_SERVER, text=P_TEMPORARY),
+    ),
+    *tier(
+        "default",
+        rule(_POLICY, enh="7"),
+        rule(M(None, replies.MAILBOX_BUSY), code=450),
+        rule(M(None, replies.SERVER_ERROR_TEMPORARY), code=451),
+        rule(M(None, replies.SERVER_NO_SPACE), code=452),
+        rule(_SENDER, code=550, stage="mail"),
+        rule(M(replies.MAILBOX_UNAVAILABLE), code=550),
+        rule(_FULL, code=552, stage="rcpt"),
+        rule(_TOO_BIG, code=552),
+        rule(M(replies.TRANSACTION_FAILED), code=554),
+    ),
+    *tier(
+        "class",
+        rule(M(core_keys.SERVER_UNKNOWN, replies.SERVER_ERROR_TEMPORARY)),
+    ),
+)
+"""The reply table, in the order it is tried."""
+
+
+def classify(reply: ServerReply, *, stage: str) -> ErrorSpec:
+    """The error key for a server reply at ``stage``.
+
+    :param reply: the reply; its enhanced code is read from the text when empty.
+    :param stage: ``connect``, ``ehlo``, ``starttls``, ``auth``, ``mail``, ``rcpt``,
+        ``data``, ``quit`` (anything else counts as unknown).
+    :returns: the matching spec; ``server.unknown`` for replies that are not
+        4xx/5xx failures.
+    """
+    parsed = parse(reply, stage=stage)
+    if parsed is None:
+        return core_keys.SERVER_UNKNOWN
+    return match(parsed, RULES) or core_keys.SERVER_UNKNOWN

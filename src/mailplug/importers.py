@@ -1,0 +1,350 @@
+"""What an importer is: the contract for reading mail and settings left by older programs.
+
+An :class:`Importer` (registered through
+:func:`~mailplug.hookspecs.mailplug_register_importers`) reads one format and
+yields what it found, one item at a time:
+
+- :class:`ImportedAccount` — send settings that become an account;
+- :class:`ImportedMessage` — a message, either still waiting to be sent
+  (:attr:`Kind.QUEUED`) or sent long ago (:attr:`Kind.SENT`);
+- :class:`ImportSkipped` — something deliberately left out (deleted in the old program);
+- :class:`ImportProblem` — something that could not be read; never an exception.
+
+:func:`mailplug.importing.import_path` drives an importer (see there).  The
+error keys and texts here are the core's: it registers them itself.  The
+built-in importers live in the ``mailplug_legacy`` plugin.
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import keys
+from .errors import Category, ErrorSpec, MailplugError
+from .models import Account, Address
+from .text import Text, fill
+
+if TYPE_CHECKING:
+    from .errors import Translates
+
+__all__ = [
+    "IMPORT_ERRORS",
+    "IMPORT_TEXTS",
+    "ImportItem",
+    "ImportProblem",
+    "ImportSkipped",
+    "ImportedAccount",
+    "ImportedMessage",
+    "Importer",
+    "Kind",
+    "Progress",
+    "ProgressCallback",
+    "ReadContext",
+    "Reason",
+    "SkippedFolder",
+    "choose_importer",
+]
+
+# --------------------------------------------------------------------------
+# Error keys and texts (the core's own: registered by the core)
+# --------------------------------------------------------------------------
+
+FORMAT_UNKNOWN = ErrorSpec(
+    "legacy.format_unknown",
+    Category.FILE,
+    False,
+    "The file or folder {file} is not in a format mailplug can import.",
+    "Choose an e-mail file (.eml), a mailbox file (mbox), a Maildir folder or a Thunderbird "
+    "profile folder, or give the format with --format (eml, mbox, maildir, thunderbird).",
+)
+NO_SENDER = ErrorSpec(
+    "legacy.no_sender",
+    Category.REJECTED,
+    False,
+    "The message “{subject}” has no sender address (From), so mailplug cannot tell which account "
+    "it belongs to.",
+    "Import it again with --account NAME to assign it to one of your accounts.",
+)
+NO_SMTP_SERVER = ErrorSpec(
+    "legacy.no_smtp_server",
+    Category.CONFIGURATION,
+    False,
+    "The old settings for {address} name no outgoing mail (SMTP) server, so no account was "
+    "created for this address.",
+    "Add the account in the e-mail settings and give its SMTP server, or set it up again.",
+)
+
+IMPORT_ERRORS: tuple[ErrorSpec, ...] = (FORMAT_UNKNOWN, NO_SENDER, NO_SMTP_SERVER)
+
+# Why a file or message could not be read (shown after the file.problem message).
+REASON_MISSING = Text("it does not exist", context="import-reason")
+REASON_EMPTY = Text("the file is empty", context="import-reason")
+REASON_NOT_FILE = Text(
+    "a folder or a special file was found where a file was expected", context="import-reason"
+)
+REASON_LOCKED = Text("another program has locked it", context="import-reason")
+REASON_OS = Text("the system reported: {error}", context="import-reason")
+REASON_NOT_MAIL = Text("it does not look like an e-mail message", context="import-reason")
+REASON_BINARY = Text(
+    "it holds binary data where the message headers should be", context="import-reason"
+)
+REASON_TRUNCATED = Text(
+    "the message is cut off: the file ends before the message does", context="import-reason"
+)
+REASON_NO_SETTINGS = Text("no settings could be read from it", context="import-reason")
+REASON_DELETED = Text("deleted in the old program", context="import-reason")
+REASON_DRAFT = Text("an unfinished draft", context="import-reason")
+
+LOCATION = Text("message {index} (byte {offset})")
+
+SUMMARY_DRY_RUN = Text("Dry run: nothing was changed. An import would do this:")
+SUMMARY_QUEUED = Text(
+    "{n} unsent message was put in the outbox, waiting to be sent.",
+    plural="{n} unsent messages were put in the outbox, waiting to be sent.",
+)
+SUMMARY_SENT = Text(
+    "{n} sent message was added to the history.",
+    plural="{n} sent messages were added to the history.",
+)
+SUMMARY_DUPLICATE = Text(
+    "{n} message had already been imported and was skipped.",
+    plural="{n} messages had already been imported and were skipped.",
+)
+SUMMARY_SKIPPED = Text(
+    "{n} message was left out (deleted or unfinished in the old program).",
+    plural="{n} messages were left out (deleted or unfinished in the old program).",
+)
+SUMMARY_FAILED = Text(
+    "{n} item could not be imported:",
+    plural="{n} items could not be imported:",
+)
+SUMMARY_ACCOUNTS_ADDED = Text(
+    "{n} account was added to the e-mail settings.",
+    plural="{n} accounts were added to the e-mail settings.",
+)
+SUMMARY_ACCOUNTS_EXISTING = Text(
+    "{n} account was already configured and was left as it is.",
+    plural="{n} accounts were already configured and were left as they are.",
+)
+SUMMARY_NOTHING = Text("Nothing to import was found.")
+NOTICE_PASSWORD = Text(
+    "Account “{account}”: passwords are not copied from the old program. Enter the password "
+    "for {username} again in the e-mail settings."
+)
+NOTICE_SIGN_IN = Text(
+    "Account “{account}”: sign-ins are not copied from the old program. Sign in to {username} "
+    "again before sending."
+)
+NOTICE_FOLDERS = Text("Folders not imported (they hold neither unsent nor sent mail): {folders}")
+NOTICE_CONFIG_MIGRATED = Text(
+    "The accounts file {file} was upgraded from version {old} to version {new}; the previous "
+    "file was kept as {backup}."
+)
+PROGRESS = Text("Importing {source}")
+
+IMPORT_TEXTS: tuple[Text, ...] = tuple(v for v in list(globals().values()) if isinstance(v, Text))
+
+
+# --------------------------------------------------------------------------
+# What importers yield
+# --------------------------------------------------------------------------
+
+
+class Kind(enum.StrEnum):
+    """Where an imported message goes."""
+
+    #: Not sent yet: into the outbox, waiting to be sent.
+    QUEUED = "queued"
+    #: Sent by the old program: into the history, with its original date.
+    SENT = "sent"
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """A translatable explanation with its parameters."""
+
+    text: Text
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def render(self, translator: Translates, lang: str | None = None) -> str:
+        return fill(translator.gettext(self.text, lang), self.params)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedMessage:
+    """A message ready to store: bytes with CRLF line endings and what the outbox needs.
+
+    :ivar data: the message as it will be stored (and, if queued, sent).
+    :ivar sender: the From address (``None`` when the message has none).
+    :ivar recipients: envelope recipients (To, Cc, Bcc) in their wire form.
+    :ivar to: the To and Cc addresses as shown in lists (no Bcc).
+    :ivar message_id: the Message-ID; one derived from the content when the message had none.
+    :ivar dedupe_key: ``message-id:<…>`` or ``sha256:…`` — the same source gives the same key.
+    :ivar date: when it was written or sent (Date header, else the best evidence).
+    """
+
+    source: Path
+    kind: Kind
+    data: bytes
+    sender: Address | None
+    recipients: tuple[str, ...]
+    subject: str
+    message_id: str
+    dedupe_key: str
+    date: datetime | None = None
+    smtputf8: bool = False
+    index: int | None = None
+    offset: int | None = None
+    to: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedAccount:
+    """Send settings found in an old program, turned into an account (never with a secret).
+
+    :ivar secret: what the user must supply again: ``"password"``, ``"sign-in"`` or ``None``.
+    :ivar secret_found: the old settings held a password (not copied).
+    """
+
+    source: Path
+    account: Account
+    secret: str | None = "password"  # noqa: S105 - what to ask for, not a secret
+    secret_found: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ImportSkipped:
+    """Something read but deliberately not imported (deleted or a draft in the old program)."""
+
+    source: Path
+    reason: Reason
+    subject: str = ""
+    index: int | None = None
+    offset: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ImportProblem:
+    """Something that could not be imported; ``error`` is usually ``file.problem``."""
+
+    source: Path
+    error: MailplugError
+    reason: Reason | None = None
+    index: int | None = None
+    offset: int | None = None
+
+    @classmethod
+    def file(
+        cls,
+        source: Path,
+        reason: Text,
+        *,
+        index: int | None = None,
+        offset: int | None = None,
+        **params: Any,
+    ) -> ImportProblem:
+        """The seed's "problem with the e-mail file" naming ``source``, with a reason."""
+        return cls(
+            source,
+            keys.FILE_PROBLEM.error(file=str(source)),
+            Reason(reason, params),
+            index=index,
+            offset=offset,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedFolder:
+    """A mail folder left out on purpose (an inbox, the trash): named in the report."""
+
+    source: Path
+    name: str
+
+
+ImportItem = ImportedMessage | ImportedAccount | ImportSkipped | ImportProblem | SkippedFolder
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """How far an importer got: ``done`` of ``total`` units, ``items`` messages so far.
+
+    Units are bytes for mailbox files and files for folders of messages.
+    """
+
+    source: Path
+    done: int
+    total: int
+    items: int
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+@dataclass
+class ReadContext:
+    """Options an importer reads with.
+
+    :ivar kind: force every message to this kind (``--as``); ``None`` lets the importer decide.
+    :ivar progress: called now and then from the reading thread.
+    :ivar auth_methods: login methods installed (``password``, ``gmail-oauth2`` …), so
+        imported accounts name one that exists.
+    """
+
+    kind: Kind | None = None
+    progress: ProgressCallback | None = None
+    auth_methods: frozenset[str] = frozenset()
+
+    def report(self, source: Path, done: int, total: int, items: int) -> None:
+        if self.progress is not None:
+            self.progress(Progress(source, done, total, items))
+
+
+class Importer(abc.ABC):
+    """Reads one legacy format.
+
+    ``read`` runs in a worker thread; it reads files but never writes them, and
+    never raises for a bad file or message: it yields an :class:`ImportProblem`
+    and goes on.
+    """
+
+    #: The format name (``--format``).
+    name: str = ""
+    #: Sniffing tries higher priorities first (a profile folder before the mailbox in it).
+    priority: int = 0
+
+    @abc.abstractmethod
+    def sniff(self, path: Path) -> bool:
+        """Whether ``path`` looks like this format (cheap: a few bytes, a directory listing)."""
+
+    @abc.abstractmethod
+    def read(self, path: Path, context: ReadContext) -> Iterator[ImportItem]:
+        """Yield what was found; never raise for one bad item, report it instead."""
+
+
+def choose_importer(importers: dict[str, Importer], path: Path, fmt: str | None = None) -> Importer:
+    """The importer for ``path``: the one named ``fmt``, else the first that sniffs it.
+
+    :raises mailplug.errors.FileError: ``path`` does not exist (``file.problem``) or no
+        importer recognises it (``legacy.format_unknown``).
+    """
+    if not path.exists():
+        raise keys.FILE_PROBLEM.error(file=str(path))
+    if fmt is not None:
+        found = importers.get(fmt)
+        if found is None:
+            raise FORMAT_UNKNOWN.error(file=str(path), format=fmt)
+        return found
+    ordered = sorted(importers.values(), key=lambda i: -i.priority)
+    for importer in ordered:
+        try:
+            if importer.sniff(path):
+                return importer
+        except OSError as exc:
+            raise keys.FILE_PROBLEM.error(file=str(path), cause=exc) from exc
+    raise FORMAT_UNKNOWN.error(file=str(path))

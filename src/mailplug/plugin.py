@@ -1,0 +1,231 @@
+"""Everything a plugin may use: the plugin author's module.
+
+A plugin imports from ``mailplug`` (the host's API: :class:`~mailplug.Message`,
+:class:`~mailplug.Account` …) and from here — nothing else of mailplug.  What
+is here is the contract between the core and its plugins, kept stable across
+releases (tox's ``tox.plugin`` is the model)::
+
+    from mailplug.plugin import (
+        Envelope, RecipientResult, SendResult, Transport, hookimpl,
+    )
+
+    class PigeonTransport(Transport):
+        async def send(self, envelope: Envelope, data: bytes) -> SendResult:
+            ...  # report facts: the server's reply per recipient, never its meaning
+
+    @hookimpl
+    def mailplug_register_transports(register):
+        register("pigeon", lambda account, *, auth, services: PigeonTransport())
+
+What a plugin can build, by hook (see ``docs/hooks.md``):
+
+========================================  =============================================
+hook                                      hands the core
+========================================  =============================================
+``mailplug_register_transports``          a :class:`TransportFactory` → :class:`Transport`
+``mailplug_classify_reply``               an :class:`ErrorSpec` for a :class:`ServerReply`
+``mailplug_register_probes``              a :class:`Probe` (``mailplug accounts test``)
+``mailplug_register_auth``                an :class:`AuthFactory` → :class:`Authenticator`
+``mailplug_register_storage``             an :class:`OutboxFactory` → :class:`Outbox`
+``mailplug_register_secret_stores``       a :class:`SecretStoreFactory` → :class:`SecretStore`
+``mailplug_register_importers``           an :class:`Importer`
+``mailplug_register_catalogs``            ``.po`` files (:data:`CatalogFile`)
+``mailplug_register_messages``            the plugin's own :class:`ErrorSpec` and :class:`Text`
+``mailplug_register_presets``             a :class:`Preset`
+``mailplug_register_commands``            a :class:`Command`
+``mailplug_message_status``               (listens) a :class:`StatusEvent`
+========================================  =============================================
+
+Errors: a plugin raises ``SPEC.error(...)`` for its own keys and for the
+core's keys in :data:`keys` (accounts, settings, messages, files),
+:data:`outbox_keys` (``storage.*``, ``outbox.*``), :data:`check_keys`
+(``check.*`` and the account check's texts) and :data:`import_keys`
+(``legacy.*`` and the reasons an importer gives, ``REASON_*``).  Library exceptions are mapped at
+the plugin's boundary with ``raise mapped from exc``.
+
+Testing a plugin: :mod:`mailplug.testing` (an in-memory transport, a scripted
+SMTP server, the outbox contract suite).
+"""
+
+from __future__ import annotations
+
+from . import check_keys, keys, outbox_keys
+from . import importers as import_keys
+from .auth import Authenticator, AuthFactory, Credentials
+from .check import CheckOptions, CheckReport, CheckStep, Fix, Note, Probe, StepStatus, tls_facts
+from .commands import (
+    EX_CONFIG,
+    EX_DATAERR,
+    EX_NOINPUT,
+    EX_NOPERM,
+    EX_OK,
+    EX_TEMPFAIL,
+    EX_UNAVAILABLE,
+    EX_USAGE,
+    Command,
+    CommandContext,
+)
+from .errors import (
+    AccountNotConfiguredError,
+    AuthenticationError,
+    Category,
+    ConfigurationError,
+    ConnectionFailedError,
+    DeliveryError,
+    EncryptionError,
+    ErrorInfo,
+    ErrorSpec,
+    FileError,
+    MailplugError,
+    MessageError,
+    RecipientError,
+    ServerReply,
+    StorageError,
+    VersionError,
+)
+from .events import StatusEvent
+from .files import locked, read_file
+from .hookspecs import hookimpl
+from .importers import (
+    ImportedAccount,
+    ImportedMessage,
+    Importer,
+    ImportItem,
+    ImportProblem,
+    ImportSkipped,
+    Kind,
+    Progress,
+    ReadContext,
+    Reason,
+    SkippedFolder,
+)
+from .models import Account, Address, ImapSettings, ascii_domain, redact
+from .outbox import (
+    WAITING_STATUSES,
+    AccountPause,
+    Added,
+    Attempt,
+    Change,
+    Claim,
+    Filter,
+    NewEntry,
+    Outbox,
+    OutboxEntry,
+    OutboxFactory,
+    Outcome,
+    RecipientState,
+    RecipientStatus,
+    new_id,
+    utcnow,
+)
+from .presets import NOTES as PRESET_NOTES
+from .presets import Preset, Server
+from .services import SecretStore, SecretStoreFactory, Services
+from .status import Status
+from .text import CatalogFile, Text, fill
+from .transport import (
+    RECIPIENTS_REFUSED,
+    Envelope,
+    RecipientResult,
+    RecipientsRefusedError,
+    SendResult,
+    Transport,
+    TransportFactory,
+)
+
+__all__ = [
+    "EX_CONFIG",
+    "EX_DATAERR",
+    "EX_NOINPUT",
+    "EX_NOPERM",
+    "EX_OK",
+    "EX_TEMPFAIL",
+    "EX_UNAVAILABLE",
+    "EX_USAGE",
+    "PRESET_NOTES",
+    "RECIPIENTS_REFUSED",
+    "WAITING_STATUSES",
+    "Account",
+    "AccountNotConfiguredError",
+    "AccountPause",
+    "Added",
+    "Address",
+    "Attempt",
+    "AuthFactory",
+    "AuthenticationError",
+    "Authenticator",
+    "CatalogFile",
+    "Category",
+    "Change",
+    "CheckOptions",
+    "CheckReport",
+    "CheckStep",
+    "Claim",
+    "Command",
+    "CommandContext",
+    "ConfigurationError",
+    "ConnectionFailedError",
+    "Credentials",
+    "DeliveryError",
+    "EncryptionError",
+    "Envelope",
+    "ErrorInfo",
+    "ErrorSpec",
+    "FileError",
+    "Filter",
+    "Fix",
+    "ImapSettings",
+    "ImportItem",
+    "ImportProblem",
+    "ImportSkipped",
+    "ImportedAccount",
+    "ImportedMessage",
+    "Importer",
+    "Kind",
+    "MailplugError",
+    "MessageError",
+    "NewEntry",
+    "Note",
+    "Outbox",
+    "OutboxEntry",
+    "OutboxFactory",
+    "Outcome",
+    "Preset",
+    "Probe",
+    "Progress",
+    "ReadContext",
+    "Reason",
+    "RecipientError",
+    "RecipientResult",
+    "RecipientState",
+    "RecipientStatus",
+    "RecipientsRefusedError",
+    "SecretStore",
+    "SecretStoreFactory",
+    "SendResult",
+    "Server",
+    "ServerReply",
+    "Services",
+    "SkippedFolder",
+    "Status",
+    "StatusEvent",
+    "StepStatus",
+    "StorageError",
+    "Text",
+    "Transport",
+    "TransportFactory",
+    "VersionError",
+    "ascii_domain",
+    "check_keys",
+    "fill",
+    "hookimpl",
+    "import_keys",
+    "keys",
+    "locked",
+    "new_id",
+    "outbox_keys",
+    "read_file",
+    "redact",
+    "tls_facts",
+    "utcnow",
+]
