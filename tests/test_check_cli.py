@@ -16,6 +16,7 @@ from tests.smtp_server import SMTPServer
 from mailplug.cli import main
 from mailplug.config import Config, load_config, save_config
 from mailplug.models import Account
+from mailplug.plugin import hookimpl
 
 USER, PASSWORD = "jan@example.pl", "s3cret-Pa55w0rd"
 
@@ -257,3 +258,34 @@ def test_accounts_add_interactive_asks_for_the_hosting_server(
     (account,) = load_config(config_path).accounts
     assert account.settings["host"] == "serwer77.home.pl"
     assert account.imap is not None and account.imap.host == "serwer77.home.pl"
+
+
+def test_accounts_add_names_the_password_variable_the_login_method_reads(
+    config_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The built-in password login says which variable it reads (the core names no method).
+    assert main(["accounts", "add", "--email", "jan.nowak@wp.pl", "--yes", "--json"]) == 0
+    assert "MAILPLUG_PASSWORD_JAN_NOWAK_WP_PL" in json.loads(capsys.readouterr().out)["next"]
+
+    class CorporateLogin:
+        def __call__(self, account: Any, *, services: Any) -> Any:
+            raise AssertionError("not built by accounts add")
+
+        @staticmethod
+        def password_env(name: str) -> str:
+            return "CORP_SECRET_" + name.split("@", maxsplit=1)[0].upper()
+
+    class Corporate:
+        __name__ = "corporate"
+
+        @hookimpl
+        def mailplug_register_auth(self, register: Any) -> None:
+            register("password", CorporateLogin())
+
+    from mailplug import plugins
+
+    real = plugins.Plugins
+    monkeypatch.setattr(plugins, "Plugins", lambda **kw: real(plugins=[Corporate()], **kw))
+    args = ["accounts", "add", "--email", "ola@wp.pl", "--name", "ola", "--yes", "--json"]
+    assert main(args) == 0
+    assert "CORP_SECRET_OLA" in json.loads(capsys.readouterr().out)["next"]

@@ -40,10 +40,26 @@ def _smtp_transport(
     return SmtpTransport(account, auth=auth, services=services)
 
 
-def _password_auth(account: Account, *, services: Services) -> Authenticator:
-    from .auth import PasswordAuthenticator
+class _PasswordLogin:
+    """The ``password`` login method's factory (an :class:`~mailplug.plugin.AuthFactory`).
 
-    return PasswordAuthenticator(account, services=services)
+    It also names the environment variable the password may come from, so
+    ``mailplug accounts add`` can tell the user where to put it.
+    """
+
+    def __call__(self, account: Account, *, services: Services) -> Authenticator:
+        from .auth import PasswordAuthenticator
+
+        return PasswordAuthenticator(account, services=services)
+
+    @staticmethod
+    def password_env(account_name: str) -> str:
+        from .auth import default_password_env
+
+        return default_password_env(account_name)
+
+
+_password_auth = _PasswordLogin()
 
 
 async def _probe_smtp(

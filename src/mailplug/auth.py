@@ -64,4 +64,11 @@ class Authenticator(abc.ABC):
 
 
 class AuthFactory(Protocol):
+    """Builds the authenticator of ``account``.
+
+    A factory of a password login may also have ``password_env(account_name) -> str``:
+    the environment variable it reads the password from, which ``mailplug accounts
+    add`` names in its next-step hint (the core knows no login method by name).
+    """
+
     def __call__(self, account: Account, *, services: Services) -> Authenticator: ...
