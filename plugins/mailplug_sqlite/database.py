@@ -161,6 +161,7 @@ class Database:
         self.read_only = options.read_only
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mailplug-sqlite")
         self._conn: sqlite3.Connection | None = None
+        self._closed = False
 
     # -- the boundary ---------------------------------------------------------
 
@@ -178,7 +179,15 @@ class Database:
         then runs on the same thread — e.g. to give back claimed entries.
         """
         loop = asyncio.get_running_loop()
-        future: Future[T] = self._executor.submit(self._call, fn, args)
+        try:
+            future: Future[T] = self._executor.submit(self._call, fn, args)
+        except RuntimeError:
+            if self._closed:
+                raise
+            # The interpreter is exiting (a host's atexit handler closing the mailer,
+            # a worker finishing): Python has joined every executor thread, so no
+            # other thread can use the connection; run the statement here instead.
+            return self._call(fn, args)
         wrapped = asyncio.wrap_future(future, loop=loop)
         try:
             return await asyncio.shield(wrapped)
@@ -232,11 +241,18 @@ class Database:
                 )
             uri = f"file:{_uri_path(path)}?mode=ro"
             conn = sqlite3.connect(
-                uri, uri=True, isolation_level=None, timeout=self.options.busy_timeout
+                uri,
+                uri=True,
+                isolation_level=None,
+                timeout=self.options.busy_timeout,
+                check_same_thread=False,  # one thread at a time; see run
             )
         else:
             conn = sqlite3.connect(
-                str(path), isolation_level=None, timeout=self.options.busy_timeout
+                str(path),
+                isolation_level=None,
+                timeout=self.options.busy_timeout,
+                check_same_thread=False,  # one thread at a time; see run
             )
         try:
             self._configure(conn)
@@ -277,6 +293,7 @@ class Database:
             if self._conn is not None:
                 await self.run(close)
         finally:
+            self._closed = True
             self._executor.shutdown(wait=True)
 
 

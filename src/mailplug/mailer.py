@@ -13,16 +13,18 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures.thread  # registers its exit hook before ours (end of file)
 import logging
 import threading
 import time
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import keys
+from . import forking, keys
 from .config import Config, default_data_dir, load_config
 from .errors import ErrorInfo, ErrorSpec, MailplugError, ServerReply
 from .i18n import Translator
@@ -34,8 +36,6 @@ from .services import SecretStore, Services
 from .transport import RecipientsRefusedError
 
 if TYPE_CHECKING:
-    import concurrent.futures
-
     from .auth import Authenticator
     from .check import CheckReport
     from .compose import Composed
@@ -107,6 +107,13 @@ class AsyncMailer:
         self._worker_stop: asyncio.Event | None = None
         for account in (*config.accounts, *accounts):
             self.runtime.add_account(account)
+        forking.register(self)
+
+    def _after_fork_in_child(self) -> None:
+        # The worker task lives on the parent's loop: a child has none (one worker
+        # per outbox is the rule; a child that wants one calls start_worker()).
+        forking.abandon(self._worker, self._worker_stop)
+        self._worker = self._worker_stop = None
 
     # -- construction -------------------------------------------------------
 
@@ -395,8 +402,13 @@ class AsyncMailer:
     # -- lifetime -----------------------------------------------------------
 
     async def aclose(self) -> None:
-        await self.stop_worker()  # a background worker finishes what is on the wire first
-        await self.runtime.aclose()
+        """Stop the worker, then close connections and the outbox (safe to call twice)."""
+        try:
+            await self.stop_worker()  # a background worker finishes what is on the wire first
+        except Exception:
+            log.exception("the background worker failed")
+        finally:
+            await self.runtime.aclose()
 
     async def __aenter__(self) -> AsyncMailer:
         return self
@@ -427,7 +439,16 @@ class Mailer:
         self._async = AsyncMailer(*args, **kwargs)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._start_lock = threading.Lock()
+        # Re-entrant: close() may run in a signal handler that interrupted _ensure_loop().
+        self._start_lock = threading.RLock()
+        forking.register(self)
+        _OPEN.add(self)
+
+    def _after_fork_in_child(self) -> None:
+        """The loop thread did not survive the fork: start a new one on next use."""
+        forking.abandon(self._loop, self._thread)
+        self._loop = self._thread = None
+        self._start_lock = threading.RLock()
 
     @classmethod
     def from_config(cls, path: Path | str | None = None, **kwargs: Any) -> Mailer:
@@ -635,17 +656,36 @@ class Mailer:
         """Run any coroutine of the async mailer: ``mailer.run(lambda m: m.outbox())``."""
         return self._run(lambda: factory(self._async))
 
-    def close(self) -> None:
-        if self._loop is None:
-            return
-        try:
-            self._run(self._async.aclose)
-        finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            if self._thread is not None:
-                self._thread.join(timeout=10)
-            self._loop.close()
+    def close(self, *, timeout: float = 30.0) -> None:
+        """Stop the worker, close connections and the outbox, end the loop thread.
+
+        Safe to call twice, from ``atexit``, from a signal handler (a blocking call
+        it interrupted raises :class:`concurrent.futures.CancelledError`), and in a
+        forked child (which closes only what it opened itself).  The mailer may be
+        used again afterwards: it starts a new loop thread.
+
+        :param timeout: seconds to wait for messages being sent and for the thread.
+        """
+        with self._start_lock:
+            loop, thread = self._loop, self._thread
             self._loop = self._thread = None
+        if loop is None or thread is None:
+            return
+        if thread is threading.current_thread():
+            raise RuntimeError("Mailer.close() called from its own loop thread (a listener)")
+        try:
+            asyncio.run_coroutine_threadsafe(self._async.aclose(), loop).result(timeout)
+        except Exception:
+            log.exception("closing the mailer failed")
+        finally:
+            done = asyncio.run_coroutine_threadsafe(_cancel_others(), loop)
+            try:
+                done.result(timeout)
+            finally:
+                loop.call_soon_threadsafe(loop.stop)
+                thread.join(timeout)
+                if not thread.is_alive():
+                    loop.close()
 
     def __enter__(self) -> Mailer:
         return self
@@ -657,3 +697,35 @@ class Mailer:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+_OPEN: weakref.WeakSet[Mailer] = weakref.WeakSet()
+
+
+def _close_at_exit() -> None:
+    """Close every sync mailer when the interpreter exits, before Python stops its
+    thread pools: afterwards a worker could not reach the outbox or resolve a host
+    name, and a host's ``atexit.register(mailer.close)`` finds it already closed."""
+    for mailer in list(_OPEN):
+        try:
+            mailer.close()
+        except Exception:
+            log.exception("closing a mailer at exit failed")
+
+
+# The hook concurrent.futures itself uses to run before its executors shut down
+# (stdlib-private, stable since Python 3.9); plain atexit runs too late for that.
+# These hooks run last-registered first: the thread pool module (imported at the
+# top for this reason) registered its own before ours.
+_register_atexit = getattr(threading, "_register_atexit", None)
+if _register_atexit is not None:
+    _register_atexit(_close_at_exit)
+
+
+async def _cancel_others() -> None:
+    """Cancel what still runs on a loop that is about to stop (a call a signal interrupted)."""
+    current = asyncio.current_task()
+    tasks = [t for t in asyncio.all_tasks() if t is not current]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

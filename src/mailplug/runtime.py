@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import keys
+from . import forking, keys
 from .config import Config
 from .errors import ErrorInfo, ErrorSpec, MailplugError, ServerReply
 from .i18n import Translator
@@ -83,6 +83,7 @@ class Runtime:
         self._authenticators: dict[str, Authenticator] = {}
         self._lock: asyncio.Lock | None = None
         self._new_mail: asyncio.Event | None = None
+        forking.register(self)
 
     # -- accounts ---------------------------------------------------------------
 
@@ -279,7 +280,31 @@ class Runtime:
 
     # -- lifetime -------------------------------------------------------------------
 
+    def _after_fork_in_child(self) -> None:
+        """Drop what belongs to the parent: the outbox connection and its thread,
+        pooled connections, the secret store, and loop-bound locks (see
+        :mod:`mailplug.forking`).  Each is opened again on first use."""
+        forking.abandon(
+            self._outbox,
+            self.services.secrets,
+            *self._transports.values(),
+            *self._authenticators.values(),
+            self._lock,
+            self._new_mail,
+        )
+        self._outbox = None
+        self.services.secrets = None
+        self._secrets_opened = False
+        self._transports = {}
+        self._authenticators = {}
+        self._lock = None
+        self._new_mail = None
+
     async def aclose(self) -> None:
+        """Close connections, the outbox and the secret store; safe to call twice.
+
+        Each is closed even when closing another failed (the failure is logged).
+        """
         transports, self._transports = list(self._transports.values()), {}
         for transport in transports:
             try:
@@ -288,7 +313,10 @@ class Runtime:
                 log.exception("closing transport %s failed", transport.name)
         if self._outbox is not None:
             outbox, self._outbox = self._outbox, None
-            await outbox.aclose()
+            try:
+                await outbox.aclose()
+            except Exception:
+                log.exception("closing the outbox failed")
         if self.services.secrets is not None:
             secrets, self.services.secrets = self.services.secrets, None
             self._secrets_opened = False
