@@ -18,19 +18,23 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import forking, keys
 from .config import Config, default_data_dir, load_config
+from .describe import Description, describe, waiting_text
 from .errors import ErrorInfo, ErrorSpec, MailplugError, ServerReply
 from .i18n import Translator
-from .models import Account, Message
+from .models import Account, Address, Message
+from .outbox import NewEntry, new_id
 from .plugins import Plugins
 from .queue import Queue
+from .raw import prepare_raw
 from .runtime import Runtime, StatusListener
 from .services import SecretStore, Services
 from .transport import RecipientsRefusedError
@@ -200,6 +204,15 @@ class AsyncMailer:
         """A stored error as an exception that renders localized message and advice."""
         return self.runtime.reason(error)
 
+    def describe(self, item: OutboxEntry | StatusEvent, lang: str | None = None) -> Description:
+        """An entry's or event's status, reason and advice as a person reads them
+        (see :mod:`mailplug.describe`)."""
+        return describe(self.runtime, item, lang)
+
+    def waiting_text(self, n: int, lang: str | None = None) -> str:
+        """ "3 wiadomości czekają na wysłanie." — ``n`` from :meth:`waiting`."""
+        return waiting_text(self.runtime, n, lang)
+
     def emit(self, event: StatusEvent) -> None:
         """Report a status change to every listener (the hook and ``on_status``)."""
         self.runtime.emit(event)
@@ -313,6 +326,56 @@ class AsyncMailer:
             composed = await asyncio.to_thread(compose_all)
             added = await self.queue.add(composed)
             return [a.id for a in added]
+
+    async def enqueue_raw(
+        self,
+        data: bytes,
+        *,
+        recipients: Sequence[str],
+        sender: str | None = None,
+        account: str | None = None,
+        priority: int = 3,
+        send_at: datetime | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> str:
+        """Store an already-composed MIME message; returns its outbox id.
+
+        For adapters whose framework renders the message itself (Django's
+        ``message.message().as_bytes()``): nothing is translated field by field.
+        The bytes are checked (see :mod:`mailplug.raw`) and sent as they are, with
+        CRLF line endings; the Message-ID is the one in the bytes (one is added if
+        missing), so enqueueing the same bytes twice stores them once.
+
+        :param recipients: every envelope recipient (To, Cc and Bcc).
+        :param sender: the envelope sender (default: the account's address).
+        :param account: the account's name (default: the one whose address is
+            ``sender``, else the default account).
+        :raises mailplug.errors.MessageError: the bytes or the envelope are not sendable.
+        """
+        async with self._errors():
+            runtime = self.runtime
+            from_address = Address.parse(sender, field="sender") if sender else None
+            acc = runtime.account_by(account, from_address)
+            envelope_from = str(from_address.email if from_address else acc.email.email)
+            raw = prepare_raw(
+                data, sender=envelope_from, recipients=recipients, domain=acc.email.domain
+            )
+            entry = NewEntry(
+                id=new_id(),
+                message_id=raw.composed.envelope.message_id,
+                account=acc.name,
+                envelope=raw.composed.envelope,
+                data=raw.composed.data,
+                subject=raw.subject,
+                sender=raw.sender or envelope_from,
+                to=raw.to,
+                priority=priority,
+                created_at=datetime.now(UTC),
+                send_at=send_at,
+                metadata=dict(metadata or {}),
+            )
+            (added,) = await self.queue.insert([entry])
+            return added.id
 
     async def flush(self, **kwargs: Any) -> FlushReport:
         """Send everything due in the outbox (see :func:`mailplug.dispatch.flush`)."""
@@ -511,6 +574,14 @@ class Mailer:
     def compose(self, message: Message, account: Account | None = None) -> Composed:
         return self._async.compose(message, account)
 
+    def describe(self, item: OutboxEntry | StatusEvent, lang: str | None = None) -> Description:
+        """See :meth:`AsyncMailer.describe`."""
+        return self._async.describe(item, lang)
+
+    def waiting_text(self, n: int, lang: str | None = None) -> str:
+        """See :meth:`AsyncMailer.waiting_text`."""
+        return self._async.waiting_text(n, lang)
+
     # -- blocking methods -------------------------------------------------------------
 
     def _ensure_loop(self) -> asyncio.AbstractEventLoop:
@@ -565,6 +636,10 @@ class Mailer:
 
     def enqueue_many(self, messages: Iterable[Message]) -> list[str]:
         return self._run(lambda: self._async.enqueue_many(messages))
+
+    def enqueue_raw(self, data: bytes, *, recipients: Sequence[str], **options: Any) -> str:
+        """See :meth:`AsyncMailer.enqueue_raw`."""
+        return self._run(lambda: self._async.enqueue_raw(data, recipients=recipients, **options))
 
     def flush(self, **kwargs: Any) -> FlushReport:
         """Send what is due (see :meth:`AsyncMailer.flush`).

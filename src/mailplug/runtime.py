@@ -21,7 +21,7 @@ from . import forking, keys
 from .config import Config
 from .errors import ErrorInfo, ErrorSpec, MailplugError, ServerReply
 from .i18n import Translator
-from .models import Account, Message
+from .models import Account, Address, Message
 from .plugins import Plugins
 from .services import SecretStore, Services
 from .transport import RecipientResult, RecipientsRefusedError
@@ -105,14 +105,19 @@ class Runtime:
 
         :raises mailplug.errors.AccountNotConfiguredError: no matching account.
         """
-        if message.account:
-            return self.account(message.account)
-        if message.sender is not None:
-            wanted = message.sender.key().lower()
+        return self.account_by(message.account, message.sender)
+
+    def account_by(self, name: str | None, sender: Address | None) -> Account:
+        """The account named ``name``, else the one whose address is ``sender``, else
+        the default (see :meth:`account_for`)."""
+        if name:
+            return self.account(name)
+        if sender is not None:
+            wanted = sender.key().lower()
             for acc in self.accounts.values():
                 if acc.email.key().lower() == wanted:
                     return acc
-            raise self.localize(keys.ACCOUNT_NOT_CONFIGURED.error(address=message.sender.email))
+            raise self.localize(keys.ACCOUNT_NOT_CONFIGURED.error(address=sender.email))
         defaults = [a for a in self.accounts.values() if a.default] or list(self.accounts.values())
         if not defaults:
             raise self.localize(keys.ACCOUNT_NOT_CONFIGURED.error(address="—"))
