@@ -200,6 +200,23 @@ OUTBOX_UNAVAILABLE = ErrorSpec(
 )
 
 
+HOST_APP_NOT_FOUND = ErrorSpec(
+    "app.not_found",
+    C.CONFIGURATION,
+    False,
+    "The host application’s mailer “{app}” cannot be loaded: {problem}.",
+    "Give it as module:function (e.g. myproject.mail:make_mailer), run the command where "
+    "that module can be imported (the project's directory or virtual environment), and "
+    "check the names.",
+)
+HOST_APP_INVALID = ErrorSpec(
+    "app.invalid",
+    C.CONFIGURATION,
+    False,
+    "The host application’s “{app}” did not give a mailer: {problem}.",
+    "Point it at a function without arguments that returns a Mailer or an AsyncMailer "
+    "(or at such an object).",
+)
 CORE_ERRORS: tuple[ErrorSpec, ...] = tuple(  # every ErrorSpec defined above
     v for v in list(globals().values()) if isinstance(v, ErrorSpec)
 )

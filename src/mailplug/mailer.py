@@ -499,7 +499,10 @@ class Mailer:
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._async = AsyncMailer(*args, **kwargs)
+        self._init(AsyncMailer(*args, **kwargs))
+
+    def _init(self, aio: AsyncMailer) -> None:
+        self._async = aio
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         # Re-entrant: close() may run in a signal handler that interrupted _ensure_loop().
@@ -516,6 +519,13 @@ class Mailer:
     @classmethod
     def from_config(cls, path: Path | str | None = None, **kwargs: Any) -> Mailer:
         return cls(config=load_config(path), **kwargs)
+
+    @classmethod
+    def around(cls, aio: AsyncMailer) -> Mailer:
+        """A sync facade over an existing async mailer (its loop runs in a new thread)."""
+        mailer = cls.__new__(cls)
+        mailer._init(aio)
+        return mailer
 
     @property
     def aio(self) -> AsyncMailer:

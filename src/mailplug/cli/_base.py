@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import threading
 import time
@@ -112,6 +113,13 @@ def _common() -> argparse.ArgumentParser:
         help="where the outbox and tokens live (default: $MAILPLUG_DATA_DIR or the user data dir)",
     )
     p.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON")
+    p.add_argument(
+        "--app",
+        default=argparse.SUPPRESS,
+        metavar="MODULE:FUNCTION",
+        help="use the host application's mailer (its accounts and plugins), "
+        "e.g. myproject.mail:make_mailer (default: $MAILPLUG_APP)",
+    )
     return p
 
 
@@ -187,6 +195,11 @@ class Context:
 
     def mailer(self, **kwargs: Any) -> AsyncMailer:
         """The mailer for the accounts file, built once per command."""
+        app = getattr(self.args, "app", None) or os.environ.get("MAILPLUG_APP")
+        if self._mailer is None and app:
+            from ..hostapp import load_async
+
+            self._mailer = load_async(app)
         if self._mailer is None:
             from ..mailer import AsyncMailer
 
