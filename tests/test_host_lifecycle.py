@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,8 @@ def _fork(child: Any) -> int:
             signal.alarm(15)  # a hang ends the child even if the parent is gone
             child()
             code = 0
+        except BaseException:
+            traceback.print_exc()  # shown in the test's captured output
         finally:
             os._exit(code)
     return _wait_child(pid)

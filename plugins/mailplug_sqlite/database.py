@@ -14,6 +14,8 @@ import logging
 import os
 import sqlite3
 import stat
+import threading
+import weakref
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -152,6 +154,45 @@ def _writable(path: Path) -> bool:
     return bool(mode & stat.S_IWUSR)
 
 
+class _ForkGuard:
+    """Parks every database thread while the process forks.
+
+    A thread inside SQLite holds its mutexes (the memory allocator's at least);
+    forked at that moment, the child inherits them locked and its own first
+    SQLite call waits forever.  So before ``fork()`` each database thread is made
+    to wait, in Python, between two statements, and is released after it.
+    """
+
+    #: How long a fork waits for a running statement to finish.
+    TIMEOUT = 10.0
+
+    def __init__(self) -> None:
+        self.live: weakref.WeakSet[Database] = weakref.WeakSet()
+        self.release = threading.Event()
+
+    def before(self) -> None:
+        self.release.clear()
+        for db in list(self.live):
+            db._park(self.release, self.TIMEOUT)
+
+    def after_in_parent(self) -> None:
+        self.release.set()
+
+    def after_in_child(self) -> None:
+        # The child has none of these threads; its mailer opens a new Database.
+        self.live = weakref.WeakSet()
+        self.release = threading.Event()
+
+
+_FORK_GUARD = _ForkGuard()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(
+        before=_FORK_GUARD.before,
+        after_in_parent=_FORK_GUARD.after_in_parent,
+        after_in_child=_FORK_GUARD.after_in_child,
+    )
+
+
 class Database:
     """One SQLite connection, living on one dedicated thread."""
 
@@ -162,6 +203,24 @@ class Database:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mailplug-sqlite")
         self._conn: sqlite3.Connection | None = None
         self._closed = False
+        _FORK_GUARD.live.add(self)
+
+    def _park(self, release: threading.Event, timeout: float) -> None:
+        """Have the database thread wait for ``release`` (see :class:`_ForkGuard`)."""
+        if self._conn is None or self._closed:
+            return  # no connection: the thread never entered SQLite
+        parked = threading.Event()
+
+        def park() -> None:
+            parked.set()
+            release.wait(timeout)
+
+        try:
+            self._executor.submit(park)
+        except RuntimeError:
+            return  # shut down: no thread left
+        if not parked.wait(timeout):
+            log.warning("outbox %s: a statement still runs while the process forks", self.path)
 
     # -- the boundary ---------------------------------------------------------
 

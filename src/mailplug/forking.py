@@ -22,7 +22,7 @@ import os
 import weakref
 from typing import Protocol
 
-__all__ = ["ForkAware", "abandon", "register"]
+__all__ = ["ForkAware", "Parking", "abandon", "register"]
 
 log = logging.getLogger("mailplug")
 
@@ -30,6 +30,14 @@ log = logging.getLogger("mailplug")
 class ForkAware(Protocol):
     def _after_fork_in_child(self) -> None:
         """Forget threads, loops, connections and locks inherited from the parent."""
+
+
+class Parking(Protocol):
+    """A fork-aware object whose thread must stand still while the process forks."""
+
+    def _before_fork(self) -> None: ...
+
+    def _after_fork_in_parent(self) -> None: ...
 
 
 _LIVE: weakref.WeakSet[ForkAware] = weakref.WeakSet()
@@ -47,6 +55,29 @@ def abandon(*objects: object) -> None:
     _ABANDONED.extend(o for o in objects if o is not None)
 
 
+def _before_fork() -> None:
+    # A thread caught inside a C library (SQLite, OpenSSL, the resolver) holds its
+    # mutexes; a child forked at that moment inherits them locked.  Threads that
+    # can stand still (a mailer's loop) wait in Python code until the fork is done.
+    for obj in list(_LIVE):
+        before = getattr(obj, "_before_fork", None)
+        if before is not None:
+            try:
+                before()
+            except Exception:
+                log.exception("preparing %r for fork failed", obj)
+
+
+def _after_fork_in_parent() -> None:
+    for obj in list(_LIVE):
+        after = getattr(obj, "_after_fork_in_parent", None)
+        if after is not None:
+            try:
+                after()
+            except Exception:
+                log.exception("resuming %r after fork failed", obj)
+
+
 def _after_fork_in_child() -> None:
     for obj in list(_LIVE):
         try:
@@ -56,4 +87,8 @@ def _after_fork_in_child() -> None:
 
 
 if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+    os.register_at_fork(
+        before=_before_fork,
+        after_in_parent=_after_fork_in_parent,
+        after_in_child=_after_fork_in_child,
+    )

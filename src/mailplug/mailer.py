@@ -55,6 +55,9 @@ __all__ = ["AsyncMailer", "Mailer"]
 log = logging.getLogger("mailplug")
 T = TypeVar("T")
 
+#: Seconds a fork waits for the loop thread to stand still, and it waits for the fork.
+_FORK_PARK_TIMEOUT = 10.0
+
 
 class AsyncMailer:
     """Sends mail for a set of accounts through the installed plugins.
@@ -507,13 +510,39 @@ class Mailer:
         self._thread: threading.Thread | None = None
         # Re-entrant: close() may run in a signal handler that interrupted _ensure_loop().
         self._start_lock = threading.RLock()
+        self._fork_release: threading.Event | None = None
         forking.register(self)
         _OPEN.add(self)
+
+    def _before_fork(self) -> None:
+        """Hold the loop thread in Python code while the process forks (see
+        :mod:`mailplug.forking`); :meth:`_after_fork_in_parent` lets it go on."""
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None or thread is threading.current_thread():
+            return
+        parked, release = threading.Event(), threading.Event()
+
+        def park() -> None:
+            parked.set()
+            release.wait(_FORK_PARK_TIMEOUT)
+
+        try:
+            loop.call_soon_threadsafe(park)
+        except RuntimeError:
+            return  # the loop is closed
+        self._fork_release = release
+        parked.wait(_FORK_PARK_TIMEOUT)
+
+    def _after_fork_in_parent(self) -> None:
+        release, self._fork_release = self._fork_release, None
+        if release is not None:
+            release.set()
 
     def _after_fork_in_child(self) -> None:
         """The loop thread did not survive the fork: start a new one on next use."""
         forking.abandon(self._loop, self._thread)
         self._loop = self._thread = None
+        self._fork_release = None
         self._start_lock = threading.RLock()
 
     @classmethod
