@@ -200,6 +200,22 @@ OUTBOX_UNAVAILABLE = ErrorSpec(
 )
 
 
+MESSAGE_REFUSED = ErrorSpec(
+    "message.refused",
+    C.REJECTED,
+    False,
+    "The message was not sent: {reason}.",
+    "Change the message as the reason says, or ask the administrator about this rule.",
+    exception=MessageError,
+)
+PLUGIN_BEFORE_SEND_FAILED = ErrorSpec(
+    "plugin.before_send_failed",
+    C.CONFIGURATION,
+    False,
+    "A plugin that checks messages before sending failed: {problem}.",
+    "The message was not stored. Update or disable the plugin (MAILPLUG_DISABLE_PLUGINS) "
+    "and send the message again.",
+)
 HOST_APP_NOT_FOUND = ErrorSpec(
     "app.not_found",
     C.CONFIGURATION,

@@ -255,7 +255,9 @@ class AsyncMailer:
         """
         async with self._errors():
             account = self.runtime.account_for(message)
-            composed = await asyncio.to_thread(self.runtime.compose, message, account)
+            composed = await asyncio.to_thread(
+                lambda: self.runtime.before_send(self.runtime.compose(message, account), account)
+            )
             transport = await self.runtime.transport_for(account)
             started = time.monotonic()
             try:
@@ -323,7 +325,8 @@ class AsyncMailer:
                 out = []
                 for message in items:
                     account = runtime.account_for(message)
-                    out.append((message, account, runtime.compose(message, account)))
+                    composed = runtime.before_send(runtime.compose(message, account), account)
+                    out.append((message, account, composed))
                 return out
 
             composed = await asyncio.to_thread(compose_all)
@@ -363,12 +366,13 @@ class AsyncMailer:
             raw = prepare_raw(
                 data, sender=envelope_from, recipients=recipients, domain=acc.email.domain
             )
+            composed = await asyncio.to_thread(runtime.before_send, raw.composed, acc)
             entry = NewEntry(
                 id=new_id(),
-                message_id=raw.composed.envelope.message_id,
+                message_id=composed.envelope.message_id,
                 account=acc.name,
-                envelope=raw.composed.envelope,
-                data=raw.composed.data,
+                envelope=composed.envelope,
+                data=composed.data,
                 subject=raw.subject,
                 sender=raw.sender or envelope_from,
                 to=raw.to,

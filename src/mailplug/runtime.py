@@ -274,6 +274,20 @@ class Runtime:
         except MailplugError as exc:
             raise self.localize(exc) from None
 
+    def before_send(self, composed: Composed, account: Account) -> Composed:
+        """``composed`` after the ``mailplug_before_send`` plugins (changed or refused)."""
+        from .compose import Composed
+        from .outgoing import Outgoing
+
+        outgoing = Outgoing(account=account, envelope=composed.envelope, data=composed.data)
+        try:
+            self.plugins.before_send(outgoing)
+        except MailplugError as exc:
+            raise self.localize(exc) from exc.__cause__
+        if outgoing.envelope is composed.envelope and outgoing.data is composed.data:
+            return composed
+        return Composed(outgoing.envelope, outgoing.data)
+
     def retry_policy(self, policy: RetryPolicy | None = None) -> RetryPolicy:
         """``policy``, else the accounts file's ``[retry]`` table."""
         from .retry import RetryPolicy
