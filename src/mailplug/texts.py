@@ -22,6 +22,14 @@ WAITING = Text(
     plural="{n} messages are waiting to be sent.",
 )
 
+PATH_CONFIG = Text("Accounts file: {path}")
+PATH_DATA = Text("Data directory: {path}")
+PATH_OUTBOX = Text("Outbox: {path}")
+NO_ACCOUNTS = Text(
+    "No mail account is configured. mailplug looked in {config} (data: {data_dir}). "
+    "Add one with: mailplug accounts add --email ADDRESS"
+)
+
 STATUS_QUEUED = Text("waiting to be sent", context="status")
 STATUS_SENDING = Text("being sent", context="status")
 STATUS_SENT = Text("sent", context="status")

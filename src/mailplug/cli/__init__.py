@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "mailplug.cli.outbox",
     "mailplug.cli.importing",
     "mailplug.cli.check",
+    "mailplug.cli.paths",
 )
 
 
