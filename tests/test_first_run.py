@@ -70,3 +70,15 @@ def test_accounts_add_accepts_ssl_and_warns_on_a_port_security_mismatch(
     assert "587" in err and "starttls" in err and err.startswith("Uwaga")
     assert main([*base, "--name", "c", "--port", "465", "--security", "starttls"]) == 0
     assert capsys.readouterr().err.startswith("Warning: port 465")
+
+
+def test_send_without_any_account_says_where_it_looked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["--json", "send", "--to", "a@example.com", "--subject", "x", "--text", "y"])
+    error = json.loads(capsys.readouterr().out)["error"]
+    assert code == 78 and error["key"] == "account.none"
+    assert str(tmp_path / "config" / "accounts.toml") in error["message"]
+    assert main(["--lang", "pl", "send", "--to", "a@example.com", "--subject", "x"]) == 78
+    err = capsys.readouterr().err
+    assert "mailplug accounts add --email" in err and "Nie skonfigurowano" in err

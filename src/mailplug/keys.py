@@ -38,6 +38,16 @@ ACCOUNT_NOT_CONFIGURED = ErrorSpec(
     pauses="account",
     exception=AccountNotConfiguredError,
 )
+ACCOUNT_NONE = ErrorSpec(
+    "account.none",
+    C.CONFIGURATION,
+    False,
+    "No mail account is configured: mailplug looked in {config}.",
+    "Add an account with: mailplug accounts add --email ADDRESS (mailplug paths shows where "
+    "the files are), or give the accounts to the mailer in code.",
+    pauses="account",
+    exception=AccountNotConfiguredError,
+)
 ACCOUNT_INVALID_SETTINGS = ErrorSpec(
     "account.invalid_settings",
     C.CONFIGURATION,
