@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -82,3 +85,28 @@ def test_send_without_any_account_says_where_it_looked(
     assert main(["--lang", "pl", "send", "--to", "a@example.com", "--subject", "x"]) == 78
     err = capsys.readouterr().err
     assert "mailplug accounts add --email" in err and "Nie skonfigurowano" in err
+
+
+def test_a_closed_pipe_prints_no_traceback(tmp_path: Path) -> None:
+    # `mailplug i18n extract | head -1` once head has left: the reader end is closed
+    # before the command writes, so its write meets a broken pipe every time.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mailplug", "i18n", "extract"],
+        stdout=write_end,
+        stderr=subprocess.PIPE,
+    )
+    os.close(write_end)
+    try:
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert b"Traceback" not in err and b"BrokenPipe" not in err, err
+    assert proc.returncode == 141
+
+
+def test_a_command_group_alone_prints_its_own_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["outbox"]) == 64
+    out = capsys.readouterr().out
+    assert out.startswith("usage: mailplug outbox") and "flush" in out and "work" in out

@@ -135,7 +135,7 @@ def build_parser(commands: Iterable[Command]) -> argparse.ArgumentParser:
         if cmd.group is not None:
             if cmd.group not in groups:
                 gp = sub.add_parser(cmd.group, help=f"{cmd.group} commands", parents=[common])
-                gp.set_defaults(handler=None)
+                gp.set_defaults(handler=None, group_parser=gp)  # alone: print its help
                 groups[cmd.group] = gp.add_subparsers(metavar="SUBCOMMAND")
             target = groups[cmd.group]
         p = target.add_parser(cmd.name, help=cmd.help, description=cmd.help, parents=[common])
