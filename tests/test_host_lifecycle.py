@@ -16,6 +16,7 @@ from typing import Any
 from tests.outbox_support import message
 
 from mailplug import Mailer
+from mailplug.errors import MailplugError
 from mailplug.storage import Status
 
 
@@ -190,3 +191,21 @@ def test_close_from_a_signal_handler(tmp_path: Path, smtp_server: Any) -> None:
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr, done.stderr
     assert done.stdout.split() == ["interrupted", "waiting", "1"]
+
+
+def test_close_from_a_status_listener_is_refused_with_a_key(tmp_path: Path) -> None:
+    account = {"name": "a", "email": "a@firma.pl", "transport": "memory"}
+    m = Mailer([account], data_dir=tmp_path / "d", entry_points=False)
+    refused: list[str] = []
+
+    def listener(event: Any) -> None:
+        try:
+            m.close()
+        except MailplugError as exc:
+            refused.append(exc.key)
+
+    m.on_status(listener)
+    m.enqueue(message(1))
+    assert refused == ["api.sync_in_event_loop"]
+    assert m.waiting() == 1  # the mailer still works
+    m.close()

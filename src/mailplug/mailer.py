@@ -786,11 +786,12 @@ class Mailer:
         """
         with self._start_lock:
             loop, thread = self._loop, self._thread
+            if thread is not None and thread is threading.current_thread():
+                # A status listener closing its own mailer would wait on itself.
+                raise self._async.localize(keys.SYNC_IN_LOOP.error())
             self._loop = self._thread = None
         if loop is None or thread is None:
             return
-        if thread is threading.current_thread():
-            raise RuntimeError("Mailer.close() called from its own loop thread (a listener)")
         try:
             asyncio.run_coroutine_threadsafe(self._async.aclose(), loop).result(timeout)
         except Exception:
