@@ -91,6 +91,14 @@ SECRET_MISSING = ErrorSpec(
     "system keyring.",
     pauses="account",
 )
+SECRET_STORE_MISSING = ErrorSpec(
+    "account.secret_store_missing",
+    C.CONFIGURATION,
+    False,
+    "There is nowhere to store the password: no secret store is available.",
+    "Install the built-in secret stores (mailplug_secrets) or the keyring extra, or give the "
+    "password in an environment variable.",
+)
 CONFIG_UNREADABLE = ErrorSpec(
     "config.unreadable",
     C.CONFIGURATION,

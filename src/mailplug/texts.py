@@ -30,6 +30,10 @@ NO_ACCOUNTS = Text(
     "Add one with: mailplug accounts add --email ADDRESS"
 )
 
+PASSWORD_PROMPT = Text("Password for the account “{name}” (not shown): ")
+PASSWORD_EMPTY = Text("No password was given; nothing was stored.")
+PASSWORD_STORED = Text("Stored the password of the account “{name}” ({store}).")
+
 STATUS_QUEUED = Text("waiting to be sent", context="status")
 STATUS_SENDING = Text("being sent", context="status")
 STATUS_SENT = Text("sent", context="status")

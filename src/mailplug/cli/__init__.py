@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "mailplug.cli.importing",
     "mailplug.cli.check",
     "mailplug.cli.paths",
+    "mailplug.cli.password",
 )
 
 
