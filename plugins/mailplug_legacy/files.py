@@ -38,6 +38,8 @@ def _os_error(path: Path, exc: OSError) -> SourceError:
         return SourceError(path, imp.REASON_MISSING)
     if exc.errno in (errno.EISDIR, errno.ENOTDIR):
         return SourceError(path, imp.REASON_NOT_FILE)
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return SourceError(path, imp.REASON_UNREADABLE, error=exc.strerror or str(exc))
     return SourceError(path, imp.REASON_OS, error=exc.strerror or str(exc))
 
 

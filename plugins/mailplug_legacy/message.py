@@ -310,9 +310,10 @@ def _unfold(value: str) -> str:
 
 
 class _Bad(Exception):
-    def __init__(self, reason: Text) -> None:
+    def __init__(self, reason: Text, at: int | None = None) -> None:
         super().__init__(reason.msgid)
         self.reason = reason
+        self.at = at  # where in the message the damage starts (bytes), if known
 
 
 @dataclass(slots=True)
@@ -352,8 +353,9 @@ def _split(data: bytes) -> tuple[list[_Header], bytes, bool]:
     else:  # every line of the block was a header: the body follows the blank line
         if cut >= 0:
             pos = cut + 2 if cut > 0 else 1
-    if _BAD_CONTROL_RE.search(data, 0, min(pos, len(data))):
-        raise _Bad(imp.REASON_BINARY)
+    bad = _BAD_CONTROL_RE.search(data, 0, min(pos, len(data)))
+    if bad is not None:
+        raise _Bad(imp.REASON_BINARY, bad.start())
     return headers, data[pos:], separated
 
 
@@ -467,7 +469,7 @@ def _message_id(headers: list[_Header]) -> str | None:
     return None
 
 
-def _truncated(headers: list[_Header], body: bytes, hint: str | None) -> bool:
+def _unclosed(headers: list[_Header], body: bytes, hint: str | None) -> bool:
     ct = _first(headers, "content-type")
     if ct is None:
         return False
@@ -544,7 +546,12 @@ def parse(
     try:
         return _parse(raw, source, folder, force, index, offset, from_line, fallback_date, now)
     except _Bad as bad:
-        return ImportProblem.file(source, bad.reason, index=index, offset=offset)
+        params = {}
+        if bad.at is not None:
+            # The message starts after its mbox separator line (``offset`` is the line's).
+            start = (offset or 0) + (len(from_line) + 1 if from_line else 0)
+            params["byte"] = start + bad.at
+        return ImportProblem.file(source, bad.reason, index=index, offset=offset, **params)
     except (ValueError, LookupError, UnicodeError, OverflowError, MailplugError):
         # Input we did not foresee: report it as corrupt rather than stop the import.
         return ImportProblem.file(source, imp.REASON_NOT_MAIL, index=index, offset=offset)
@@ -563,7 +570,8 @@ def _parse(
 ) -> ImportItem:
     data = normalize_newlines(raw)
     if not data.strip():
-        raise _Bad(imp.REASON_EMPTY)
+        # Inside a mailbox only the message is empty; a file of its own is empty itself.
+        raise _Bad(imp.REASON_MESSAGE_EMPTY if index is not None else imp.REASON_EMPTY)
     if data.startswith(b"From ") and b"\n" in data:
         # An .eml saved from a mailbox keeps its separator line.
         line, _, data = data.partition(b"\n")
@@ -572,10 +580,11 @@ def _parse(
     if not any(h.name in _MAIL_HEADERS for h in headers):
         raise _Bad(imp.REASON_NOT_MAIL)
     if not separated and not data.endswith(b"\n"):
-        raise _Bad(imp.REASON_TRUNCATED)
+        raise _Bad(imp.REASON_TRUNCATED, len(raw))
     hint = _charset_hint(headers)
-    if _truncated(headers, body, hint):
-        raise _Bad(imp.REASON_TRUNCATED)
+    # A multipart cut before its closing boundary is read as mail clients read it (each
+    # part up to where the data ends); the report notes it.
+    notes = (Reason(imp.NOTE_UNCLOSED),) if _unclosed(headers, body, hint) else ()
 
     subject = _text(_first(headers, "subject"), hint)
     flags = _moz_flags(headers)
@@ -638,4 +647,5 @@ def _parse(
         smtputf8=smtputf8,
         index=index,
         offset=offset,
+        notes=notes,
     )

@@ -37,11 +37,9 @@ from mailplug.plugin import (
     Kind,
     MailplugError,
     ReadContext,
-    Reason,
     SkippedFolder,
 )
 from mailplug.plugin import import_keys as imp
-from mailplug.plugin import keys as core_keys
 
 from .files import SourceError, read_source
 from .maildir import is_maildir, read_maildir
@@ -81,6 +79,15 @@ _SECURITY = {0: "none", 1: "starttls", 2: "starttls", 3: "tls"}
 _AUTH_NONE, _AUTH_OAUTH2 = 1, 10
 _GOOGLE = ("gmail.com", "googlemail.com", "google.com")
 _MICROSOFT = ("outlook.com", "office365.com", "hotmail.com", "live.com")
+
+
+def _fcc_name(fcc: str) -> str:
+    """The folder name at the end of a copy-to URL (``imap://user@host/Sent`` → ``sent``)."""
+    try:
+        path = urlsplit(fcc).path
+    except ValueError:  # a mangled URL ("[" without "]"): its last segment still names it
+        path = fcc
+    return unquote(path).rstrip("/").rsplit("/", 1)[-1].lower()
 
 
 def _unescape(value: str) -> str:
@@ -239,7 +246,7 @@ class _Accounts:
                 continue
             fcc = identity.get("fcc_folder")
             if isinstance(fcc, str) and fcc:
-                self.profile.sent_names.add(unquote(urlsplit(fcc).path).rsplit("/", 1)[-1].lower())
+                self.profile.sent_names.add(_fcc_name(fcc))
             smtp_key = self._smtp_key(identity)
             if smtp_key is None:
                 yield ImportProblem(source, imp.NO_SMTP_SERVER.error(address=email))
@@ -414,11 +421,7 @@ class ThunderbirdImporter(Importer):
             return
         profile.prefs = parse_prefs(text)
         if not profile.prefs:
-            yield ImportProblem(
-                prefs_path,
-                core_keys.FILE_PROBLEM.error(file=str(prefs_path)),
-                Reason(imp.REASON_NO_SETTINGS),
-            )
+            yield ImportProblem.file(prefs_path, imp.REASON_NO_SETTINGS)
             return
         profile.saved_logins = _logins(profile.root)
         yield from _Accounts(profile, context)

@@ -208,7 +208,7 @@ class ImportReport:
         parts = [message]
         if any(where):
             parts.insert(0, "[" + ", ".join(w for w in where if w) + "]")
-        if problem.reason is not None:
+        if problem.reason is not None and problem.reason_is_news:
             parts.append(f"({problem.reason.render(translator, lang)})")
         return " ".join(parts)
 
@@ -394,6 +394,7 @@ class _Session:
             account=account.name,
             date=item.date,
             index=item.index,
+            reason=item.notes[0] if item.notes else None,
         )
         if self.dry_run:
             # Nothing is stored, so repeats within the source are caught here; a real
