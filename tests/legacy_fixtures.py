@@ -16,6 +16,7 @@ import quopri
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 POLISH = "Zażółć gęślą jaźń — ĄĘŚĆŻŹŃÓŁ"
 
@@ -718,3 +719,93 @@ def tree_digest(root: Path) -> str:
             if path.is_file() and not path.is_symlink():
                 h.update(path.read_bytes())
     return h.hexdigest()
+
+
+# --------------------------------------------------------------------------
+# A mail folder with every layout mail programs leave
+# --------------------------------------------------------------------------
+
+
+def _maildir_name(n: int, flags: str | None) -> str:
+    base = f"{1696300000 + n}.M{n}P77.host"
+    return base if flags is None else f"{base}:2,{flags}"
+
+
+def mail_tree(root: Path, elsewhere: Path) -> dict[Path, str]:
+    """``root`` holding every layout, and what must become of each file.
+
+    mbsync/offlineimap (``Account/INBOX``, ``Account/Sent`` with ``.mbsyncstate``), Gmail
+    folders (``[Gmail]/Sent Mail``, ``Wys&AUI-ane`` in IMAP's modified UTF-7), a notmuch
+    Maildir with a Maildir++ ``.Sent`` and Dovecot's files, Dovecot's nested
+    ``Sent/Archive``, a folder of exports (``.eml``, no extension, an mbox, a text, a
+    picture, an empty file, a dangling link), a link to a folder outside ``root``, a link
+    to a folder already read and a link loop.
+
+    :returns: path → expected outcome (``sent``, ``queued``, ``skipped``, ``left``,
+        ``failed``); an mbox maps to ``"mbox:sent,sent,failed"`` (one per message).
+    """
+    expected: dict[Path, str] = {}
+    counter = iter(range(1000))
+
+    def message(n: int, **kw: Any) -> bytes:
+        return thunderbird(msgid=f"<tree-{n}@firma.pl>", subject=f"Drzewo {n}", **kw)
+
+    def put(folder: Path, sub: str, outcome: str, flags: str | None = None, **kw: Any) -> None:
+        n = next(counter)
+        path = write(folder / sub / _maildir_name(n, flags), message(n, **kw))
+        (folder / "tmp").mkdir(exist_ok=True)
+        expected[path] = outcome
+
+    def other(path: Path, data: bytes, outcome: str) -> None:
+        expected[write(path, data)] = outcome
+
+    account = root / "Account"
+    put(account / "INBOX", "cur", "left", "S")
+    put(account / "INBOX", "new", "left")
+    put(account / "Sent", "cur", "sent", "S")
+    put(account / "Sent", "cur", "skipped", "ST")
+    other(account / "Sent" / ".mbsyncstate", b"FarUidValidity 1\nMaxPulledUid 7\n", "left")
+    other(account / "Sent" / ".uidvalidity", b"1696000000\n", "left")
+    n = next(counter)
+    other(account / "Sent" / "tmp" / _maildir_name(n, None), message(n), "left")
+    put(root / "Gmail" / "[Gmail]" / "Sent Mail", "cur", "sent", "S")
+    put(root / "Gmail" / "Wys&AUI-ane", "new", "sent")
+    put(root / "Gmail" / "Outbox", "new", "queued")
+    notmuch = root / "notmuch"
+    put(notmuch, "cur", "left", "S")
+    put(notmuch / ".Sent", "cur", "sent", "S")
+    other(notmuch / ".Sent" / "maildirfolder", b"", "left")
+    other(notmuch / "dovecot-uidlist", b"3 V1696000000 N2\n1 :2,S\n", "left")
+    put(root / "dovecot" / "Sent", "cur", "sent", "RS")
+    put(root / "dovecot" / "Sent" / "Archive2023", "cur", "sent", "S")
+    exports = root / "exports"
+    n = next(counter)
+    other(exports / "wiadomosc.eml", message(n), "sent")
+    n = next(counter)
+    other(exports / "1696400000", message(n), "sent")  # no extension: sniffed
+    n = next(counter)
+    other(exports / "Outbox" / "do wyslania", message(n), "queued")
+    first, second = next(counter), next(counter)
+    other(exports / "Sent.mbox", mbox_bytes([message(first), b"", message(second)]),
+          "mbox:sent,failed,sent")  # fmt: skip
+    other(exports / "notatki.txt", "Lista zakupów\nmleko\n".encode(), "left")
+    other(exports / "zdjecie.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(200), "left")
+    other(exports / "pusty.eml", b"", "failed")
+    (exports / "zniknal.eml").symlink_to(exports / "nie-ma-takiego.eml")
+    expected[exports / "zniknal.eml"] = "failed"
+    outside = elsewhere / "Sent"
+    n = next(counter)
+    path = write(outside / "cur" / _maildir_name(n, "S"), message(n))
+    (outside / "new").mkdir()
+    (root / "zz-outside").symlink_to(outside, target_is_directory=True)
+    expected[root / "zz-outside" / "cur" / path.name] = "sent"
+    (root / "link-to-sent").symlink_to(account / "Sent", target_is_directory=True)
+    expected[root / "link-to-sent"] = "left"
+    (account / "loop").symlink_to(root, target_is_directory=True)
+    expected[account / "loop"] = "left"
+    return expected
+
+
+def message_bytes_of(n: int) -> bytes:
+    """A distinct sent message from jan@firma.pl (``<msg-N@firma.pl>``)."""
+    return thunderbird(msgid=f"<msg-{n}@firma.pl>", subject=f"Wiadomość {n}")

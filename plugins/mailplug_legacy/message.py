@@ -139,8 +139,19 @@ _QUEUED_FOLDERS = frozenset(
         "niewysłane",
         "wiadomości niewysłane",
         "postausgang",
+        "nicht gesendete nachrichten",
+        "boîte d'envoi",
+        "messages en attente",
+        "bandeja de salida",
+        "caixa de saída",
+        "posta in uscita",
+        "postvak uit",
+        "utkorgen",
+        "исходящие",
     }
 )
+# Names mail programs and servers give the sent folder (lower case), in the languages
+# our users' programs speak; IMAP names arrive decoded from modified UTF-7.
 _SENT_FOLDERS = frozenset(
     {
         "sent",
@@ -148,15 +159,68 @@ _SENT_FOLDERS = frozenset(
         "sent items",
         "sent messages",
         "sent-mail",
+        "sentmail",
         "wysłane",
         "elementy wysłane",
         "wysłane elementy",
         "wiadomości wysłane",
         "gesendet",
         "gesendete objekte",
+        "gesendete elemente",
+        "gesendete nachrichten",
         "envoyés",
+        "éléments envoyés",
+        "messages envoyés",
+        "enviados",
+        "elementos enviados",
+        "itens enviados",
+        "mensagens enviadas",
+        "posta inviata",
+        "inviati",
+        "elementi inviati",
+        "verzonden",
+        "verzonden items",
+        "skickat",
+        "skickade objekt",
+        "sendt",
+        "sendte elementer",
+        "sendte",
+        "lähetetyt",
+        "odeslané",
+        "odeslaná pošta",
+        "odoslané",
+        "elküldött",
+        "elküldött elemek",
+        "gönderilmiş öğeler",
+        "gönderilen",
+        "отправленные",
+        "надіслані",
+        "trimise",
+        "poslano",
+        "poslane",
+        "已发送",
+        "送信済み",
     }
 )
+_MUTF7_RE = re.compile(r"&([A-Za-z0-9+,]*)-")
+
+
+def _imap_utf7(name: str) -> str:
+    """An IMAP folder name in modified UTF-7 (``Wys&AUI-ane``), as the server stores it."""
+    if "&" not in name:
+        return name
+
+    def repl(match: re.Match[str]) -> str:
+        chunk = match.group(1)
+        if not chunk:
+            return "&"
+        data = chunk.replace(",", "/")
+        try:
+            return base64.b64decode(data + "=" * (-len(data) % 4)).decode("utf-16-be")
+        except (binascii.Error, ValueError):
+            return match.group(0)
+
+    return _MUTF7_RE.sub(repl, name)
 
 
 def folder_kind(name: str, *, sent_names: frozenset[str] = frozenset()) -> Kind | None:
@@ -165,7 +229,7 @@ def folder_kind(name: str, *, sent_names: frozenset[str] = frozenset()) -> Kind 
     Understands Maildir++ names (``.Sent``, ``INBOX.Sent``), Gmail's
     ``[Gmail]/Sent Mail``, file extensions (``Sent.mbox``) and Polish names.
     """
-    folded = name.strip().casefold()
+    folded = _imap_utf7(name.strip()).casefold()
     for suffix in (".mbox", ".mbx", ".sbd", ".eml"):
         folded = folded.removesuffix(suffix)
     folded = re.split(r"[./\\]", folded.lstrip("."))[-1].strip() if folded else folded

@@ -181,6 +181,17 @@ REASON_TRUNCATED = Text(
     "the message is cut off: the file ends before the message does", context="import-reason"
 )
 REASON_NO_SETTINGS = Text("no settings could be read from it", context="import-reason")
+REASON_IN_FOLDER = Text(
+    "in the folder “{folder}”, which holds neither unsent nor sent mail", context="import-reason"
+)
+REASON_NOT_MAIL_FILE = Text(
+    "not an e-mail message (a file the mail program keeps for itself, a document, a picture)",
+    context="import-reason",
+)
+REASON_IN_DELIVERY = Text(
+    "still being delivered (in the Maildir's tmp folder)", context="import-reason"
+)
+REASON_LINK_SEEN = Text("a link to a folder already read (as {folder})", context="import-reason")
 REASON_MESSAGE_EMPTY = Text("the message is empty", context="import-reason")
 REASON_UNREADABLE = Text("the system does not allow reading it", context="import-reason")
 #: Not a failure: a note on a message that was imported although it was not quite whole.
@@ -217,6 +228,12 @@ SUMMARY_DUPLICATE = Text(
 SUMMARY_SKIPPED = Text(
     "{n} message was left out (deleted or unfinished in the old program).",
     plural="{n} messages were left out (deleted or unfinished in the old program).",
+)
+SUMMARY_LEFT = Text(
+    "{n} file was not imported on purpose (it is in a folder that holds neither unsent nor "
+    "sent mail, or it is not mail); the details list each with its reason.",
+    plural="{n} files were not imported on purpose (they are in folders that hold neither "
+    "unsent nor sent mail, or they are not mail); the details list each with its reason.",
 )
 SUMMARY_FAILED = Text(
     "{n} item could not be imported:",
@@ -334,13 +351,19 @@ class ImportedAccount:
 
 @dataclass(frozen=True, slots=True)
 class ImportSkipped:
-    """Something read but deliberately not imported (deleted or a draft in the old program)."""
+    """Something deliberately not imported, with the reason.
+
+    :ivar left: not mail to import here (a file in a folder that is not imported, a
+        file that is not mail, a message still being delivered): reported apart from
+        messages the old program deleted or left unfinished.
+    """
 
     source: Path
     reason: Reason
     subject: str = ""
     index: int | None = None
     offset: int | None = None
+    left: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ from .importers import (
     SUMMARY_DRY_RUN,
     SUMMARY_DUPLICATE,
     SUMMARY_FAILED,
+    SUMMARY_LEFT,
     SUMMARY_NOTHING,
     SUMMARY_QUEUED,
     SUMMARY_SENT,
@@ -70,7 +71,7 @@ log = logging.getLogger("mailplug.importing")
 class MessageOutcome:
     """What became of one message."""
 
-    status: str  # "queued", "sent", "duplicate", "skipped"
+    status: str  # "queued", "sent", "duplicate", "skipped", "left" (not mail to import)
     source: Path
     subject: str
     message_id: str | None = None
@@ -121,7 +122,7 @@ class ImportReport:
     dry_run: bool = False
     counts: dict[str, int] = field(
         default_factory=lambda: dict.fromkeys(
-            ("queued", "sent", "duplicate", "skipped", "failed", "accounts_added",
+            ("queued", "sent", "duplicate", "skipped", "left", "failed", "accounts_added",
              "accounts_existing"),
             0,
         )
@@ -172,6 +173,7 @@ class ImportReport:
             ("sent", SUMMARY_SENT),
             ("duplicate", SUMMARY_DUPLICATE),
             ("skipped", SUMMARY_SKIPPED),
+            ("left", SUMMARY_LEFT),
         ):
             if self.counts[key]:
                 lines.append(translator.gettext(text, lang, n=self.counts[key]))
@@ -247,7 +249,7 @@ class ImportReport:
             ],
             "messages": [m.to_dict(translator, lang) for m in self.messages],
             "messages_truncated": sum(
-                self.counts[k] for k in ("queued", "sent", "duplicate", "skipped")
+                self.counts[k] for k in ("queued", "sent", "duplicate", "skipped", "left")
             )
             > len(self.messages),
             "notices": [n.render(translator, lang) for n in self.notices()],
@@ -466,7 +468,11 @@ class _Session:
     def skip(self, item: ImportSkipped) -> None:
         self.report._note(
             MessageOutcome(
-                "skipped", item.source, item.subject, index=item.index, reason=item.reason
+                "left" if item.left else "skipped",
+                item.source,
+                item.subject,
+                index=item.index,
+                reason=item.reason,
             )
         )
 
@@ -557,6 +563,6 @@ async def _handle(session: _Session, batch: Sequence[ImportItem]) -> None:
             session.skip(item)
         elif isinstance(item, ImportProblem):
             session.fail(item)
-        elif isinstance(item, SkippedFolder):
+        elif isinstance(item, SkippedFolder) and item.name not in session.report.skipped_folders:
             session.report.skipped_folders.append(item.name)
     await session.store()
