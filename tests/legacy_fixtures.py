@@ -153,9 +153,15 @@ def thunderbird(
         else ""
     )
     bcc_line = f"Bcc: {bcc}\n" if bcc else ""
+    # What Thunderbird writes into a message it queues in "Unsent Messages" (and strips
+    # when it sends): the copy-to folder with the IMAP login, its identity and account.
     draft = (
+        "FCC: imap://jan%40firma.pl@imap.firma.pl/Sent\n"
+        "X-Identity-Key: id1\n"
+        "X-Account-Key: account1\n"
         "X-Mozilla-Draft-Info: internal/draft; vcard=0; receipt=0; DSN=0; uuencode=0;\n"
         " attachmentreminder=0; deliveryformat=4\n"
+        "X-Mozilla-Cloud-Part: cloudFile; url=https://example.com/x\n"
         if status is not None and int(status, 16) & 0x0800
         else ""
     )

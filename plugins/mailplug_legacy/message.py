@@ -38,6 +38,7 @@ from mailplug.plugin import (
     Reason,
     Text,
     ascii_domain,
+    is_client_header,
 )
 from mailplug.plugin import import_keys as imp
 
@@ -686,7 +687,8 @@ def _parse(
     date = _date(headers, from_line, fallback_date)
 
     if kind is Kind.QUEUED:
-        kept = [h for h in kept if h.name not in _NOT_SENT]
+        # Thunderbird's own fields (FCC holds the IMAP login) go, as Thunderbird drops them.
+        kept = [h for h in kept if h.name not in _NOT_SENT and not is_client_header(h.name)]
         changed = True
     if message_id is None:
         domain = (ascii_domain(sender.domain) if sender else None) or "import.mailplug.invalid"
