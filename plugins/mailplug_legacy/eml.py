@@ -98,6 +98,7 @@ class EmlImporter(Importer):
                     source=file,
                     folder=_folder_of(file, path),
                     force=context.kind,
+                    languages=context.languages,
                     fallback_date=file_date(file),
                 )
             context.report(path, done, len(files), done)

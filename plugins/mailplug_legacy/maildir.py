@@ -48,6 +48,7 @@ def read_maildir(
                     source=file,
                     folder=kind,
                     force=context.kind,
+                    languages=context.languages,
                     fallback_date=maildir_date(file),
                 )
         context.report(progress_root or folder, done, len(files), done)

@@ -313,4 +313,11 @@ def _read_one(plan: Plan, context: ReadContext) -> Iterator[ImportItem]:
     except SourceError as err:
         yield err.problem()
         return
-    yield parse(raw, source=plan.path, folder=plan.kind, force=context.kind, fallback_date=date)
+    yield parse(
+        raw,
+        source=plan.path,
+        folder=plan.kind,
+        force=context.kind,
+        languages=context.languages,
+        fallback_date=date,
+    )

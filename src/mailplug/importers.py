@@ -443,11 +443,14 @@ class ReadContext:
     :ivar progress: called now and then from the reading thread.
     :ivar auth_methods: login methods installed (``password``, ``gmail-oauth2`` …), so
         imported accounts name one that exists.
+    :ivar languages: the user's languages (``("pl_PL",)``), so text without a charset
+        is read in the code pages their old programs wrote.
     """
 
     kind: Kind | None = None
     progress: ProgressCallback | None = None
     auth_methods: frozenset[str] = frozenset()
+    languages: tuple[str, ...] = ()
 
     def report(self, source: Path, done: int, total: int, items: int) -> None:
         if self.progress is not None:

@@ -516,6 +516,7 @@ async def import_path(
         kind=Kind(kind) if kind is not None else None,
         progress=progress,
         auth_methods=frozenset(runtime.plugins.auth),
+        languages=(runtime.translator.lang,),
     )
     started = time.monotonic()
     items = importer.read(source, context)
