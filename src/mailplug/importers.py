@@ -80,6 +80,15 @@ NO_SMTP_SERVER = ErrorSpec(
     "Add the account in the e-mail settings and give its SMTP server, or set it up again.",
 )
 
+EXCHANGE_ACCOUNT = ErrorSpec(
+    "legacy.exchange_account",
+    Category.CONFIGURATION,
+    False,
+    "{address} is an Exchange account in the old program: it sends through Exchange (EWS), "
+    "not through an SMTP server, so no account was created for it.",
+    "Ask the administrator for this mailbox's SMTP settings (Microsoft 365: smtp.office365.com, "
+    "port 587, with a Microsoft sign-in) and add the account in the e-mail settings.",
+)
 
 # A file (or one message in it) that could not be imported, one key per cause, so the
 # advice fits: a missing file needs another path, a damaged one a backup, not a restart.
@@ -154,6 +163,7 @@ IMPORT_ERRORS: tuple[ErrorSpec, ...] = (
     FORMAT_UNKNOWN,
     NO_SENDER,
     NO_SMTP_SERVER,
+    EXCHANGE_ACCOUNT,
     FILE_MISSING,
     FILE_UNREADABLE,
     FILE_NOT_FILE,
@@ -203,9 +213,8 @@ NOTE_TRY_SSL = Text(
     "Account “{account}”: the old program used encryption (STARTTLS) only if the server "
     "offered it; mailplug always requires it, so mail is never sent unencrypted."
 )
-NOTE_NO_SMTP_EXCHANGE = Text(
-    "Account “{account}” ({address}) is an Exchange (EWS) account: it sends without an SMTP "
-    "server, so no account was created for it. Ask the administrator for the SMTP settings."
+NOTICE_SAME_IDENTITY = Text(
+    "The old settings list the identity {address} more than once; it was imported once."
 )
 REASON_DELETED = Text("deleted in the old program", context="import-reason")
 REASON_DRAFT = Text("an unfinished draft", context="import-reason")
@@ -347,6 +356,11 @@ class ImportedAccount:
     account: Account
     secret: str | None = "password"  # noqa: S105 - what to ask for, not a secret
     secret_found: bool = False
+    #: What the user should know about the account (``{account}`` is filled in with the
+    #: name it gets), e.g. that STARTTLS is now required where it was optional.
+    notes: tuple[Reason, ...] = ()
+    #: The same identity appeared earlier in the same source: reported as such.
+    repeated: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ from .importers import (
     NO_SENDER,
     NOTICE_FOLDERS,
     NOTICE_PASSWORD,
+    NOTICE_SAME_IDENTITY,
     NOTICE_SIGN_IN,
     SUMMARY_ACCOUNTS_ADDED,
     SUMMARY_ACCOUNTS_EXISTING,
@@ -131,6 +132,8 @@ class ImportReport:
     failures: list[ImportProblem] = field(default_factory=list)
     accounts: list[AccountOutcome] = field(default_factory=list)
     skipped_folders: list[str] = field(default_factory=list)
+    #: Notes on what was imported (STARTTLS now required, an identity listed twice).
+    notes: list[Reason] = field(default_factory=list)
     config_path: Path | None = None
     seconds: float = 0.0
     detail_limit: int = 1000
@@ -157,6 +160,7 @@ class ImportReport:
             signed = acc.secret == "sign-in"  # noqa: S105 - a kind of login, not a secret
             text = NOTICE_SIGN_IN if signed else NOTICE_PASSWORD
             out.append(Reason(text, {"account": acc.name, "username": acc.email}))
+        out += self.notes
         if self.skipped_folders:
             out.append(Reason(NOTICE_FOLDERS, {"folders": ", ".join(self.skipped_folders)}))
         return out
@@ -330,6 +334,9 @@ class _Session:
     def add_account(self, item: ImportedAccount) -> None:
         acc = item.account
         wanted = acc.email.key().lower()
+        if item.repeated:
+            self.report.notes.append(Reason(NOTICE_SAME_IDENTITY, {"address": acc.email.email}))
+            return
         existing = self.by_address.get(wanted)
         if existing is not None:
             self.report.counts["accounts_existing"] += 1
@@ -344,6 +351,7 @@ class _Session:
         acc = acc.model_copy(update={"name": name, "default": acc.default and not has_default})
         self.accounts[name] = self.by_address[wanted] = acc
         self.report.counts["accounts_added"] += 1
+        self.report.notes += [Reason(n.text, {**n.params, "account": name}) for n in item.notes]
         self.report.accounts.append(
             AccountOutcome(
                 name,
