@@ -11,7 +11,7 @@ RSS also counts the outbox's SQLite page cache and memory-mapped database
 pages, which grow with the database; the Python heap peak (tracemalloc) of an
 import of N and of 3×N messages shows that the importer itself streams.
 
-    python bench/import_mbox.py [--messages 10000] [--keep] [--code /path/to/other/checkout]
+    python bench/import_mbox.py [--messages 10000] [--keep] [--code CHECKOUT] [--no-traced]
 
 ``--code`` runs the children on another checkout's ``src/`` and ``plugins/`` (e.g. the
 ``main`` branch), so a baseline is measured in the same session on the same mbox.
@@ -109,6 +109,9 @@ def main() -> int:
     parser.add_argument(
         "--code", type=Path, default=ROOT, help="checkout whose src/ and plugins/ to measure"
     )
+    parser.add_argument(
+        "--no-traced", action="store_true", help="skip the (slow) tracemalloc runs of N and 3×N"
+    )
     args = parser.parse_args()
     if args.child:
         mode, mbox, data_dir = args.child
@@ -126,7 +129,8 @@ def main() -> int:
         print(f"mbox: {args.messages} messages, {size / 1e6:.1f} MB (built in {built:.1f} s)")
         print(f"code measured: {args.code.resolve()}")
         big = tmp / "Sent-x3"
-        build_mbox(big, args.messages * 3)
+        if not args.no_traced:
+            build_mbox(big, args.messages * 3)
         base = run_child(mbox, tmp / "baseline", "baseline", args.code)
         first = run_child(mbox, tmp / "data", "import", args.code)
         again = run_child(mbox, tmp / "data", "import", args.code)
@@ -145,6 +149,7 @@ def main() -> int:
         traced = {
             n: run_child(path, tmp / f"traced-{n}", "traced", args.code)
             for n, path in ((args.messages, mbox), (args.messages * 3, big))
+            if not args.no_traced
         }
         for n, r in traced.items():
             peak = int(r["python_peak"]) / 1e6  # type: ignore[call-overload]

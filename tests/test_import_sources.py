@@ -290,6 +290,9 @@ async def test_folder_of_eml_files_of_every_brand_and_some_broken(
     # (the same Message-ID as the whole copy read before it: a duplicate, still noted)
     assert cut.status == "duplicate" and cut.reason is not None
     assert "closing boundary" in cut.reason.text.msgid
+    # the whole copy came first, so the stored entry is the whole one: no note on it
+    whole = await (await mailer.outbox()).get(cut.message_id or "")
+    assert whole is not None and "import.note" not in whole.metadata
     assert "empty" in failed["empty.eml"]
     assert "folder" in failed["folder.eml"] and "folder" in failed["pipe.eml"]
     keys = {p.source.name: p.error.key for p in report.failures}

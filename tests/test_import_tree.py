@@ -122,3 +122,17 @@ def test_a_link_loop_is_planned_once(tmp_path: Path) -> None:
         (next((root / "new").iterdir()).name, "maildir"),
         ("again", "left"),
     ]
+
+
+async def test_a_cut_multipart_is_imported_with_a_note_on_its_entry(
+    tmp_path: Path, mailer: AsyncMailer
+) -> None:
+    whole = message_bytes_of(7)
+    cut = whole[: len(whole) * 2 // 3]  # inside the attachment: no closing boundary
+    path = write(tmp_path / "Sent" / "cut.eml", cut)
+    report = await asyncio.wait_for(mailer.import_path(path), 30)
+    assert report.counts["sent"] == 1 and not report.failures
+    (outcome,) = report.messages
+    assert outcome.reason is not None and "closing boundary" in outcome.reason.text.msgid
+    entry = await (await mailer.outbox()).get("<msg-7@firma.pl>")
+    assert entry is not None and "closing boundary" in entry.metadata["import.note"]

@@ -53,6 +53,7 @@ from .importers import (
 from .models import Account, Address
 from .outbox import NewEntry
 from .queue import Queue
+from .text import fill
 
 if TYPE_CHECKING:
     from .config import Config
@@ -440,6 +441,10 @@ class _Session:
             status=Status.SENT if sent else Status.QUEUED,
             sent_at=when if sent else None,
             dedupe_key=item.dedupe_key,
+            # What was odd about the source stays with the entry (``outbox show``).
+            metadata={"import.note": fill(item.notes[0].text.msgid, item.notes[0].params)}
+            if item.notes
+            else {},
         )
         self.pending.append((entry, outcome))
 
