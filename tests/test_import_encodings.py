@@ -165,3 +165,22 @@ async def test_decoded_subjects_are_searchable(tmp_path: Path, mailer: AsyncMail
     ):
         found = list(await outbox.query(Filter(statuses=(Status.SENT,), text=needle)))
         assert [e.message_id for e in found] == [msgid], needle
+
+
+@pytest.mark.parametrize(("lang", "readable"), [("cs_CZ.UTF-8", True), ("pl_PL.UTF-8", False)])
+async def test_the_users_locale_picks_the_code_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lang: str, readable: bool
+) -> None:
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    monkeypatch.setenv("LANG", lang)
+    text = "Příliš žluťoučký kůň"
+    write(tmp_path / "Sent" / "m.eml", message(text.encode("iso8859_2")))
+    async with AsyncMailer([memory_account("jan", "jan@firma.pl")], config=load_config()) as m:
+        report = await asyncio.wait_for(m.import_path(tmp_path / "Sent"), 30)
+    (outcome,) = report.messages
+    # Czech in ISO-8859-2 reads as Czech for a Czech user; for a Polish one its letters
+    # are foreign, so it falls back to Windows-1252 (as any mail client would show it).
+    assert (outcome.subject == text) is readable
+    if not readable:
+        assert outcome.subject == text.encode("iso8859_2").decode("cp1252", errors="replace")
