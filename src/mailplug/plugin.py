@@ -53,6 +53,7 @@ from . import check_keys, keys, outbox_keys
 from . import importers as import_keys
 from .auth import Authenticator, AuthFactory, Credentials
 from .check import CheckOptions, CheckReport, CheckStep, Fix, Note, Probe, StepStatus, tls_facts
+from .client_headers import is_client_header, strip_client_headers
 from .commands import (
     EX_CONFIG,
     EX_DATAERR,
@@ -220,12 +221,14 @@ __all__ = [
     "fill",
     "hookimpl",
     "import_keys",
+    "is_client_header",
     "keys",
     "locked",
     "new_id",
     "outbox_keys",
     "read_file",
     "redact",
+    "strip_client_headers",
     "tls_facts",
     "utcnow",
 ]
