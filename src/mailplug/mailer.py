@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from .events import StatusEvent
     from .importing import ImportReport
     from .outbox import AccountPause, Filter, Outbox, OutboxEntry
+    from .reports import Report
     from .status import Status
     from .transport import SendResult, Transport
 
@@ -188,6 +189,11 @@ class AsyncMailer:
         """The error a server reply stands for (``mailplug explain``)."""
         reply = ServerReply(code=code, enhanced=enhanced, text=text)
         return self.localize(self.classify(reply, stage=stage).error(reply=reply))
+
+    def parse_report(self, raw: bytes) -> Report:
+        """What a message from the inbox says about mail we sent: a bounce, a read
+        receipt, an auto-reply, a feedback report or none (:mod:`mailplug.reports`)."""
+        return self.runtime.parse_report(raw)
 
     def reason(self, error: ErrorInfo) -> MailplugError:
         """A stored error as an exception that renders localized message and advice."""

@@ -33,6 +33,7 @@ hook                                      hands the core
 ``mailplug_register_messages``            the plugin's own :class:`ErrorSpec` and :class:`Text`
 ``mailplug_register_presets``             a :class:`Preset`
 ``mailplug_register_commands``            a :class:`Command`
+``mailplug_register_report_parsers``      a :class:`ReportParser` → :class:`Report`
 ``mailplug_message_status``               (listens) a :class:`StatusEvent`
 ========================================  =============================================
 
@@ -120,6 +121,7 @@ from .outbox import (
 )
 from .presets import NOTES as PRESET_NOTES
 from .presets import Preset, Server
+from .reports import Report, ReportParser, ReportRecipient, read_message
 from .services import SecretStore, SecretStoreFactory, Services
 from .status import Status
 from .text import CatalogFile, Text, fill
@@ -200,6 +202,9 @@ __all__ = [
     "RecipientState",
     "RecipientStatus",
     "RecipientsRefusedError",
+    "Report",
+    "ReportParser",
+    "ReportRecipient",
     "SecretStore",
     "SecretStoreFactory",
     "SendResult",
@@ -225,6 +230,7 @@ __all__ = [
     "new_id",
     "outbox_keys",
     "read_file",
+    "read_message",
     "redact",
     "tls_facts",
     "utcnow",
