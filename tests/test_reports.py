@@ -160,3 +160,21 @@ def test_cli_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
 def test_read_message_cuts_huge_input() -> None:
     huge = b"Subject: x\r\n\r\n" + b"a" * 5_000_000
     assert len(str(read_message(huge).get_payload())) < 2_100_000
+
+
+def test_codeless_diagnostics_get_report_keys(mailer: AsyncMailer) -> None:
+    timeout = mailer.parse_report(
+        (CORPUS / "messages/postfix/dsn-connection-timeout.eml").read_bytes()
+    )
+    (recipient,) = timeout.recipients
+    assert recipient.remote_code is None
+    assert recipient.error is not None and recipient.error.key == "report.remote_unreachable"
+    reason = mailer.localize(recipient.error.error(reply=recipient.reply))
+    assert "adresata" in reason.message("pl")
+    loop = mailer.parse_report((CORPUS / "messages/postfix/dsn-mail-loops-back.eml").read_bytes())
+    assert loop.recipients[0].error is not None
+    assert loop.recipients[0].error.key == "report.routing_loop"
+    # A live reply always has a code: the report keys never replace the SMTP table.
+    assert mailer.explain(421, "4.4.2", "Connection timed out", stage="rcpt").key.startswith(
+        "smtp."
+    )

@@ -38,15 +38,23 @@ def diagnose(address: str, candidates: list[str], text: str, action: str) -> Rep
     return ReportRecipient(address=address, action=action, status=status, diagnostic=fallback)
 
 
+_LABELLED = re.compile(
+    r"^(?:reason|error|diagnostic(?:-code)?|status|because|powód|przyczyna|błąd|grund|fehler|"
+    r"raison|erreur|motivo|error|razón|causa)\s*:\s*(\S.*)$",
+    re.IGNORECASE,
+)
+_LABEL_ONLY = re.compile(r"^[\w .'-]{1,40}:\s*\S{0,12}$")
+
+
 def reason(window: str) -> str | None:
-    for line in window.split("\n")[:6]:
-        cleaned = line.strip().lstrip(":>)]").strip()
-        cleaned = re.sub(
-            r"^(?:reason|error|diagnostic|status|powód|grund|raison|motivo)\s*:\s*",
-            "",
-            cleaned,
-            flags=re.IGNORECASE,
-        )
-        if len(cleaned) > 3 and not ADDRESS.fullmatch(cleaned):
-            return strip_codes(cleaned) or None
+    """The reason written after an address: a labelled line ("Error: …") first, else
+    the first line that is neither a bare label ("Technical details …:") nor an address."""
+    lines = [line.strip().lstrip(":>)]").strip() for line in window.split("\n")[:8]]
+    for line in lines:
+        labelled = _LABELLED.match(line)
+        if labelled:
+            return strip_codes(labelled.group(1)) or None
+    for line in lines:
+        if len(line) > 3 and not ADDRESS.fullmatch(line) and not _LABEL_ONLY.match(line):
+            return strip_codes(line) or None
     return None

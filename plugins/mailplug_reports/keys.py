@@ -1,10 +1,42 @@
-"""Texts of the reports plugin (``mailplug bounces parse``)."""
+"""Keys and texts of the reports plugin.
+
+The keys cover what only a delivery report can say: the *recipient's* server
+could not be reached by the provider's server, or the mail went round in a
+loop.  A live SMTP refusal always carries a reply code, so these keys are
+given only to a report's code-less diagnostic (see :mod:`mailplug_reports.meaning`);
+everything else a report says is classified by the SMTP reply table.
+"""
 
 from __future__ import annotations
 
-from mailplug.plugin import Text
+from mailplug.plugin import Category, ErrorSpec, Text
 
-__all__ = ["REPORTS_TEXTS", "SUMMARY", "UNREADABLE"]
+__all__ = [
+    "REMOTE_UNREACHABLE",
+    "REPORTS_ERRORS",
+    "REPORTS_TEXTS",
+    "ROUTING_LOOP",
+    "SUMMARY",
+    "UNREADABLE",
+]
+
+REMOTE_UNREACHABLE = ErrorSpec(
+    "report.remote_unreachable",
+    Category.CONNECTION,
+    True,
+    "The mail server of your provider could not reach the recipient's mail server.",
+    "Usually the recipient's server is down or overloaded. Wait for the final report, or ask "
+    "the recipient another way whether their e-mail works.",
+)
+ROUTING_LOOP = ErrorSpec(
+    "report.routing_loop",
+    Category.CONFIGURATION,
+    False,
+    "The message went round in a loop between mail servers and was stopped.",
+    "The recipient's domain is forwarded back and forth (wrong forwarding or server "
+    "settings). Tell the recipient's administrator; the message was not delivered.",
+)
+REPORTS_ERRORS = (REMOTE_UNREACHABLE, ROUTING_LOOP)
 
 SUMMARY = Text(
     "{file}: {kind}, {count} recipient(s), original message {original}",

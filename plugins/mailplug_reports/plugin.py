@@ -12,7 +12,7 @@ from .standard import DsnParser, FeedbackParser, MdnParser
 from .text import TextBounceParser
 
 if TYPE_CHECKING:
-    from mailplug.plugin import Command, ErrorSpec, ReportParser, Text
+    from mailplug.plugin import Command, ErrorSpec, ReportParser, ServerReply, Text
 
 
 @hookimpl(trylast=True)
@@ -36,7 +36,16 @@ def mailplug_register_commands(register: Callable[[Command], None]) -> None:
 
 @hookimpl(trylast=True)
 def mailplug_register_messages(register: Callable[[ErrorSpec | Text], None]) -> None:
-    from .keys import REPORTS_TEXTS
+    from .keys import REPORTS_ERRORS, REPORTS_TEXTS
 
-    for text in REPORTS_TEXTS:
-        register(text)
+    for item in (*REPORTS_ERRORS, *REPORTS_TEXTS):
+        register(item)
+
+
+@hookimpl
+def mailplug_classify_reply(reply: ServerReply, stage: str) -> ErrorSpec | None:
+    # Only a report's code-less diagnostic ("Connection timed out" written by the
+    # provider's server); every reply with a code falls through to the SMTP table.
+    from .meaning import classify_unreplied
+
+    return classify_unreplied(reply, stage)

@@ -62,7 +62,7 @@ _CUT = re.compile(
     r"^[ \t]*(?:-{2,}.*(?:original|copy of|returned|below this line|unsent|undelivered|"
     r"headers? (?:of|follow)|nachricht|message d'origine|mensaje original|wiadomo).*|"
     r"original message headers:?|original message follows.*|"
-    r"-+ ?(?:Original message|Transcript).*|.*follows the original message.*)$",
+    r"-+ ?Original message.*|.*follows the original message.*)$",
     re.IGNORECASE | re.MULTILINE,
 )
 _LABEL_NOISE = re.compile(

@@ -205,7 +205,13 @@ def classify_report(report: Report, classify: Callable[[ServerReply], ErrorSpec]
     """Fill :attr:`ReportRecipient.error` for each failed or delayed recipient."""
     for recipient in report.recipients:
         if recipient.failed and recipient.error is None:
-            recipient.error = classify(recipient.reply)
+            reply = recipient.reply
+            if reply.code is None and reply.enhanced is None:
+                # No code at all: the action still says permanent or temporary, which
+                # RFC 3463 writes as the generic x.0.0 (the classifier needs the class).
+                generic = "4.0.0" if recipient.action == "delayed" else "5.0.0"
+                reply = ServerReply(code=None, enhanced=generic, text=reply.text)
+            recipient.error = classify(reply)
 
 
 def _header(message: EmailMessage, name: str) -> str | None:
