@@ -83,4 +83,12 @@ class TextReceiptParser:
             format="text-receipt",
             original_message_id=original_message_id(message, returned=False),
             disposition="deleted" if deleted else "displayed",
+            reader=_sender(message),
         )
+
+
+def _sender(message: Message) -> str | None:
+    from email.utils import parseaddr
+
+    address = parseaddr(header(message, "From"))[1]
+    return address or None

@@ -143,6 +143,9 @@ class MdnParser:
             format="rfc8098",
             original_message_id=original,
             disposition=_disposition(merged.get("disposition", "")) or "displayed",
+            reader=clean_address(merged["final-recipient"])
+            if merged.get("final-recipient")
+            else None,
         )
 
 

@@ -107,6 +107,15 @@ OUTBOX_TRANSPORT_FAILED = ErrorSpec(
     "The message will be sent again automatically. If the problem persists, update or "
     "reinstall the plugin that provides the transport.",
 )
+OUTBOX_REPORTS_UNSUPPORTED = ErrorSpec(
+    "outbox.reports_unsupported",
+    C.CONFIGURATION,
+    False,
+    "The outbox storage “{storage}” cannot record bounces and read receipts.",
+    "Update the plugin that provides this storage, or use the built-in SQLite outbox; the "
+    "reports stay in the mailbox and are listed as not recorded.",
+    exception=StorageError,
+)
 
 OUTBOX_ERRORS: tuple[ErrorSpec, ...] = (
     STORAGE_READ_ONLY,
@@ -120,6 +129,7 @@ OUTBOX_ERRORS: tuple[ErrorSpec, ...] = (
     OUTBOX_EXPIRED,
     OUTBOX_INTERRUPTED,
     OUTBOX_TRANSPORT_FAILED,
+    OUTBOX_REPORTS_UNSUPPORTED,
 )
 
 # -- texts (CLI, demo) --------------------------------------------------------

@@ -108,6 +108,7 @@ from .outbox import (
     Attempt,
     Change,
     Claim,
+    Delivery,
     Filter,
     NewEntry,
     Outbox,
@@ -116,7 +117,9 @@ from .outbox import (
     Outcome,
     RecipientState,
     RecipientStatus,
+    apply_delivery,
     new_id,
+    status_after_deliveries,
     utcnow,
 )
 from .presets import NOTES as PRESET_NOTES
@@ -168,6 +171,7 @@ __all__ = [
     "ConfigurationError",
     "ConnectionFailedError",
     "Credentials",
+    "Delivery",
     "DeliveryError",
     "EncryptionError",
     "Envelope",
@@ -220,6 +224,7 @@ __all__ = [
     "Transport",
     "TransportFactory",
     "VersionError",
+    "apply_delivery",
     "ascii_domain",
     "check_keys",
     "fill",
@@ -232,6 +237,7 @@ __all__ = [
     "read_file",
     "read_message",
     "redact",
+    "status_after_deliveries",
     "tls_facts",
     "utcnow",
 ]

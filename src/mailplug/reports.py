@@ -24,6 +24,7 @@ import email.policy
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.message import Message as EmailMessage
 from typing import Any, Literal, Protocol
 
@@ -119,7 +120,10 @@ class Report:
     :ivar message_id: the report's own Message-ID (to recognise it again).
     :ivar subject: the report's subject (for lists of unmatched reports).
     :ivar envelope_to: the addresses the report was delivered to (``To``,
-        ``Delivered-To``): where a per-message envelope-sender tag is found.
+        ``Delivered-To``, ``X-Original-To``): where a per-message envelope-sender
+        tag is found.
+    :ivar reader: for a read receipt, the recipient who read (or deleted) the message.
+    :ivar date: when the report was written (its ``Date``).
     """
 
     kind: ReportKind = "none"
@@ -131,6 +135,8 @@ class Report:
     message_id: str | None = None
     subject: str | None = None
     envelope_to: list[str] = field(default_factory=list)
+    reader: str | None = None
+    date: datetime | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The shape of ``mailplug bounces parse --json`` (one object per report)."""
@@ -143,6 +149,8 @@ class Report:
             "mdn": {"disposition": self.disposition} if self.kind == "mdn" else None,
             "message_id": self.message_id,
             "subject": self.subject,
+            "reader": self.reader,
+            "date": self.date.isoformat() if self.date else None,
         }
 
 
@@ -196,6 +204,12 @@ def parse_report(
         report.message_id = _header(message, "Message-ID")
     if report.subject is None:
         report.subject = _header(message, "Subject")
+    if not report.envelope_to:
+        report.envelope_to = _addresses(
+            message, "Delivered-To", "X-Original-To", "Envelope-To", "To"
+        )
+    if report.date is None:
+        report.date = _date(_header(message, "Date"))
     if classify is not None:
         classify_report(report, classify)
     return report
@@ -212,6 +226,29 @@ def classify_report(report: Report, classify: Callable[[ServerReply], ErrorSpec]
                 generic = "4.0.0" if recipient.action == "delayed" else "5.0.0"
                 reply = ServerReply(code=None, enhanced=generic, text=reply.text)
             recipient.error = classify(reply)
+
+
+def _addresses(message: EmailMessage, *names: str) -> list[str]:
+    from email.utils import getaddresses
+
+    values = [v for v in (_header(message, n) for n in names) if v]
+    found: list[str] = []
+    for _, address in getaddresses(values):
+        if "@" in address and address.lower() not in found:
+            found.append(address.lower())
+    return found
+
+
+def _date(value: str | None) -> datetime | None:
+    from email.utils import parsedate_to_datetime
+
+    if not value:
+        return None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def _header(message: EmailMessage, name: str) -> str | None:
