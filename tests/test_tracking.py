@@ -183,3 +183,61 @@ async def test_envelope_tag_matches_a_bounce_that_quotes_nothing(
         tracked = await mailer.track_report(bare.as_bytes())
         assert (tracked.entry_id, tracked.matched_by) == (entry_id, "envelope-tag")
         assert (await mailer.queue.status(entry_id)).status is Status.PARTIALLY_BOUNCED
+
+
+def test_demo_ends_with_a_bounce_after_acceptance() -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).parent.parent
+    done = subprocess.run(
+        [sys.executable, str(root / "examples" / "demo.py")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    last = done.stdout.rsplit("== bounce after acceptance", 1)[1]
+    assert "wysłano -> zwrócono (niedoręczona)" in last
+    assert "Adres odbiorcy nie istnieje" in last
+
+
+async def test_bounce_address_carries_the_outbox_id(
+    smtp_server: Callable[..., SMTPServer], tmp_path: Path
+) -> None:
+    srv = smtp_server()
+    data = srv.account(name="biuro")
+    data["bounce_address"] = "bounces+{id}@example.com"
+    async with AsyncMailer([data], data_dir=tmp_path / "data", entry_points=False) as mailer:
+        entry_id = await mailer.enqueue(
+            Message(sender="sender@example.com", to=["jan@example.pl"], subject="x", text="y")
+        )
+        await mailer.flush()
+        assert srv.messages[-1].envelope.mail_from == f"bounces+{entry_id}@example.com"
+        bare = (
+            f"From: MAILER-DAEMON@mx.example.net\r\nTo: bounces+{entry_id}@example.com\r\n"
+            "Subject: failure notice\r\n\r\n"
+            "Hi. This is the qmail-send program at mx.example.net.\r\n"
+            "I'm afraid I wasn't able to deliver your message to the following addresses.\r\n\r\n"
+            "<jan@example.pl>:\r\nRemote host said: 550 5.1.1 No such user\r\n"
+        ).encode()
+        tracked = await mailer.track_report(bare)
+        assert tracked.matched_by == "envelope-tag"
+        assert (await mailer.queue.status(entry_id)).status is Status.BOUNCED
+
+
+def test_bounce_address_needs_the_id_placeholder() -> None:
+    from mailplug.errors import MailplugError
+    from mailplug.models import Account
+
+    base = {"name": "a", "email": "a@example.com"}
+    for wrong in ("bounces@example.com", "bounces{id}@example.com", "x+{id}+{id}@example.com"):
+        try:
+            Account.model_validate({**base, "bounce_address": wrong})
+        except MailplugError as exc:
+            assert exc.key == "account.invalid_settings"
+            assert exc.params["field"] == "bounce_address"
+        else:
+            raise AssertionError(f"{wrong} was accepted")
+    ok = Account.model_validate({**base, "bounce_address": "bounces+{id}@example.com"})
+    assert ok.bounce_address == "bounces+{id}@example.com"

@@ -194,12 +194,17 @@ class NewEntry:
         cls, message: Message, account: Account, composed: Composed, *, now: datetime | None = None
     ) -> NewEntry:
         sender = message.sender or account.from_address
+        entry_id = new_id()
+        envelope = composed.envelope
+        if account.bounce_address:
+            # VERP: the envelope sender carries the outbox id (mailplug.tracking matches it).
+            envelope = replace(envelope, sender=account.bounce_address.replace("{id}", entry_id))
         return cls(
-            id=new_id(),
+            id=entry_id,
             # The Message-ID on the wire (the composer may have filled in the domain).
             message_id=composed.envelope.message_id,
             account=account.name,
-            envelope=composed.envelope,
+            envelope=envelope,
             data=composed.data,
             subject=message.subject,
             sender=str(sender),
