@@ -18,7 +18,7 @@ from mailplug.plugin import Report, ReportRecipient
 
 from .diagnose import diagnose
 from .facts import ADDRESS, find_reply, original_message_id
-from .mime import header, human_text
+from .mime import embedded_headers, header, human_text
 from .standard import report_type
 
 __all__ = ["TextBounceParser", "is_forward"]
@@ -42,7 +42,10 @@ _SUBJECT = re.compile(
     r"unzustellbar|nicht zugestellt|zustellung|non remis|non distribuable|échec|"
     r"no se puede entregar|no entregad|devuelt|non recapitat|mancato recapito|"
     r"onbestelbaar|niet afgeleverd|nedoručiteln|nedoručen|não entregue|falha na entrega|"
-    r"не доставлено|недоставлен|delivery delayed|message status",
+    r"не доставлено|недоставлен|delivery delayed|message status|delayed mail|"
+    r"not (?:been )?delivered|could not deliver|unable to deliver|mail system error|"
+    r"zustellbar|übermittlungsstatus|zustellstatus|recapitabile|estado de entrega|"
+    r"état de (?:la )?remise|stanie dostarcz|nedoručitelná|returned to sender",
     re.IGNORECASE,
 )
 _FORWARD = re.compile(r"^\s*(?:fwd?|fw|pd|wg|tr|rv|i)\s*:", re.IGNORECASE)
@@ -50,6 +53,18 @@ _DELAY = re.compile(
     r"delay|warning|not (?:yet )?been delivered|hasn't been delivered yet|"
     r"will (?:continue|keep) (?:to )?(?:try|attempt)|still (?:being )?(?:tried|trying)|"
     r"opóźni|verzögert|retard|retras|ritard|vertraag|zpožd|atras|задерж",
+    re.IGNORECASE,
+)
+# Phrases of a delivery system's failure text, for daemon mail with an unusual subject.
+_BODY_BOUNCE = re.compile(
+    r"could not be delivered|couldn't be delivered|wasn't delivered|was not delivered|"
+    r"delivery (?:has )?failed|permanent (?:fatal )?error|undeliverable|following addresses? "
+    r"(?:had|failed)|unable to deliver|delivery to the following recipients? failed|"
+    r"not able to deliver|could not deliver|niedostarczon|nie został[ao]? dostarczon|"
+    r"nicht zugestellt|n'a pas pu être remis|no se pudo entregar|non è stato possibile|"
+    r"did not reach|could not be reached|not yet been delivered|hasn't been delivered yet|"
+    r"will (?:continue|keep) (?:to )?(?:try|attempt)|still (?:being )?(?:tried|trying)|"
+    r"delivery (?:is )?delayed|has been delayed",
     re.IGNORECASE,
 )
 _FAIL_WORDS = re.compile(
@@ -116,9 +131,11 @@ class TextBounceParser:
         )
         from_daemon = bounce_sender(message)
         bounce_subject = bool(_SUBJECT.search(subject))
-        if not (marked or (from_daemon and bounce_subject)):
+        if not (marked or from_daemon):
             return None
         full = human_text(message)
+        if not (marked or bounce_subject or _BODY_BOUNCE.search(full[:4000])):
+            return None
         cut = _CUT.search(full)
         text = full[: cut.start()] if cut else full
         delayed = bool(_DELAY.search(subject)) or (
@@ -158,9 +175,9 @@ class TextBounceParser:
                 continue
             seen.add(key)
             candidates.append(address)
-        found = []
-        for address in candidates:
-            found.append(diagnose(address, candidates, text, action))
+        found = [diagnose(address, candidates, text, action) for address in candidates]
+        if not listed:
+            found = _plausible(found, _original_recipients(message))
         if len(found) == 1 and found[0].remote_code is None and found[0].status is None:
             # One recipient: a reply anywhere in the text is its reply (Gmail writes
             # "The response from the remote server was:" paragraphs below the address).
@@ -169,6 +186,28 @@ class TextBounceParser:
                 found[0].remote_code, found[0].status = reply.code, reply.enhanced
                 found[0].diagnostic = reply.text or found[0].diagnostic
         return found
+
+
+def _original_recipients(message: Message) -> set[str]:
+    original = embedded_headers(message)
+    if original is None:
+        return set()
+    return _addresses(original, "To", "Cc", "Bcc")
+
+
+def _plausible(found: list[ReportRecipient], original: set[str]) -> list[ReportRecipient]:
+    """Drop addresses the text merely mentions (a helpdesk, a forwarding note).
+
+    When the returned original names its recipients, an address that is not one
+    of them is kept only if a reply or reason follows it (an alias's expansion).
+    """
+    if not original or not any(r.address.lower() in original for r in found):
+        return found
+    return [
+        r
+        for r in found
+        if r.address.lower() in original or r.remote_code is not None or r.status is not None
+    ]
 
 
 def _candidates(text: str) -> list[str]:
