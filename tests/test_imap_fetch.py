@@ -176,3 +176,28 @@ def test_cli_fetch_json(
     assert out["examined"] == 1 and out["reports"][0]["unmatched"] == "unknown-message"
     assert main(["--lang", "pl", "bounces", "fetch", "biuro"]) == 0
     assert "raporty: 0" in capsys.readouterr().out
+
+
+async def test_watch_wakes_on_new_mail_with_idle(
+    smtp_server: Callable[..., SMTPServer], dovecot: Dovecot, password: str, tmp_path: Path
+) -> None:
+    import asyncio
+
+    from mailplug_imap.fetch import watch_reports
+
+    srv = smtp_server(users={USER: PASSWORD}, tls="starttls")
+    async with AsyncMailer([account(srv, dovecot, password)], data_dir=tmp_path) as mailer:
+        entry_id, _, data = await sent(mailer, srv)
+        first = asyncio.Event()
+        # every=300 (IDLE waits at most 30 s): the 25 s bound below needs the IDLE wake-up.
+        task = asyncio.create_task(
+            watch_reports(mailer, "biuro", every=300, cycles=2, on_result=lambda _: first.set())
+        )
+        await asyncio.wait_for(first.wait(), 30)
+        await asyncio.sleep(0.5)  # the session is idling now
+        bounce = dsn(data, ("jan@example.pl", "failed", "550 5.1.1 User unknown"))
+        await asyncio.to_thread(dovecot.append, USER, bounce)
+        results = await asyncio.wait_for(task, 25)
+        assert results[0].idled and results[0].examined == 0
+        assert results[1].reports[0]["entry_id"] == entry_id
+        assert (await mailer.queue.status(entry_id)).status is Status.PARTIALLY_BOUNCED

@@ -12,6 +12,8 @@ is idempotent anyway.
 from __future__ import annotations
 
 import argparse
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +23,10 @@ from mailplug.plugin import keys as core_keys
 from . import keys
 from .mailbox import Mailbox
 
-__all__ = ["FETCH", "FetchResult", "fetch_reports"]
+__all__ = ["FETCH", "IDLE_CHUNK", "FetchResult", "fetch_reports", "watch_reports"]
+
+#: Longest single IDLE wait (seconds); the watch loop fetches again after it.
+IDLE_CHUNK = 30.0
 
 
 @dataclass
@@ -33,6 +38,7 @@ class FetchResult:
     reports: list[dict[str, Any]] = field(default_factory=list)
     marked: list[int] = field(default_factory=list)
     dry_run: bool = False
+    idled: bool = False
 
     @property
     def changes(self) -> int:
@@ -61,8 +67,15 @@ async def fetch_reports(
     folder: str = "INBOX",
     move_to: str | None = None,
     limit: int = 500,
+    idle: float | None = None,
+    on_result: Callable[[FetchResult], None] | None = None,
 ) -> FetchResult:
-    """Fetch, track and mark the unprocessed messages of ``account_name``'s ``folder``."""
+    """Fetch, track and mark the unprocessed messages of ``account_name``'s ``folder``.
+
+    :param idle: then wait up to this many seconds for new mail with IDLE before
+        logging out (:attr:`FetchResult.idled` says whether the server offered it).
+    :param on_result: called with the result before that wait.
+    """
     account = mailer.account(account_name)
     if account.imap is None:
         raise core_keys.ACCOUNT_INVALID_SETTINGS.error(
@@ -93,9 +106,42 @@ async def fetch_reports(
         if not dry_run:
             await box.run(box.mark, done, move_to)
             result.marked = done
+        if on_result is not None:
+            on_result(result)
+        if idle:
+            result.idled = await box.run(box.idle_wait, idle)
     finally:
         await box.run(box.close)
     return result
+
+
+async def watch_reports(
+    mailer: Any,
+    account_name: str,
+    *,
+    every: float,
+    cycles: int | None = None,
+    on_result: Callable[[FetchResult], None] | None = None,
+    **options: Any,
+) -> list[FetchResult]:
+    """Fetch again and again: between runs wait with IDLE where offered, else sleep ``every``.
+
+    With IDLE a new bounce is recorded as soon as it arrives; ``cycles`` bounds
+    the loop (``None``: until cancelled, e.g. by Ctrl-C).  One IDLE wait lasts at
+    most :data:`IDLE_CHUNK` seconds: the wait blocks a worker thread, which a
+    Ctrl-C cannot interrupt, so it must end soon on its own.
+    """
+    results: list[FetchResult] = []
+    while cycles is None or len(results) < cycles:
+        last = len(results) + 1 == cycles
+        idle = None if last else min(every, IDLE_CHUNK)
+        result = await fetch_reports(
+            mailer, account_name, idle=idle, on_result=on_result, **options
+        )
+        results.append(result)
+        if not result.idled and not last:
+            await asyncio.sleep(every)
+    return results
 
 
 def _arguments(p: argparse.ArgumentParser) -> None:
@@ -104,23 +150,44 @@ def _arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--folder", default="INBOX", help="the folder to read (default INBOX)")
     p.add_argument("--move-to", help="move processed reports to this folder")
     p.add_argument("--limit", type=int, default=500, help="messages per run (default 500)")
+    p.add_argument(
+        "--every",
+        type=float,
+        metavar="SECONDS",
+        help="keep watching: fetch again after new mail (IDLE) or every SECONDS; Ctrl-C stops",
+    )
 
 
 def fetch(ctx: CommandContext, args: argparse.Namespace) -> int:
     mailer = ctx.mailer()
-    result: FetchResult = ctx.run(
-        fetch_reports(
-            mailer,
-            args.account,
-            dry_run=args.dry_run,
-            folder=args.folder,
-            move_to=args.move_to,
-            limit=args.limit,
-        )
-    )
+    options = {
+        "dry_run": args.dry_run,
+        "folder": args.folder,
+        "move_to": args.move_to,
+        "limit": args.limit,
+    }
+    if args.every:
+        try:
+            ctx.run(
+                watch_reports(
+                    mailer,
+                    args.account,
+                    every=args.every,
+                    on_result=lambda r: _show(ctx, mailer, r),
+                    **options,
+                )
+            )
+        except KeyboardInterrupt:
+            return EX_OK
+        return EX_OK
+    _show(ctx, mailer, ctx.run(fetch_reports(mailer, args.account, **options)))
+    return EX_OK
+
+
+def _show(ctx: CommandContext, mailer: Any, result: FetchResult) -> None:
     if ctx.json:
         ctx.print_json(result.to_dict())
-        return EX_OK
+        return
     ctx.print(
         ctx.t(
             keys.FETCH_SUMMARY,
@@ -154,7 +221,6 @@ def fetch(ctx: CommandContext, args: argparse.Namespace) -> int:
                 original=report["original_message_id"] or "?",
             )
         )
-    return EX_OK
 
 
 FETCH = Command(

@@ -129,6 +129,18 @@ class Mailbox:
                 client.create_folder(move_to)
             client.move(list(uids), move_to)
 
+    def idle_wait(self, seconds: float) -> bool:
+        """Wait up to ``seconds`` for new mail with IDLE (RFC 2177); ``False`` without IDLE."""
+        client = self._client()
+        if b"IDLE" not in client.capabilities():
+            return False
+        client.idle()
+        try:
+            client.idle_check(timeout=seconds)
+        finally:
+            client.idle_done()
+        return True
+
     def append(self, folder: str, data: bytes, flags: Sequence[bytes] = ()) -> None:
         self._client().append(folder, data, flags=list(flags))
 
