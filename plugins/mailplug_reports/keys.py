@@ -12,6 +12,7 @@ from __future__ import annotations
 from mailplug.plugin import Category, ErrorSpec, Text
 
 __all__ = [
+    "DOMAIN_NOT_FOUND",
     "REMOTE_UNREACHABLE",
     "REPORTS_ERRORS",
     "REPORTS_TEXTS",
@@ -36,7 +37,15 @@ ROUTING_LOOP = ErrorSpec(
     "The recipient's domain is forwarded back and forth (wrong forwarding or server "
     "settings). Tell the recipient's administrator; the message was not delivered.",
 )
-REPORTS_ERRORS = (REMOTE_UNREACHABLE, ROUTING_LOOP)
+DOMAIN_NOT_FOUND = ErrorSpec(
+    "report.domain_not_found",
+    Category.RECIPIENT,
+    False,
+    "The mail server of your provider found no mail server for the recipient's domain.",
+    "Check the part of the address after @ for typing errors; if it is right, the "
+    "recipient's domain has no working e-mail. Ask the recipient another way.",
+)
+REPORTS_ERRORS = (REMOTE_UNREACHABLE, ROUTING_LOOP, DOMAIN_NOT_FOUND)
 
 SUMMARY = Text(
     "{file}: {kind}, {count} recipient(s), original message {original}",

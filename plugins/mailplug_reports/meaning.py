@@ -12,12 +12,19 @@ import re
 
 from mailplug.plugin import ErrorSpec, ServerReply
 
-from .keys import REMOTE_UNREACHABLE, ROUTING_LOOP
+from .keys import DOMAIN_NOT_FOUND, REMOTE_UNREACHABLE, ROUTING_LOOP
 
 __all__ = ["classify_unreplied"]
 
 _LOOP = re.compile(
     r"loops? back to myself|too many hops|hop count|routing loop|mail loop|loop detected",
+    re.IGNORECASE,
+)
+# A resolver's words the SMTP reply table does not know (it knows "host not found", "no MX",
+# "NXDOMAIN", "domain not found" and says so with its own bad-domain key).
+_NO_DOMAIN = re.compile(
+    r"host ?name lookup fail|no route found to domain|could ?n[o']t find any host|"
+    r"no such (?:domain|host)|name service error",
     re.IGNORECASE,
 )
 # The domain does not exist: the SMTP table's bad-domain key says that, not "unreachable".
@@ -41,6 +48,8 @@ def classify_unreplied(reply: ServerReply, stage: str) -> ErrorSpec | None:
         return None
     if _LOOP.search(reply.text):
         return ROUTING_LOOP
+    if _NO_DOMAIN.search(reply.text):
+        return DOMAIN_NOT_FOUND
     if _DOMAIN.search(reply.text):
         return None
     if _UNREACHABLE.search(reply.text):
