@@ -33,6 +33,7 @@ hook                                      hands the core
 ``mailplug_register_messages``            the plugin's own :class:`ErrorSpec` and :class:`Text`
 ``mailplug_register_presets``             a :class:`Preset`
 ``mailplug_register_commands``            a :class:`Command`
+``mailplug_register_report_parsers``      a :class:`ReportParser` → :class:`Report`
 ``mailplug_message_status``               (listens) a :class:`StatusEvent`
 ========================================  =============================================
 
@@ -108,6 +109,7 @@ from .outbox import (
     Attempt,
     Change,
     Claim,
+    Delivery,
     Filter,
     NewEntry,
     Outbox,
@@ -116,11 +118,14 @@ from .outbox import (
     Outcome,
     RecipientState,
     RecipientStatus,
+    apply_delivery,
     new_id,
+    status_after_deliveries,
     utcnow,
 )
 from .presets import NOTES as PRESET_NOTES
 from .presets import Preset, Server
+from .reports import Report, ReportParser, ReportRecipient, read_message
 from .services import SecretStore, SecretStoreFactory, Services
 from .status import Status
 from .text import CatalogFile, Text, fill
@@ -167,6 +172,7 @@ __all__ = [
     "ConfigurationError",
     "ConnectionFailedError",
     "Credentials",
+    "Delivery",
     "DeliveryError",
     "EncryptionError",
     "Envelope",
@@ -201,6 +207,9 @@ __all__ = [
     "RecipientState",
     "RecipientStatus",
     "RecipientsRefusedError",
+    "Report",
+    "ReportParser",
+    "ReportRecipient",
     "SecretStore",
     "SecretStoreFactory",
     "SendResult",
@@ -216,6 +225,7 @@ __all__ = [
     "Transport",
     "TransportFactory",
     "VersionError",
+    "apply_delivery",
     "ascii_domain",
     "check_keys",
     "fill",
@@ -227,7 +237,9 @@ __all__ = [
     "new_id",
     "outbox_keys",
     "read_file",
+    "read_message",
     "redact",
+    "status_after_deliveries",
     "strip_client_headers",
     "tls_facts",
     "utcnow",
