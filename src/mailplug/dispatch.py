@@ -34,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from . import keys
+from .client_headers import strip_client_headers
 from .errors import MailplugError, StorageError
 from .outbox import AccountPause, Change, Claim, Outbox, Outcome
 from .outbox_keys import OUTBOX_TRANSPORT_FAILED
@@ -316,6 +317,9 @@ class _Flush:
             )
             touched: dict[str, _Lane] = {}
             for c in claims:
+                # The one door out of the outbox: a mail program's own headers (FCC holds
+                # an IMAP login) never leave, whoever stored the message.
+                c.data = strip_client_headers(c.data)
                 self.held[c.id] = c
                 self.pending += 1
                 lane = self.lanes.get(c.account) or await self._lane(c.account)

@@ -47,7 +47,9 @@ if TYPE_CHECKING:
     from .events import StatusEvent
     from .importing import ImportReport
     from .outbox import AccountPause, Filter, Outbox, OutboxEntry
+    from .reports import Report
     from .status import Status
+    from .tracking import Tracked
     from .transport import SendResult, Transport
 
 __all__ = ["AsyncMailer", "Mailer"]
@@ -202,6 +204,26 @@ class AsyncMailer:
         """The error a server reply stands for (``mailplug explain``)."""
         reply = ServerReply(code=code, enhanced=enhanced, text=text)
         return self.localize(self.classify(reply, stage=stage).error(reply=reply))
+
+    def parse_report(self, raw: bytes) -> Report:
+        """What a message from the inbox says about mail we sent: a bounce, a read
+        receipt, an auto-reply, a feedback report or none (:mod:`mailplug.reports`)."""
+        return self.runtime.parse_report(raw)
+
+    async def track_report(
+        self, raw: bytes, *, account: str | None = None, dry_run: bool = False
+    ) -> Tracked:
+        """Match a report from the inbox to the outbox entry it is about and record it.
+
+        A bounce marks its recipients ``bounced`` (with the classified reason) or
+        ``delayed``; a read receipt marks the reader ``read`` or ``deleted-unread``;
+        each change is a status event.  Matching is exact (:mod:`mailplug.tracking`):
+        an unmatched report is returned with ``unmatched`` set.  Idempotent.
+        """
+        from .tracking import Tracker
+
+        found = self.account(account) if account else None
+        return await Tracker(self.runtime).track(raw, account=found, dry_run=dry_run)
 
     def reason(self, error: ErrorInfo) -> MailplugError:
         """A stored error as an exception that renders localized message and advice."""

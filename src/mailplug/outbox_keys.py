@@ -107,6 +107,15 @@ OUTBOX_TRANSPORT_FAILED = ErrorSpec(
     "The message will be sent again automatically. If the problem persists, update or "
     "reinstall the plugin that provides the transport.",
 )
+OUTBOX_REPORTS_UNSUPPORTED = ErrorSpec(
+    "outbox.reports_unsupported",
+    C.CONFIGURATION,
+    False,
+    "The outbox storage “{storage}” cannot record bounces and read receipts.",
+    "Update the plugin that provides this storage, or use the built-in SQLite outbox; the "
+    "reports stay in the mailbox and are listed as not recorded.",
+    exception=StorageError,
+)
 
 OUTBOX_ERRORS: tuple[ErrorSpec, ...] = (
     STORAGE_READ_ONLY,
@@ -120,6 +129,7 @@ OUTBOX_ERRORS: tuple[ErrorSpec, ...] = (
     OUTBOX_EXPIRED,
     OUTBOX_INTERRUPTED,
     OUTBOX_TRANSPORT_FAILED,
+    OUTBOX_REPORTS_UNSUPPORTED,
 )
 
 # -- texts (CLI, demo) --------------------------------------------------------
@@ -170,6 +180,10 @@ RECIPIENT_PENDING = Text("waiting", context="recipient")
 RECIPIENT_SENT = Text("delivered", context="recipient")
 RECIPIENT_FAILED = Text("refused", context="recipient")
 RECIPIENT_CANCELLED = Text("cancelled", context="recipient")
+RECIPIENT_DELAYED = Text("delayed on the way", context="recipient")
+RECIPIENT_BOUNCED = Text("bounced after acceptance", context="recipient")
+RECIPIENT_READ = Text("read", context="recipient")
+RECIPIENT_DELETED_UNREAD = Text("deleted unread", context="recipient")
 
 OUTBOX_TEXTS: tuple[Text, ...] = tuple(v for v in list(globals().values()) if isinstance(v, Text))
 OUTBOX_MESSAGES: tuple[ErrorSpec | Text, ...] = (*OUTBOX_ERRORS, *OUTBOX_TEXTS)

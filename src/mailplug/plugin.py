@@ -34,6 +34,7 @@ hook                                      hands the core
 ``mailplug_register_presets``             a :class:`Preset`
 ``mailplug_register_commands``            a :class:`Command`
 ``mailplug_before_send``                  (changes or refuses) an :class:`Outgoing` message
+``mailplug_register_report_parsers``      a :class:`ReportParser` → :class:`Report`
 ``mailplug_message_status``               (listens) a :class:`StatusEvent`
 ========================================  =============================================
 
@@ -54,6 +55,7 @@ from . import check_keys, keys, outbox_keys
 from . import importers as import_keys
 from .auth import Authenticator, AuthFactory, Credentials
 from .check import CheckOptions, CheckReport, CheckStep, Fix, Note, Probe, StepStatus, tls_facts
+from .client_headers import is_client_header, strip_client_headers
 from .commands import (
     EX_CONFIG,
     EX_DATAERR,
@@ -108,6 +110,7 @@ from .outbox import (
     Attempt,
     Change,
     Claim,
+    Delivery,
     Filter,
     NewEntry,
     Outbox,
@@ -116,12 +119,15 @@ from .outbox import (
     Outcome,
     RecipientState,
     RecipientStatus,
+    apply_delivery,
     new_id,
+    status_after_deliveries,
     utcnow,
 )
 from .outgoing import Outgoing
 from .presets import NOTES as PRESET_NOTES
 from .presets import Preset, Server
+from .reports import Report, ReportParser, ReportRecipient, read_message
 from .services import SecretStore, SecretStoreFactory, Services
 from .status import Status
 from .text import CatalogFile, Text, fill
@@ -168,6 +174,7 @@ __all__ = [
     "ConfigurationError",
     "ConnectionFailedError",
     "Credentials",
+    "Delivery",
     "DeliveryError",
     "EncryptionError",
     "Envelope",
@@ -203,6 +210,9 @@ __all__ = [
     "RecipientState",
     "RecipientStatus",
     "RecipientsRefusedError",
+    "Report",
+    "ReportParser",
+    "ReportRecipient",
     "SecretStore",
     "SecretStoreFactory",
     "SendResult",
@@ -218,17 +228,22 @@ __all__ = [
     "Transport",
     "TransportFactory",
     "VersionError",
+    "apply_delivery",
     "ascii_domain",
     "check_keys",
     "fill",
     "hookimpl",
     "import_keys",
+    "is_client_header",
     "keys",
     "locked",
     "new_id",
     "outbox_keys",
     "read_file",
+    "read_message",
     "redact",
+    "status_after_deliveries",
+    "strip_client_headers",
     "tls_facts",
     "utcnow",
 ]

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from .compose import Composed
     from .events import StatusEvent
     from .outbox import Outbox
+    from .reports import Report
     from .retry import RetryPolicy
     from .transport import Transport
 
@@ -145,6 +146,21 @@ class Runtime:
     ) -> ErrorSpec:
         """The error spec for a server reply (``mailplug_classify_reply``)."""
         return self.plugins.classify(reply, stage=stage, host=host, account=account)
+
+    def parse_report(self, raw: bytes, *, account: Account | None = None) -> Report:
+        """What a message from the inbox says about mail we sent (parsed and classified).
+
+        Each failed or delayed recipient is classified like a live refusal of
+        ``RCPT TO`` (:meth:`classify`), so a bounce gives the same key, sentence
+        and advice as the server's immediate answer would have.
+        """
+        from .reports import parse_report
+
+        return parse_report(
+            raw,
+            list(self.plugins.report_parsers.values()),
+            lambda reply: self.classify(reply, stage="rcpt", account=account),
+        )
 
     def classify_refusals(
         self, results: Iterable[RecipientResult], *, host: str | None, account: Account | None
