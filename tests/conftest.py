@@ -63,3 +63,24 @@ def smtp_server() -> Iterator[Callable[..., SMTPServer]]:
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    """A real PostgreSQL's URL (``tests/postgres_server.py``: found or started, never skipped)."""
+    from tests.postgres_server import postgres_url
+
+    with postgres_url() as url:
+        yield url
+
+
+@pytest.fixture
+def pg_outbox_url(postgres: str) -> Iterator[str]:
+    """An outbox address in a schema of this test's own, dropped when the test ends."""
+    from tests.postgres_server import drop_schema, new_schema, outbox_url
+
+    schema = new_schema()
+    try:
+        yield outbox_url(postgres, schema)
+    finally:
+        drop_schema(postgres, schema)
