@@ -43,7 +43,13 @@ _BY_CLASS: dict[str, ErrorSpec] = {
     "58": outbox_keys.STORAGE_IO,  # system error (I/O)
     "XX": outbox_keys.STORAGE_CORRUPT,  # internal error (data corrupted)
 }
-_AUTH_WORDS = ("password authentication failed", "no password supplied", "no pg_hba.conf entry")
+#: Connection failures carry no SQLSTATE: the server's words tell them apart.
+_CONNECT_WORDS: dict[str, ErrorSpec] = {
+    "password authentication failed": keys.POSTGRES_AUTH_FAILED,
+    "no password supplied": keys.POSTGRES_AUTH_FAILED,
+    "no pg_hba.conf entry": keys.POSTGRES_AUTH_FAILED,
+    "does not exist": outbox_keys.STORAGE_CANNOT_OPEN,  # database or role
+}
 
 
 def _problem(exc: BaseException) -> str:
@@ -60,8 +66,10 @@ def storage_error(exc: psycopg.Error, where: str, *, connecting: bool = False) -
     if spec is None:
         import psycopg
 
-        if any(word in str(exc) for word in _AUTH_WORDS):
-            spec = keys.POSTGRES_AUTH_FAILED
+        text = str(exc)
+        worded = [s for words, s in _CONNECT_WORDS.items() if words in text]
+        if worded and isinstance(exc, psycopg.OperationalError) and not state:
+            spec = worded[0]
         elif isinstance(exc, psycopg.OperationalError) and not state:
             spec = keys.POSTGRES_UNREACHABLE if connecting else keys.POSTGRES_CONNECTION_LOST
         else:

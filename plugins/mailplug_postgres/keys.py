@@ -77,6 +77,16 @@ POSTGRES_SCHEMA_TOO_NEW = ErrorSpec(
     "Update mailplug on this machine to the version the other servers run. " + _KEPT,
     exception=StorageError,
 )
+POSTGRES_NOT_A_CONNECTION = ErrorSpec(
+    "storage.postgres.not_a_connection",
+    C.CONFIGURATION,
+    False,
+    "The connection given for storing mail in the application's transaction is not a "
+    "PostgreSQL connection ({kind}).",
+    "Pass the psycopg 3 connection the application's data is written through (Django: "
+    "django.db.connection), inside its open transaction.",
+    exception=StorageError,
+)
 
 POSTGRES_ERRORS: tuple[ErrorSpec, ...] = (
     POSTGRES_UNREACHABLE,
@@ -86,4 +96,5 @@ POSTGRES_ERRORS: tuple[ErrorSpec, ...] = (
     POSTGRES_BAD_ADDRESS,
     POSTGRES_DRIVER_MISSING,
     POSTGRES_SCHEMA_TOO_NEW,
+    POSTGRES_NOT_A_CONNECTION,
 )

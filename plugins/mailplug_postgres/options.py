@@ -1,7 +1,7 @@
 """Where a PostgreSQL outbox lives: ``postgresql://user@host:5432/db?schema=mailplug``.
 
 The URL is handed to libpq as it is, minus the query parameters that are
-ours (``schema``, ``pool_min``, ``pool_max``, ``poll``); everything else
+ours (``schema``, ``pool_min``, ``pool_max``); everything else
 (``sslmode``, ``application_name`` …) is libpq's.  The password never leaves
 this module in a message: :func:`redacted` is what logs and errors show.
 """
@@ -20,7 +20,7 @@ __all__ = ["SCHEMES", "Options", "parse_location", "redacted"]
 #: URL schemes this plugin answers to (``outbox="postgresql://…"``).
 SCHEMES = ("postgresql", "postgres")
 
-_OURS = {"schema", "pool_min", "pool_max", "poll"}
+_OURS = {"schema", "pool_min", "pool_max"}
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -31,16 +31,13 @@ class Options:
     :ivar conninfo: the libpq connection URL without our parameters.
     :ivar schema: the schema holding the outbox tables (created on open).
     :ivar pool_min: connections kept open.
-    :ivar pool_max: connections at most (one more is used for ``LISTEN``).
-    :ivar poll: seconds between checks when notifications are lost (a pooler
-        such as PgBouncer in transaction mode drops ``LISTEN``).
+    :ivar pool_max: connections at most (a worker uses one more for ``LISTEN``).
     """
 
     conninfo: str
     schema: str = "mailplug"
     pool_min: int = 1
     pool_max: int = 4
-    poll: float = 5.0
 
     @property
     def where(self) -> str:
@@ -82,10 +79,9 @@ def parse_location(location: Any) -> Options:
     try:
         pool_min = int(ours.get("pool_min", 1))
         pool_max = max(pool_min, int(ours.get("pool_max", 4)))
-        poll = float(ours.get("poll", 5.0))
     except ValueError as exc:
         raise keys.POSTGRES_BAD_ADDRESS.error(
             problem=f"outbox URL parameter is not a number: {exc}"
         ) from exc
     conninfo = urlunsplit(("postgresql", parts.netloc, parts.path, urlencode(rest), ""))
-    return Options(conninfo, schema, max(0, pool_min), max(1, pool_max), max(0.05, poll))
+    return Options(conninfo, schema, max(0, pool_min), max(1, pool_max))

@@ -155,20 +155,70 @@ class PostgresOutbox(Outbox):
 
     # -- adding -------------------------------------------------------------------
 
-    async def insert(
-        self, entries: Sequence[NewEntry], *, connection: Conn | None = None
-    ) -> list[Added]:
-        """Store ``entries`` (see :meth:`Outbox.insert`).
-
-        :param connection: the host's own psycopg ``AsyncConnection``: the
-            entries are written in its current transaction (a savepoint inside
-            it) and exist only if the host commits.
-        """
+    async def insert(self, entries: Sequence[NewEntry]) -> list[Added]:
         if not entries:
             return []
-        return await self._run(self.sql.insert, list(entries), utcnow(), connection=connection)
+        return await self._run(self.sql.insert, list(entries), utcnow())
+
+    async def insert_within(self, connection: Any, entries: Sequence[NewEntry]) -> list[Added]:
+        """Store ``entries`` in the host's open transaction (see :meth:`Outbox.insert_within`).
+
+        :param connection: a psycopg 3 ``AsyncConnection`` or ``Connection`` (or a
+            cursor of one, or Django's ``connection``) on the outbox's database.
+            The entries are written in a savepoint of its current transaction;
+            the host commits or rolls back.  Workers are woken when it commits.
+        """
+        from .hostconn import host_connection
+
+        conn = host_connection(connection)
+        if not entries:
+            return []
+        return await self._run(self.sql.insert, list(entries), utcnow(), connection=conn)
 
     # -- sending ------------------------------------------------------------------
+
+    def watch(self, wake: asyncio.Event) -> Callable[[], None]:
+        """Set ``wake`` when any process queues, retries, releases or resumes mail.
+
+        One ``LISTEN`` connection per outbox serves every watcher; it is
+        reopened (and ``wake`` set, as notifications may have been missed)
+        after the server drops it.  Behind a pooler that drops ``LISTEN``,
+        workers still find new mail by polling.
+        """
+        self._wakers.append(wake)
+        if self._listener is None or self._listener.done():
+            self._listener = asyncio.ensure_future(self._listen())
+
+        def stop() -> None:
+            with contextlib.suppress(ValueError):
+                self._wakers.remove(wake)
+            if not self._wakers and self._listener is not None:
+                self._listener.cancel()
+                self._listener = None
+
+        return stop
+
+    def _wake_all(self) -> None:
+        for wake in self._wakers:
+            wake.set()
+
+    async def _listen(self) -> None:
+        delay = 0.1
+        while True:
+            try:
+                conn = await psycopg.AsyncConnection.connect(
+                    self.options.conninfo, autocommit=True, connect_timeout=int(CONNECT_TIMEOUT)
+                )
+                async with conn:
+                    await conn.execute(f'LISTEN "{self.sql.channel}"')
+                    delay = 0.1
+                    self._wake_all()  # whatever was queued while nobody listened
+                    async for _ in conn.notifies():
+                        self._wake_all()
+            except psycopg.Error as exc:
+                log.warning("outbox %s: listening for new mail failed: %s", self.where, exc)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
     async def claim(
         self,

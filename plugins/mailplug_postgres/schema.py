@@ -26,11 +26,13 @@ if TYPE_CHECKING:
 
 __all__ = ["LATEST", "MIGRATIONS", "migrate", "qualify", "script"]
 
-#: Each migration: statements with ``{s}`` standing for the quoted schema name.
+#: Each migration: statements with ``{s}`` standing for the quoted schema name.  Written
+#: to be run twice harmlessly (``IF NOT EXISTS``): a DBA may apply the printed script
+#: to a schema that already has some of it.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # 1: the first schema.
     (
-        """CREATE TABLE {s}.messages (
+        """CREATE TABLE IF NOT EXISTS {s}.messages (
     seq bigserial PRIMARY KEY,
     id text COLLATE "C" NOT NULL UNIQUE,
     message_id text NOT NULL UNIQUE,
@@ -57,18 +59,19 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     size integer NOT NULL DEFAULT 0,
     metadata jsonb
 )""",
-        "CREATE UNIQUE INDEX messages_dedupe ON {s}.messages (dedupe_key) "
+        "CREATE UNIQUE INDEX IF NOT EXISTS messages_dedupe ON {s}.messages (dedupe_key) "
         "WHERE dedupe_key IS NOT NULL",
-        "CREATE INDEX messages_due ON {s}.messages (priority, due_at, seq) "
+        "CREATE INDEX IF NOT EXISTS messages_due ON {s}.messages (priority, due_at, seq) "
         "WHERE due_at IS NOT NULL",
-        "CREATE INDEX messages_lease ON {s}.messages (lease_until) WHERE lease_until IS NOT NULL",
-        "CREATE INDEX messages_status ON {s}.messages (status, account)",
-        "CREATE INDEX messages_created ON {s}.messages (created_at, seq)",
-        """CREATE TABLE {s}.bodies (
+        "CREATE INDEX IF NOT EXISTS messages_lease ON {s}.messages (lease_until) "
+        "WHERE lease_until IS NOT NULL",
+        "CREATE INDEX IF NOT EXISTS messages_status ON {s}.messages (status, account)",
+        "CREATE INDEX IF NOT EXISTS messages_created ON {s}.messages (created_at, seq)",
+        """CREATE TABLE IF NOT EXISTS {s}.bodies (
     seq bigint PRIMARY KEY REFERENCES {s}.messages (seq) ON DELETE CASCADE,
     data bytea NOT NULL
 )""",
-        """CREATE TABLE {s}.recipients (
+        """CREATE TABLE IF NOT EXISTS {s}.recipients (
     seq bigint NOT NULL REFERENCES {s}.messages (seq) ON DELETE CASCADE,
     position integer NOT NULL,
     address text NOT NULL,
@@ -77,8 +80,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     updated_at timestamptz,
     PRIMARY KEY (seq, position)
 )""",
-        "CREATE INDEX recipients_address ON {s}.recipients (lower(address))",
-        """CREATE TABLE {s}.attempts (
+        "CREATE INDEX IF NOT EXISTS recipients_address ON {s}.recipients (lower(address))",
+        """CREATE TABLE IF NOT EXISTS {s}.attempts (
     n bigserial PRIMARY KEY,
     seq bigint NOT NULL REFERENCES {s}.messages (seq) ON DELETE CASCADE,
     at timestamptz NOT NULL,
@@ -95,8 +98,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     recipients jsonb,
     worker text
 )""",
-        "CREATE INDEX attempts_seq ON {s}.attempts (seq)",
-        """CREATE TABLE {s}.accounts (
+        "CREATE INDEX IF NOT EXISTS attempts_seq ON {s}.attempts (seq)",
+        """CREATE TABLE IF NOT EXISTS {s}.accounts (
     name text PRIMARY KEY,
     since timestamptz NOT NULL,
     until timestamptz,
@@ -135,7 +138,10 @@ def script(schema: str, *, since: int = 0) -> str:
     for number in range(since, LATEST):
         lines.append(f"-- migration {number + 1}")
         lines += [qualify(statement, schema) + ";" for statement in MIGRATIONS[number]]
-        insert = f"INSERT INTO {{s}}.schema_version (version) VALUES ({number + 1});"
+        insert = (
+            f"INSERT INTO {{s}}.schema_version (version) VALUES ({number + 1}) "
+            "ON CONFLICT DO NOTHING;"
+        )
         lines.append(qualify(insert, schema))
     lines.append("COMMIT;")
     return "\n".join(lines) + "\n"

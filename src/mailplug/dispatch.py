@@ -738,8 +738,9 @@ async def work(
     """Keep sending until ``stop`` is set: flush, then sleep until new mail or a retry time.
 
     :param wake: set when mail is queued in this process (``runtime.new_mail``), so
-        new mail goes out at once; mail queued by other processes is noticed
-        within ``poll_interval`` seconds.
+        new mail goes out at once; mail queued by other processes wakes it
+        through :meth:`~mailplug.outbox.Outbox.watch` when the storage can tell
+        (PostgreSQL's ``NOTIFY``), else is noticed within ``poll_interval`` seconds.
     :param on_flush: called with each pass's report that did something.
     :returns: the sum of every pass.
     """
@@ -750,9 +751,40 @@ async def work(
     names = flush_options.get("accounts")
     if flush_options.get("account") is not None:
         names = [flush_options["account"]]
+    # Mail queued or retried by other processes (other machines) wakes us too.
+    wake = wake or asyncio.Event()
+    unwatch = outbox.watch(wake)
+    try:
+        return await _work(
+            runtime,
+            outbox,
+            names,
+            stop,
+            wake,
+            poll_interval,
+            on_flush,
+            clock,
+            total,
+            flush_options,
+        )
+    finally:
+        unwatch()
+
+
+async def _work(
+    runtime: Runtime,
+    outbox: Outbox,
+    names: Any,
+    stop: asyncio.Event,
+    wake: asyncio.Event,
+    poll_interval: float,
+    on_flush: Callable[[FlushReport], Any] | None,
+    clock: Clock,
+    total: FlushReport,
+    flush_options: dict[str, Any],
+) -> FlushReport:
     while not stop.is_set():
-        if wake is not None:
-            wake.clear()
+        wake.clear()
         report = await flush(runtime, stop=stop, clock=clock, **flush_options)
         total.merge(report)
         if on_flush is not None and report.claimed:
@@ -766,9 +798,7 @@ async def work(
             timeout = min(poll_interval, max(0.0, (due - now).total_seconds()))
             if timeout == 0.0:
                 continue
-        waiters = [asyncio.ensure_future(stop.wait())]
-        if wake is not None:
-            waiters.append(asyncio.ensure_future(wake.wait()))
+        waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
         try:
             await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         finally:

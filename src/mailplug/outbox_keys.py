@@ -107,6 +107,15 @@ OUTBOX_TRANSPORT_FAILED = ErrorSpec(
     "The message will be sent again automatically. If the problem persists, update or "
     "reinstall the plugin that provides the transport.",
 )
+OUTBOX_NO_HOST_TRANSACTION = ErrorSpec(
+    "outbox.no_host_transaction",
+    C.CONFIGURATION,
+    False,
+    "The outbox “{storage}” cannot store mail inside the application's own database transaction.",
+    "Enqueue without a connection, or move the outbox to a database that supports it "
+    "(PostgreSQL: mailplug outbox move --to postgresql://…).",
+    exception=StorageError,
+)
 
 OUTBOX_ERRORS: tuple[ErrorSpec, ...] = (
     STORAGE_READ_ONLY,
@@ -120,6 +129,7 @@ OUTBOX_ERRORS: tuple[ErrorSpec, ...] = (
     OUTBOX_EXPIRED,
     OUTBOX_INTERRUPTED,
     OUTBOX_TRANSPORT_FAILED,
+    OUTBOX_NO_HOST_TRANSACTION,
 )
 
 # -- texts (CLI, demo) --------------------------------------------------------
