@@ -46,6 +46,7 @@ def mailplug_register_messages(register: Callable[[ErrorSpec | Text], None]) -> 
 
 @hookimpl(trylast=True)
 def mailplug_register_commands(register: Callable[[Command], None]) -> None:
-    from .cli import MIGRATE_SCHEMA
+    from .cli import MIGRATE_SCHEMA, MOVE
 
     register(MIGRATE_SCHEMA)
+    register(MOVE)
