@@ -9,7 +9,6 @@ from typing import Any
 
 import psycopg
 import pytest
-
 from tests.outbox_support import mailer, message
 
 from mailplug.cli import main
