@@ -20,6 +20,7 @@ SLOW = frozenset(
         "test_wheel.py",
         "test_outbox_bench.py",
         "test_dispatch_crash.py",
+        "test_postgres_workers.py",
         "test_classify.py::test_every_failure_gets_a_key_whose_retry_follows_the_class",
     }
 )

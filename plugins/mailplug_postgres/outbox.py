@@ -68,6 +68,7 @@ class PostgresOutbox(Outbox):
     """
 
     name = "postgresql"
+    shares_connections = True
 
     def __init__(self, options: Options, *, services: Services) -> None:
         super().__init__(services=services)
@@ -77,6 +78,11 @@ class PostgresOutbox(Outbox):
         self._listener: asyncio.Task[None] | None = None
         self._wakers: list[asyncio.Event] = []
         self._background: set[asyncio.Task[Any]] = set()
+        # Connection slots: session advisory locks on one connection of our own, so
+        # the server frees them when this process dies (kill -9 included).
+        self._slots_conn: Conn | None = None
+        self._slots_lock = asyncio.Lock()
+        self._slots: dict[str, set[int]] = {}
 
     @property
     def where(self) -> str:
@@ -117,6 +123,10 @@ class PostgresOutbox(Outbox):
             with contextlib.suppress(asyncio.CancelledError, psycopg.Error):
                 await self._listener
             self._listener = None
+        if self._slots_conn is not None:
+            conn, self._slots_conn = self._slots_conn, None
+            self._slots.clear()
+            await conn.close()  # frees every slot this process held
         if self._pool is not None:
             pool, self._pool = self._pool, None
             await pool.close()
@@ -270,6 +280,53 @@ class PostgresOutbox(Outbox):
 
     async def due_count(self, *, now: datetime, accounts: Sequence[str] | None = None) -> int:
         return await self._run(self.sql.due_count, now, accounts)
+
+    # -- connection slots shared by every worker ---------------------------------------
+
+    async def take_connection(self, account: str, *, limit: int) -> int | None:
+        """A slot of ``account``'s ``limit`` connections: an advisory lock held on this
+        outbox's slot connection (advisory locks are re-entrant per session, so the
+        slots this process holds are skipped here)."""
+        async with self._slots_lock:
+            held = self._slots.setdefault(account, set())
+            for slot in range(limit):
+                if slot in held:
+                    continue
+                if await self._slot_call("pg_try_advisory_lock", account, slot):
+                    self._slots.setdefault(account, set()).add(slot)
+                    return slot
+            return None
+
+    async def give_connection(self, account: str, slot: int) -> None:
+        async with self._slots_lock:
+            held = self._slots.get(account, set())
+            if slot in held:
+                held.discard(slot)
+                await self._slot_call("pg_advisory_unlock", account, slot)
+
+    async def _slot_call(self, function: str, account: str, slot: int) -> bool:
+        for attempt in range(2):
+            try:
+                if self._slots_conn is None or self._slots_conn.closed:
+                    if self._slots_conn is not None:
+                        self._slots.clear()  # the server freed them with the session
+                    self._slots_conn = await psycopg.AsyncConnection.connect(
+                        self.options.conninfo,
+                        autocommit=True,
+                        connect_timeout=int(CONNECT_TIMEOUT),
+                    )
+                cur = await self._slots_conn.execute(
+                    f"SELECT {function}(hashtext(%s), %s)",
+                    (f"mailplug.{self.options.schema}.{account}", slot),
+                )
+                row = await cur.fetchone()
+                return bool(row and row[0])
+            except psycopg.Error as exc:
+                if attempt == 1 or not is_connection_lost(exc):
+                    raise storage_error(exc, self.where) from exc
+                self._slots_conn = None
+                self._slots.clear()
+        return False  # pragma: no cover
 
     # -- accounts -------------------------------------------------------------------
 

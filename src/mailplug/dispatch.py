@@ -56,6 +56,8 @@ DEFAULT_LEASE = 300.0
 DEFAULT_CONCURRENCY = 3
 #: Seconds outcomes may wait to be recorded together (group commit).
 COMMIT_DELAY = 0.02
+#: Seconds between tries for an account's connection slot taken by other workers.
+SLOT_WAIT = 0.1
 #: Entries a worker streams to its transport in one go (then it starts another
 #: stream, so that others sending through the account's connections get a turn).
 STREAM = 100
@@ -363,8 +365,10 @@ class _Flush:
         """One connection's worth of sending: stream the lane's entries to its transport."""
         task = asyncio.current_task()
         assert task is not None
+        slot: int | None = None
         try:
-            while self._may_take(lane):
+            slot = await self._take_connection(lane)
+            while slot is not None and self._may_take(lane):
                 transport = lane.transport
                 if (
                     transport is None
@@ -383,6 +387,38 @@ class _Flush:
             if self.stop.is_set() or lane.name in self.blocked:
                 while lane.queue:
                     self._give_back(lane.queue.popleft())
+            if slot is not None and self.outbox.shares_connections:
+                await _shielded(self._give_connection(lane, slot))
+
+    async def _take_connection(self, lane: _Lane) -> int | None:
+        """A connection slot of the lane's account shared with every other worker, or
+        ``None``: this process already sends on another connection of the account,
+        which drains the lane, while the other slots are taken elsewhere."""
+        if not self.outbox.shares_connections:
+            return 0  # one process: the lane's width is the limit
+        while self._may_take(lane):
+            try:
+                slot = await self.outbox.take_connection(lane.name, limit=lane.size)
+            except StorageError as exc:
+                log.warning("connection slots of %s unavailable: %s", lane.name, exc)
+                return 0  # the per-process limit still holds
+            if slot is not None:
+                return slot
+            if len(lane.workers) > 1:
+                return None
+            # The lane's last worker waits for a slot to free (its claims stay leased).
+            await asyncio.sleep(SLOT_WAIT)
+        return None
+
+    async def _give_connection(self, lane: _Lane, slot: int) -> None:
+        # The session this worker used closes first: the slot's next holder (maybe
+        # in another process) opens its own, never one too many.
+        if lane.transport is not None:
+            await lane.transport.close_idle()
+        try:
+            await self.outbox.give_connection(lane.name, slot)
+        except StorageError as exc:
+            log.warning("could not free a connection slot of %s: %s", lane.name, exc)
 
     def _may_take(self, lane: _Lane) -> bool:
         return bool(lane.queue) and not self.stop.is_set() and lane.name not in self.blocked

@@ -493,6 +493,9 @@ class Outbox(abc.ABC):
 
     #: Name the plugin registered it under.
     name: str = ""
+    #: Whether workers in several processes share it and it hands out connection slots
+    #: (:meth:`take_connection`): the flush engine then asks for one per connection.
+    shares_connections: bool = False
 
     def __init__(self, *, services: Services) -> None:
         self.services = services
@@ -584,6 +587,21 @@ class Outbox(abc.ABC):
         The default counts every waiting message; plugins answer exactly.
         """
         return await self.waiting()
+
+    async def take_connection(self, account: str, *, limit: int) -> int | None:
+        """Take one of ``account``'s ``limit`` connection slots, shared by every worker
+        of this outbox (every process, every machine).
+
+        Providers lock accounts that open too many connections at once, so
+        ``max_connections`` must hold across all workers, not per process.
+        Returns the slot taken, or ``None`` when all ``limit`` are in use by
+        other workers.  A slot of a worker that dies is freed.  Asked only
+        when :attr:`shares_connections` is set; the default always gives slot 0.
+        """
+        return 0
+
+    async def give_connection(self, account: str, slot: int) -> None:  # noqa: B027 - optional
+        """Give back a slot :meth:`take_connection` handed out."""
 
     # -- accounts -----------------------------------------------------------
 
