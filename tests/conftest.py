@@ -22,6 +22,7 @@ SLOW = frozenset(
         "test_dispatch_crash.py",
         "test_postgres_workers.py",
         "test_postgres_bench.py",
+        "test_postgres_cluster.py",
         "test_classify.py::test_every_failure_gets_a_key_whose_retry_follows_the_class",
     }
 )

@@ -63,9 +63,13 @@ def _install() -> None:
 
 
 class Cluster:
-    """A private PostgreSQL cluster in a temporary folder, run as an unprivileged user."""
+    """A private PostgreSQL cluster in a temporary folder, run as an unprivileged user.
 
-    def __init__(self) -> None:
+    :param password: require this password of user ``postgres`` (scram-sha-256) instead
+        of trusting every local connection.
+    """
+
+    def __init__(self, *, password: str | None = None) -> None:
         if _binary("initdb") is None:
             _install()
         initdb, pg_ctl = _binary("initdb"), _binary("pg_ctl")
@@ -78,16 +82,24 @@ class Cluster:
             self.user = ["runuser", "-u", "postgres", "--"]
             shutil.chown(self.dir, "postgres")
         data = self.dir / "data"
-        self._run([initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8"])
+        auth = ["-A", "trust"]
+        if password is not None:
+            pwfile = self.dir / "pw"
+            pwfile.write_text(password + "\n")
+            if self.user:
+                shutil.chown(pwfile, "postgres")
+            auth = ["-A", "scram-sha-256", f"--pwfile={pwfile}"]
+        self._run([initdb, "-D", str(data), *auth, "-U", "postgres", "-E", "UTF8"])
         options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
         self._run(
             [pg_ctl, "-D", str(data), "-l", str(self.dir / "log"), "-o", options, "-w", "start"]
         )
         self.data = data
-        admin = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        user = "postgres" if password is None else f"postgres:{password}"
+        admin = f"postgresql://{user}@127.0.0.1:{self.port}/postgres"
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute("CREATE DATABASE test")
-        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/test"
+        self.url = f"postgresql://{user}@127.0.0.1:{self.port}/test"
 
     def _run(self, argv: list[str]) -> None:
         subprocess.run([*self.user, *argv], check=True, capture_output=True, timeout=120)
