@@ -349,3 +349,47 @@ def test_errors_are_mapped_by_sqlstate() -> None:
     for cls, key in cases.items():
         error = storage_error(cls("boom"), where)
         assert error.key == key, cls
+
+
+def test_the_storage_is_chosen_by_the_addresses_scheme() -> None:
+    from mailplug.runtime import storage_name
+
+    storages = {"sqlite": object(), "postgresql": object(), "postgres": object()}
+    assert storage_name("sqlite", "postgresql://db/app", storages) == "postgresql"
+    assert storage_name("sqlite", "postgres://db/app", storages) == "postgres"
+    assert storage_name("sqlite", "sqlite:///tmp/o.sqlite3", storages) == "sqlite"
+    assert storage_name("sqlite", "/srv/app/outbox.sqlite3", storages) == "sqlite"
+    assert storage_name("sqlite", Path("/srv/app/o.sqlite3"), storages) == "sqlite"
+    assert storage_name("sqlite", "mysql://db/app", storages) == "sqlite"  # nobody's: kept
+    assert storage_name(None, "postgresql://db/app", storages) is None  # no outbox wanted
+
+
+def test_a_host_without_the_postgres_extra_still_works(tmp_path: Path) -> None:
+    """psycopg is imported only when a PostgreSQL outbox is opened."""
+    import subprocess
+    import sys
+
+    script = f"""
+import asyncio, sys
+sys.modules["psycopg"] = None  # as if the extra were not installed
+sys.modules["psycopg_pool"] = None
+from mailplug import AsyncMailer
+from mailplug.errors import MailplugError
+
+async def main():
+    async with AsyncMailer([], data_dir={str(tmp_path / "a")!r}, entry_points=False) as m:
+        assert await m.waiting() == 0  # the SQLite outbox
+    async with AsyncMailer([], data_dir={str(tmp_path / "b")!r}, entry_points=False,
+                           outbox_path="postgresql://127.0.0.1/app") as m:
+        try:
+            await m.waiting()
+        except MailplugError as exc:
+            print(exc.key)
+
+asyncio.run(main())
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["storage.postgres.driver_missing"]
