@@ -226,9 +226,10 @@ class Sql:
             return []
         q = self.q
         params = {"now": now, "limit": limit, "accounts": list(accounts) if accounts else None}
-        async with conn.transaction():
+        # Pipelined: statements that do not need each other's answers share a round trip.
+        async with conn.pipeline(), conn.transaction():
             await conn.execute(_WORKER_COMMIT)
-            cur = await conn.execute(
+            due_cur = await conn.execute(
                 q(
                     "SELECT seq, priority, due_at FROM {s}.messages WHERE due_at <= %(now)s "
                     f"AND account NOT IN ({self._PAUSED}){self._ONLY} "
@@ -236,8 +237,7 @@ class Sql:
                 ),
                 params,
             )
-            due = await cur.fetchall()
-            cur = await conn.execute(
+            stale_cur = await conn.execute(
                 q(
                     "SELECT seq, priority, lease_until FROM {s}.messages "
                     f"WHERE lease_until <= %(now)s AND account NOT IN ({self._PAUSED}){self._ONLY} "
@@ -245,7 +245,8 @@ class Sql:
                 ),
                 params,
             )
-            stale = await cur.fetchall()
+            due = await due_cur.fetchall()
+            stale = await stale_cur.fetchall()
             picked = sorted((*due, *stale), key=lambda r: (r[1], r[2], r[0]))[:limit]
             if not picked:
                 return []
@@ -274,8 +275,8 @@ class Sql:
                 (worker_id, lease_until, now, seqs),
                 binary=True,  # the bodies as bytes, not hex text to decode
             )
-            rows = await cur.fetchall()
             rcpts = await self._recipients(conn, seqs)
+            rows = await cur.fetchall()
         order = {seq: i for i, seq in enumerate(seqs)}
         rows.sort(key=lambda r: order[r[0]])
         out = []
@@ -364,7 +365,7 @@ class Sql:
         return {seq: tuple(addresses) for seq, addresses in await cur.fetchall()}
 
     async def renew(self, conn: Conn, worker_id: str, ids: Sequence[str], until: datetime) -> int:
-        async with conn.transaction():
+        async with conn.pipeline() as pipeline, conn.transaction():
             await conn.execute(_WORKER_COMMIT)
             cur = await conn.execute(
                 self.q(
@@ -373,6 +374,7 @@ class Sql:
                 ),
                 (until, worker_id, list(ids)),
             )
+            await pipeline.sync()  # (the row count is known once the answer is in)
             return cur.rowcount
 
     async def complete(
@@ -380,7 +382,7 @@ class Sql:
     ) -> list[Change]:
         q = self.q
         changes: list[Change] = []
-        async with conn.transaction():
+        async with conn.pipeline(), conn.transaction():
             await conn.execute(_WORKER_COMMIT)
             cur = await conn.execute(
                 q(
@@ -477,7 +479,7 @@ class Sql:
     async def release(
         self, conn: Conn, worker_id: str, ids: Sequence[str], now: datetime
     ) -> list[Change]:
-        async with conn.transaction():
+        async with conn.pipeline(), conn.transaction():
             await conn.execute(_WORKER_COMMIT)
             cur = await conn.execute(
                 self.q(
