@@ -184,6 +184,10 @@ class _Lane:
         self.queue: deque[Claim] = deque()
         self.workers: set[asyncio.Task[None]] = set()
         self.transport: Transport | None = None
+        #: Connection slots of a shared outbox this flush holds for the account, and the
+        #: ones no worker uses now (its session idles in the transport's pool).
+        self.held: set[int] = set()
+        self.free: list[int] = []
 
 
 class _Flush:
@@ -388,7 +392,9 @@ class _Flush:
                 while lane.queue:
                     self._give_back(lane.queue.popleft())
             if slot is not None and self.outbox.shares_connections:
-                await _shielded(self._give_connection(lane, slot))
+                # Kept for the lane (its session stays open for the next stream) until
+                # the flush ends: see _give_connections.
+                lane.free.append(slot)
 
     async def _take_connection(self, lane: _Lane) -> int | None:
         """A connection slot of the lane's account shared with every other worker, or
@@ -396,6 +402,8 @@ class _Flush:
         which drains the lane, while the other slots are taken elsewhere."""
         if not self.outbox.shares_connections:
             return 0  # one process: the lane's width is the limit
+        if lane.free:
+            return lane.free.pop()
         while self._may_take(lane):
             try:
                 slot = await self.outbox.take_connection(lane.name, limit=lane.size)
@@ -403,22 +411,31 @@ class _Flush:
                 log.warning("connection slots of %s unavailable: %s", lane.name, exc)
                 return 0  # the per-process limit still holds
             if slot is not None:
+                lane.held.add(slot)
                 return slot
+            if lane.free:  # a worker of this lane finished meanwhile
+                return lane.free.pop()
             if len(lane.workers) > 1:
                 return None
             # The lane's last worker waits for a slot to free (its claims stay leased).
             await asyncio.sleep(SLOT_WAIT)
         return None
 
-    async def _give_connection(self, lane: _Lane, slot: int) -> None:
-        # The session this worker used closes first: the slot's next holder (maybe
-        # in another process) opens its own, never one too many.
+    async def _give_connections(self, lane: _Lane) -> None:
+        """Give the lane's connection slots back at the end of the flush."""
+        if not lane.held:
+            return
+        # The sessions close first: the slots' next holders (maybe in other processes)
+        # open their own, never one too many.
         if lane.transport is not None:
             await lane.transport.close_idle()
-        try:
-            await self.outbox.give_connection(lane.name, slot)
-        except StorageError as exc:
-            log.warning("could not free a connection slot of %s: %s", lane.name, exc)
+        for slot in sorted(lane.held):
+            try:
+                await self.outbox.give_connection(lane.name, slot)
+            except StorageError as exc:
+                log.warning("could not free a connection slot of %s: %s", lane.name, exc)
+        lane.held.clear()
+        lane.free.clear()
 
     def _may_take(self, lane: _Lane) -> bool:
         return bool(lane.queue) and not self.stop.is_set() and lane.name not in self.blocked
@@ -663,6 +680,7 @@ class _Flush:
         for lane in self.lanes.values():
             while lane.queue:
                 self._give_back(lane.queue.popleft())
+            await self._give_connections(lane)
         self.record_wake.set()
         with contextlib.suppress(asyncio.CancelledError):
             await recorder
