@@ -326,17 +326,26 @@ class AsyncMailer:
 
     # -- outbox -------------------------------------------------------------
 
-    async def enqueue(self, message: Message) -> str:
+    async def enqueue(self, message: Message, *, connection: Any = None) -> str:
         """Compose ``message`` and store it in the outbox; returns its outbox id.
 
         Enqueueing a message whose Message-ID is already in the outbox returns
         the existing entry's id (enqueue is idempotent).
+
+        :param connection: the host's own database connection with a transaction
+            open (a psycopg connection for the PostgreSQL outbox): the message is
+            stored in that transaction and exists only if the host commits.
         """
-        (entry_id,) = await self.enqueue_many([message])
+        (entry_id,) = await self.enqueue_many([message], connection=connection)
         return entry_id
 
-    async def enqueue_many(self, messages: Iterable[Message]) -> list[str]:
-        """Compose and store many messages in one transaction (all or none)."""
+    async def enqueue_many(
+        self, messages: Iterable[Message], *, connection: Any = None
+    ) -> list[str]:
+        """Compose and store many messages in one transaction (all or none).
+
+        :param connection: as in :meth:`enqueue`.
+        """
         async with self._errors():
             items = list(messages)
             if not items:
@@ -352,7 +361,7 @@ class AsyncMailer:
                 return out
 
             composed = await asyncio.to_thread(compose_all)
-            added = await self.queue.add(composed)
+            added = await self.queue.add(composed, connection=connection)
             return [a.id for a in added]
 
     async def enqueue_raw(
@@ -696,11 +705,12 @@ class Mailer:
     def authenticator(self, account: Account) -> Authenticator | None:
         return self._run(lambda: self._async.authenticator(account))
 
-    def enqueue(self, message: Message) -> str:
-        return self._run(lambda: self._async.enqueue(message))
+    def enqueue(self, message: Message, *, connection: Any = None) -> str:
+        """See :meth:`AsyncMailer.enqueue` (``connection``: e.g. Django's psycopg connection)."""
+        return self._run(lambda: self._async.enqueue(message, connection=connection))
 
-    def enqueue_many(self, messages: Iterable[Message]) -> list[str]:
-        return self._run(lambda: self._async.enqueue_many(messages))
+    def enqueue_many(self, messages: Iterable[Message], *, connection: Any = None) -> list[str]:
+        return self._run(lambda: self._async.enqueue_many(messages, connection=connection))
 
     def enqueue_raw(self, data: bytes, *, recipients: Sequence[str], **options: Any) -> str:
         """See :meth:`AsyncMailer.enqueue_raw`."""

@@ -33,9 +33,10 @@ slower to build, which shows when a flush drains tens of thousands.)
 from __future__ import annotations
 
 import abc
+import asyncio
 import enum
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -553,6 +554,10 @@ class Filter:
         return replace(self, **changes)
 
 
+def _nothing() -> None:
+    return None
+
+
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
@@ -571,6 +576,9 @@ class Outbox(abc.ABC):
 
     #: Name the plugin registered it under.
     name: str = ""
+    #: Whether workers in several processes share it and it hands out connection slots
+    #: (:meth:`take_connection`): the flush engine then asks for one per connection.
+    shares_connections: bool = False
 
     def __init__(self, *, services: Services) -> None:
         self.services = services
@@ -587,7 +595,31 @@ class Outbox(abc.ABC):
         :raises mailplug.errors.StorageError: nothing of the batch was stored.
         """
 
+    async def insert_within(self, connection: Any, entries: Sequence[NewEntry]) -> list[Added]:
+        """Store ``entries`` inside the host's own open database transaction.
+
+        The transactional-outbox pattern: the mail exists if and only if the
+        host's transaction commits.  ``connection`` is the host's database
+        connection (for the PostgreSQL outbox a psycopg connection); the
+        storage writes through it and never commits it.  Storages that cannot
+        join a host's transaction keep this default.
+
+        :raises mailplug.errors.StorageError: ``outbox.no_host_transaction``.
+        """
+        from .outbox_keys import OUTBOX_NO_HOST_TRANSACTION
+
+        raise OUTBOX_NO_HOST_TRANSACTION.error(storage=self.name or type(self).__name__)
+
     # -- sending (the core's flush engine) ----------------------------------
+
+    def watch(self, wake: asyncio.Event) -> Callable[[], None]:
+        """Set ``wake`` whenever another process queues mail or makes some due again.
+
+        Lets workers on several machines sleep until there is work instead of
+        polling.  The default watches nothing (workers then notice other
+        processes' mail by polling).  Returns a function that stops watching.
+        """
+        return _nothing
 
     @abc.abstractmethod
     async def claim(
@@ -638,6 +670,21 @@ class Outbox(abc.ABC):
         The default counts every waiting message; plugins answer exactly.
         """
         return await self.waiting()
+
+    async def take_connection(self, account: str, *, limit: int) -> int | None:
+        """Take one of ``account``'s ``limit`` connection slots, shared by every worker
+        of this outbox (every process, every machine).
+
+        Providers lock accounts that open too many connections at once, so
+        ``max_connections`` must hold across all workers, not per process.
+        Returns the slot taken, or ``None`` when all ``limit`` are in use by
+        other workers.  A slot of a worker that dies is freed.  Asked only
+        when :attr:`shares_connections` is set; the default always gives slot 0.
+        """
+        return 0
+
+    async def give_connection(self, account: str, slot: int) -> None:  # noqa: B027 - optional
+        """Give back a slot :meth:`take_connection` handed out."""
 
     # -- accounts -----------------------------------------------------------
 

@@ -116,6 +116,15 @@ OUTBOX_REPORTS_UNSUPPORTED = ErrorSpec(
     "reports stay in the mailbox and are listed as not recorded.",
     exception=StorageError,
 )
+OUTBOX_NO_HOST_TRANSACTION = ErrorSpec(
+    "outbox.no_host_transaction",
+    C.CONFIGURATION,
+    False,
+    "The outbox “{storage}” cannot store mail inside the application's own database transaction.",
+    "Enqueue without a connection, or move the outbox to a database that supports it "
+    "(PostgreSQL: mailplug outbox move --to postgresql://…).",
+    exception=StorageError,
+)
 
 OUTBOX_ERRORS: tuple[ErrorSpec, ...] = (
     STORAGE_READ_ONLY,
@@ -130,6 +139,7 @@ OUTBOX_ERRORS: tuple[ErrorSpec, ...] = (
     OUTBOX_INTERRUPTED,
     OUTBOX_TRANSPORT_FAILED,
     OUTBOX_REPORTS_UNSUPPORTED,
+    OUTBOX_NO_HOST_TRANSACTION,
 )
 
 # -- texts (CLI, demo) --------------------------------------------------------

@@ -57,6 +57,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("imap", "mailplug_imap.plugin"),
     ("oauth", "mailplug_oauth.plugin"),
     ("sqlite", "mailplug_sqlite.plugin"),
+    ("postgres", "mailplug_postgres.plugin"),
     ("legacy", "mailplug_legacy.plugin"),
     ("reports", "mailplug_reports.plugin"),
     ("secrets", "mailplug_secrets.plugin"),
