@@ -140,6 +140,16 @@ RETRIED = Text("{n} message will be sent again.", plural="{n} messages will be s
 CANCELLED = Text("{n} message cancelled.", plural="{n} messages cancelled.")
 PURGED = Text("{n} old message removed.", plural="{n} old messages removed.")
 WORKER_STARTED = Text("Waiting for mail to send (Ctrl-C to stop)…")
+UNRECORDED = Text(
+    "The result of {n} message could not be saved; it stays “sending” until the time shown, "
+    "then it is sent again:",
+    plural="The results of {n} messages could not be saved; they stay “sending” until the "
+    "time shown, then they are sent again:",
+)
+NOT_TRIED = Text("not tried", context="unrecorded")
+WORKER_STORAGE_PAUSED = Text(
+    "Sending paused: the outbox cannot be written. Next try in {seconds} s.", context="worker"
+)
 
 COL_ID = Text("id", context="column")
 COL_STATUS = Text("status", context="column")
@@ -153,6 +163,7 @@ COL_RECIPIENT = Text("recipient", context="column")
 COL_TIME = Text("time", context="column")
 COL_SERVER = Text("server", context="column")
 COL_REPLY = Text("reply", context="column")
+COL_FREE_AT = Text("free again", context="column")
 
 FIELD_FROM = Text("From", context="field")
 FIELD_TO = Text("To", context="field")

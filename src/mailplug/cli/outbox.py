@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import outbox_keys as k
 from .. import texts
+from ..dispatch import FlushReport
+from ..errors import StorageError
 from ..storage import Status
 from ._base import (
     EX_OK,
@@ -29,11 +31,12 @@ from ._base import (
     Context,
     bar_text,
     command,
+    exit_code_for,
     progress_option,
 )
 
 if TYPE_CHECKING:
-    from ..dispatch import FlushProgress, FlushReport
+    from ..dispatch import FlushProgress
     from ..errors import Text
     from ..mailer import AsyncMailer
     from ..outbox import ErrorInfo, OutboxEntry
@@ -465,6 +468,7 @@ def _flush_code(report: FlushReport | None) -> int:
 def outbox_flush(ctx: Context, args: argparse.Namespace) -> int:
     mailer = ctx.mailer()
     bar = ctx.progress_bar(args.progress, lambda p: _progress_line(ctx, p))
+    failure: StorageError | None = None
     try:
         report = _run_interruptible(
             ctx,
@@ -476,23 +480,59 @@ def outbox_flush(ctx: Context, args: argparse.Namespace) -> int:
                 stop=stop,
             ),
         )
+    except StorageError as exc:
+        # The outbox stopped taking writes mid-flush: show what was done and what
+        # could not be saved, then the error (and its exit code).
+        if not isinstance(exc.report, FlushReport):
+            raise
+        failure, report = exc, exc.report
     finally:
         if bar is not None:
             bar.close()
     if report is None:
         return 130
+    if failure is not None:
+        failure.translator = failure.translator or mailer.translator
     if ctx.json:
         data = report.to_dict()
+        if failure is not None:
+            data["error"] = failure.to_dict(ctx.lang)
         for problem in data["problems"]:
             if problem["error"]:
                 spec = mailer.plugins.errors.get(problem["error"])
                 if spec is not None:
                     problem["message"] = mailer.localize(spec.error()).message(ctx.lang)
-        data["waiting"] = ctx.run(mailer.waiting())
+        if failure is None:
+            data["waiting"] = ctx.run(mailer.waiting())
         ctx.print_json(data)
+    elif failure is not None:
+        _unrecorded(ctx, report)
+        ctx.err.write(failure.render(ctx.lang) + "\n")
     else:
         _summary(ctx, mailer, report)
-    return _flush_code(report)
+    return exit_code_for(failure) if failure is not None else _flush_code(report)
+
+
+def _unrecorded(ctx: Context, report: FlushReport) -> None:
+    """What a flush sent or tried before the outbox refused writes, and what it could not save."""
+    rows = [[status_name(ctx, Status(s)), str(n)] for s, n in report.counts.items() if n]
+    if rows:
+        ctx.table(rows, [ctx.t(k.COL_STATUS), ctx.t(k.COL_COUNT)])
+    if not report.unrecorded:
+        return
+    ctx.print("", ctx.t(k.UNRECORDED, n=len(report.unrecorded)))
+    urows = [
+        [
+            u.id,
+            status_name(ctx, u.status) if u.status is not None else ctx.t(k.NOT_TRIED),
+            u.account,
+            u.free_at.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
+        ]
+        for u in report.unrecorded
+    ]
+    ctx.table(
+        urows, [ctx.t(k.COL_ID), ctx.t(k.COL_STATUS), ctx.t(k.COL_ACCOUNT), ctx.t(k.COL_FREE_AT)]
+    )
 
 
 def _work_args(p: argparse.ArgumentParser) -> None:
@@ -524,12 +564,24 @@ def outbox_work(ctx: Context, args: argparse.Namespace) -> int:
             ctx.print(f"{when(report.finished)}  {counts_line(ctx, report.counts)}")
         ctx.out.flush()
 
+    def on_error(error: StorageError, retry_in: float) -> None:
+        # The worker backs off and tries again; say so rather than going quiet.
+        error.translator = error.translator or mailer.translator
+        if ctx.json:
+            failed = error.report.to_dict() if isinstance(error.report, FlushReport) else {}
+            ctx.print_json({**failed, "error": error.to_dict(ctx.lang), "retry_in": retry_in})
+        else:
+            ctx.err.write(error.render(ctx.lang) + "\n")
+            ctx.err.write(ctx.t(k.WORKER_STORAGE_PAUSED, seconds=f"{retry_in:g}") + "\n")
+        ctx.out.flush()
+
     report = _run_interruptible(
         ctx,
         lambda stop: mailer.work(
             stop=stop,
             poll_interval=args.poll,
             on_flush=on_flush,
+            on_error=on_error,
             account=args.account,
             concurrency=args.concurrency,
         ),
