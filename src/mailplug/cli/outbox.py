@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from ..dispatch import FlushProgress
     from ..errors import Text
     from ..mailer import AsyncMailer
-    from ..outbox import ErrorInfo, OutboxEntry
+    from ..outbox import Attempt, ErrorInfo, OutboxEntry
 
 T = TypeVar("T")
 
@@ -70,6 +70,33 @@ def parse_when(text: str) -> datetime:
     if value.tzinfo is None:
         value = value.astimezone()
     return value.astimezone(UTC)
+
+
+def when_exact(value: datetime) -> str:
+    """A time to the second (leases last seconds, not minutes)."""
+    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def held_by(ctx: Context, entry: OutboxEntry) -> str:
+    """``held by sender host:pid:… until …`` for an entry being sent, else ``""``."""
+    if entry.status is not Status.SENDING or not entry.lease_owner or entry.lease_until is None:
+        return ""
+    if entry.lease_until <= datetime.now(UTC):
+        return ""  # the lease ran out: free for the next flush
+    return ctx.t(k.HELD_BY, worker=entry.lease_owner, until=when_exact(entry.lease_until))
+
+
+def possibly_twice(history: tuple[Attempt, ...]) -> set[int]:
+    """Indexes of the attempts that delivered a message an earlier attempt may have
+    delivered already (an uncertain outcome, then a retry with the same Message-ID)."""
+    marked: set[int] = set()
+    uncertain = False
+    for i, attempt in enumerate(history):
+        if attempt.outcome is Status.UNCERTAIN:
+            uncertain = True
+        elif uncertain and attempt.outcome in (Status.SENT, Status.PARTIAL):
+            marked.add(i)
+    return marked
 
 
 def _short(text: str, width: int) -> str:
@@ -108,8 +135,18 @@ def entry_json(ctx: Context, mailer: AsyncMailer, entry: OutboxEntry) -> dict[st
     data["error"] = error_json(ctx, mailer, entry.error)
     for r_data, r in zip(data["recipients"], entry.recipients, strict=True):
         r_data["error"] = error_json(ctx, mailer, r.error)
-    for a_data, a in zip(data["history"], entry.history, strict=True):
+    twice = possibly_twice(entry.history)
+    for i, (a_data, a) in enumerate(zip(data["history"], entry.history, strict=True)):
         a_data["error"] = error_json(ctx, mailer, a.error)
+        a_data["possibly_duplicate"] = i in twice
+        if i in twice:
+            a_data["note"] = ctx.t(k.POSSIBLY_TWICE)
+    if held_by(ctx, entry) and entry.lease_owner:
+        data["held_by"] = {
+            "worker": entry.lease_owner,
+            "until": entry.lease_until.isoformat() if entry.lease_until else None,
+            "text": held_by(ctx, entry),
+        }
     return data
 
 
@@ -189,6 +226,8 @@ def _print_entries(ctx: Context, mailer: AsyncMailer, entries: list[OutboxEntry]
             extra = f"{extra} ({ctx.t(k.NEXT_ATTEMPT, when=when(e.next_attempt_at))})"
         elif e.status is Status.QUEUED and e.send_at and e.send_at > datetime.now(UTC):
             extra = ctx.t(k.SCHEDULED_FOR, when=when(e.send_at))
+        elif e.status is Status.SENDING:
+            extra = held_by(ctx, e) or extra
         rows.append(
             [
                 e.id,
@@ -329,6 +368,8 @@ def _show(ctx: Context, args: argparse.Namespace) -> int:
     status = status_name(ctx, entry.status)
     if entry.status is Status.DEFERRED and entry.next_attempt_at:
         status += f" ({ctx.t(k.NEXT_ATTEMPT, when=when(entry.next_attempt_at))})"
+    elif held_by(ctx, entry):
+        status += f" ({held_by(ctx, entry)})"
     lines = [
         f"{entry.id}  {entry.message_id}",
         f"{ctx.t(k.FIELD_STATUS)}: {status}",
@@ -363,12 +404,16 @@ def _show(ctx: Context, args: argparse.Namespace) -> int:
     if entry.history:
         ctx.print("", f"{ctx.t(k.FIELD_HISTORY)}:")
         rows = []
-        for a in entry.history:
+        twice = possibly_twice(entry.history)
+        for i, a in enumerate(entry.history):
             reply = " ".join(str(p) for p in (a.code, a.enhanced, a.text) if p)
+            outcome = status_name(ctx, a.outcome)
+            if i in twice:
+                outcome += f" ({ctx.t(k.POSSIBLY_TWICE)})"
             rows.append(
                 [
                     when(a.at),
-                    status_name(ctx, a.outcome),
+                    outcome,
                     a.host or "-",
                     _short(reply, 40) or "-",
                     _short(reason(ctx, mailer, a.error), 80),
@@ -620,6 +665,12 @@ def _all_refs(
             return refs
 
 
+def _retryable(entry: OutboxEntry) -> bool:
+    """What :meth:`~mailplug.outbox.Outbox.retry` makes due: waiting or given-up mail,
+    not mail already sent, cancelled or on the wire."""
+    return entry.status in (*RETRY_ALL, Status.QUEUED)
+
+
 @command(
     "retry",
     group="outbox",
@@ -634,6 +685,15 @@ def outbox_retry(ctx: Context, args: argparse.Namespace) -> int:
     elif not refs:
         ctx.err.write("give message numbers, or --all\n")
         return EX_USAGE
+    else:
+        # Named messages must exist and be retryable: "0 messages will be sent again"
+        # with success would hide a typo.
+        for ref in refs:
+            entry = ctx.run(mailer.status(ref))
+            if not _retryable(entry):
+                raise mailer.localize(
+                    k.OUTBOX_NOTHING_TO_RETRY.error(ref=ref, status=status_name(ctx, entry.status))
+                )
     n = ctx.run(mailer.retry(*refs))
     if ctx.json:
         ctx.print_json({"retried": n})
