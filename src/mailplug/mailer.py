@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import keys
 from .config import Config, default_data_dir, load_config
-from .errors import ErrorInfo, ErrorSpec, MailplugError, ServerReply
+from .errors import ConfigurationError, ErrorInfo, ErrorSpec, MailplugError, ServerReply
 from .i18n import Translator
 from .models import Account, Message
 from .plugins import Plugins
@@ -279,22 +279,37 @@ class AsyncMailer:
 
     # -- outbox -------------------------------------------------------------
 
-    async def enqueue(self, message: Message) -> str:
+    async def enqueue(self, message: Message, *, allow_unready_account: bool = False) -> str:
         """Compose ``message`` and store it in the outbox; returns its outbox id.
 
         Enqueueing a message whose Message-ID is already in the outbox returns
         the existing entry's id (enqueue is idempotent).
+
+        :param allow_unready_account: queue it even if the account's settings
+            cannot work yet (an unknown transport or login method, a bad port, no
+            host): the host means to fix them before sending.  By default such
+            mail is refused with the settings error, so it never sits unsendable.
+        :raises mailplug.errors.ConfigurationError: the account's settings cannot work.
         """
-        (entry_id,) = await self.enqueue_many([message])
+        (entry_id,) = await self.enqueue_many(
+            [message], allow_unready_account=allow_unready_account
+        )
         return entry_id
 
-    async def enqueue_many(self, messages: Iterable[Message]) -> list[str]:
-        """Compose and store many messages in one transaction (all or none)."""
+    async def enqueue_many(
+        self, messages: Iterable[Message], *, allow_unready_account: bool = False
+    ) -> list[str]:
+        """Compose and store many messages in one transaction (all or none).
+
+        :param allow_unready_account: as for :meth:`enqueue`.
+        """
         async with self._errors():
             items = list(messages)
             if not items:
                 return []
             runtime = self.runtime
+            if not allow_unready_account:
+                await self._check_accounts_ready(items)
 
             def compose_all() -> list[tuple[Message, Account, Composed]]:
                 out = []
@@ -306,6 +321,21 @@ class AsyncMailer:
             composed = await asyncio.to_thread(compose_all)
             added = await self.queue.add(composed)
             return [a.id for a in added]
+
+    async def _check_accounts_ready(self, messages: list[Message]) -> None:
+        """Refuse mail for an account whose settings cannot work (the transport is
+        built from them: no connection is made)."""
+        checked: set[str] = set()
+        for message in messages:
+            account = self.runtime.account_for(message)
+            if account.name not in checked:
+                checked.add(account.name)
+                try:
+                    await self.runtime.transport_for(account)
+                except ConfigurationError:
+                    raise
+                except MailplugError:
+                    pass  # not the settings (e.g. a login not yet given): sending reports it
 
     async def flush(self, **kwargs: Any) -> FlushReport:
         """Send everything due in the outbox (see :func:`mailplug.dispatch.flush`)."""
@@ -539,11 +569,17 @@ class Mailer:
     def authenticator(self, account: Account) -> Authenticator | None:
         return self._run(lambda: self._async.authenticator(account))
 
-    def enqueue(self, message: Message) -> str:
-        return self._run(lambda: self._async.enqueue(message))
+    def enqueue(self, message: Message, *, allow_unready_account: bool = False) -> str:
+        return self._run(
+            lambda: self._async.enqueue(message, allow_unready_account=allow_unready_account)
+        )
 
-    def enqueue_many(self, messages: Iterable[Message]) -> list[str]:
-        return self._run(lambda: self._async.enqueue_many(messages))
+    def enqueue_many(
+        self, messages: Iterable[Message], *, allow_unready_account: bool = False
+    ) -> list[str]:
+        return self._run(
+            lambda: self._async.enqueue_many(messages, allow_unready_account=allow_unready_account)
+        )
 
     def flush(self, **kwargs: Any) -> FlushReport:
         """Send what is due (see :meth:`AsyncMailer.flush`).
