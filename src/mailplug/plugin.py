@@ -56,6 +56,7 @@ from .check import CheckOptions, CheckReport, CheckStep, Fix, Note, Probe, StepS
 from .commands import (
     EX_CONFIG,
     EX_DATAERR,
+    EX_IOERR,
     EX_NOINPUT,
     EX_NOPERM,
     EX_OK,
@@ -136,6 +137,7 @@ from .transport import (
 __all__ = [
     "EX_CONFIG",
     "EX_DATAERR",
+    "EX_IOERR",
     "EX_NOINPUT",
     "EX_NOPERM",
     "EX_OK",
