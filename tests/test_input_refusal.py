@@ -185,3 +185,35 @@ def test_cli_send_for_an_account_that_cannot_work_exits_78(
     assert code == 78 and data["error"]["key"] == "account.invalid_settings"
     code, data = run(tmp_path, "outbox", "count")
     assert code == 0
+
+
+async def test_a_message_over_the_size_limit_is_refused_before_it_is_stored(
+    tmp_path: Path,
+) -> None:
+    account = {"name": "biuro", "email": "biuro@firma.pl", "transport": "memory"}
+    huge = tmp_path / "film.mp4"
+    with huge.open("wb") as f:
+        f.truncate(4_000_000_000)  # sparse: refused by its size, never read into memory
+    async with mailer(tmp_path, [account]) as m:
+        with pytest.raises(MessageError) as info:
+            await m.enqueue(
+                Message(to="jan@example.com", subject="x", attachments=[Attachment(path=huge)])
+            )
+        assert info.value.key == "message.too_big"
+        assert "35.0 MB" in info.value.message("en")
+        assert "za duża" in info.value.message("pl")
+        assert await m.waiting() == 0
+    async with mailer(tmp_path, [account], max_message_size=100_000) as m:
+        with pytest.raises(MessageError) as info:
+            await m.enqueue(Message(to="jan@example.com", subject="x", text="y" * 150_000))
+        assert info.value.key == "message.too_big"
+        await m.enqueue(Message(to="jan@example.com", subject="x", text="y" * 50_000))
+        assert await m.waiting() == 1
+
+
+def test_cli_send_of_a_too_big_attachment_exits_65(tmp_path: Path, accounts: Any) -> None:
+    huge = tmp_path / "backup.tar"
+    with huge.open("wb") as f:
+        f.truncate(1_000_000_000)
+    code, data = run(tmp_path, *SEND, "--text", "x", "--attach", str(huge))
+    assert code == 65 and data["error"]["key"] == "message.too_big"

@@ -149,6 +149,15 @@ MESSAGE_UNDECODABLE = ErrorSpec(
     'windows-1250; in HTML: <meta charset="…">).',
     exception=MessageError,
 )
+MESSAGE_TOO_BIG_FOR_OUTBOX = ErrorSpec(
+    "message.too_big",
+    C.MESSAGE_TOO_BIG,
+    False,
+    "The message is too big: {size} MB, more than the {limit} MB allowed; it was not stored.",
+    "Send large files as a link or split them over several messages; the program's "
+    "max_message_size setting sets the limit.",
+    exception=MessageError,
+)
 FILE_NOT_REGULAR = ErrorSpec(
     "file.not_regular",
     C.FILE,

@@ -29,7 +29,7 @@ from .i18n import Translator
 from .models import Account, Message
 from .plugins import Plugins
 from .queue import Queue
-from .runtime import Runtime, StatusListener
+from .runtime import DEFAULT_MAX_MESSAGE_SIZE, Runtime, StatusListener
 from .services import SecretStore, Services
 from .transport import RecipientsRefusedError
 
@@ -71,6 +71,9 @@ class AsyncMailer:
     :param entry_points: load third-party plugins from entry points.
     :param on_status: called with every :class:`~mailplug.events.StatusEvent`
         (in the mailer's event loop thread; keep it quick).
+    :param max_message_size: largest composed message accepted, in bytes (default
+        35 MB; ``None``: no limit); bigger ones are refused (``message.too_big``)
+        before anything is stored.
     """
 
     def __init__(
@@ -87,6 +90,7 @@ class AsyncMailer:
         entry_points: bool = True,
         config: Config | None = None,
         on_status: StatusListener | None = None,
+        max_message_size: int | None = DEFAULT_MAX_MESSAGE_SIZE,
     ) -> None:
         config = config or Config()
         found = Plugins(disable=disable_plugins, plugins=plugins, entry_points=entry_points)
@@ -98,6 +102,7 @@ class AsyncMailer:
             outbox=outbox,
             outbox_path=outbox_path,
             secret_store=secret_store,
+            max_message_size=max_message_size,
         )
         if on_status is not None:
             self.runtime.listeners.append(on_status)
