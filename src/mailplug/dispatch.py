@@ -57,8 +57,9 @@ Clock = Callable[[], datetime]
 DEFAULT_LEASE = 30.0
 DEFAULT_CONCURRENCY = 3
 #: Entries claimed ahead per open connection: enough to keep each connection busy
-#: (pipelining), few enough that a killed flusher strands little.
-CLAIM_FACTOR = 4
+#: (pipelining streams; 4 cost about 2x the CPU per message in bench/run.py), few
+#: enough that a killed flusher strands little (and only for one lease).
+CLAIM_FACTOR = 16
 #: Tries to record outcomes when the outbox refuses to write (disk full, damaged
 #: page), and the pause before the first retry (doubled each time): then the flush
 #: ends with the storage error instead of holding on to them forever.
