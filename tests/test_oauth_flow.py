@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import socket
+import stat
 import threading
 import urllib.error
 import urllib.request
@@ -298,6 +299,10 @@ def test_cli_authorize_opens_the_browser_and_prints_json(
     assert code == 0, err
     data = json.loads(out)  # stdout holds only the JSON
     assert data["account"] == "gmail" and data["authorized"] is True
+    # The data folder it created (holding the token) is owner-only, like its files.
+    data_dir = Path(os.environ["MAILPLUG_DATA_DIR"])
+    assert sorted(p.name for p in data_dir.iterdir())
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
     assert data["auth_state"]["state"] == "authorized"
     assert "Opening the browser" in err and browser.urls[0] in err
     for secret in google.valid_refresh_tokens | google.valid_access_tokens:

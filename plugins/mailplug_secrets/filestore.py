@@ -110,7 +110,11 @@ class FileSecretStore(EntrySecretStore):
     def _ensure_dir(self) -> None:
         folder = self.path.parent
         try:
-            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # Every folder created on the way is owner-only (mkdir(parents=True) would
+            # give the data folder above "secrets" the umask's 0755).
+            for missing in reversed([folder, *folder.parents]):
+                if not missing.exists():
+                    missing.mkdir(mode=0o700, exist_ok=True)
             if _POSIX and stat.S_IMODE(folder.stat().st_mode) & 0o077:
                 os.chmod(folder, 0o700)
         except OSError as exc:

@@ -29,8 +29,8 @@ import re
 import socket
 import ssl
 import time
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import aiosmtplib
@@ -49,6 +49,7 @@ from mailplug.plugin import (
     RecipientResult,
     RecipientsRefusedError,
     SendResult,
+    ServerReply,
 )
 from mailplug.plugin import keys as core_keys
 
@@ -59,7 +60,7 @@ from .tls import build_tls_context, probe_implicit_tls, reset_error, reset_in_ha
 from .wire import Wire
 
 if TYPE_CHECKING:
-    from mailplug.plugin import Authenticator, Credentials, Envelope, ErrorSpec, ServerReply
+    from mailplug.plugin import Authenticator, Credentials, Envelope, ErrorSpec
 
     from .settings import SmtpSettings
 
@@ -142,6 +143,20 @@ class _Prepared:
     written: bool = False
 
 
+#: Enhanced codes of "too many recipients in this transaction" (RFC 3463 X.5.3).
+_TOO_MANY = frozenset({"4.5.3", "5.5.3"})
+
+
+def _too_many(result: RecipientResult) -> bool:
+    """A recipient refused only because the transaction had enough of them (RFC 5321
+    4.5.3.1.10: 452, and clients should expect 552 from older servers)."""
+    if result.accepted:
+        return False
+    if result.enhanced in _TOO_MANY:
+        return True
+    return result.code in (452, 552) and "too many recipients" in result.text.lower()
+
+
 class StaleConnection(Exception):
     """A reused session turned out to be closed before the transaction began."""
 
@@ -199,6 +214,9 @@ class SmtpConnection:
         self.dirty = False
         self._wire = Wire()
         self._ahead: _Prepared | None = None
+        #: RCPTs per transaction the server takes, learnt from a "452 4.5.3 too many
+        #: recipients" on this session (``None``: no limit seen).
+        self.rcpt_limit: int | None = None
 
     # -- facts ---------------------------------------------------------------
 
@@ -591,13 +609,33 @@ class SmtpConnection:
                     await self.reset()
                 except MailplugError as error:
                     raise StaleConnection(error) from error
-        self.dirty = True
-        self._wire.begin()
-        try:
-            results, reply = await self._transaction(prepared, reused, following)
-        finally:
-            if not self.busy:
-                self._wire.end()
+        parts = self._split(prepared)
+        results: list[RecipientResult] = []
+        reply = ServerReply()
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            self.dirty = True
+            self._wire.begin()
+            try:
+                if not results:
+                    done, reply = await self._transaction(part, reused, following if last else None)
+                else:
+                    # Recipients already took the message: a later transaction's failure
+                    # concerns its own recipients only.
+                    done, reply = await self._further(part, following if last else None)
+            finally:
+                if not self.busy:
+                    self._wire.end()
+            results += done
+            # "Too many recipients": the rest go in a further transaction on this
+            # session, at once (as Postfix does), and later ones are cut to the limit.
+            tried = [r for r in done if not _too_many(r)]
+            rest = [r.address for r in done if _too_many(r)]
+            if rest and tried and any(r.accepted for r in tried):
+                self.rcpt_limit = min(self.rcpt_limit or len(tried), len(tried))
+                results = [r for r in results if not _too_many(r)]
+                parts[i + 1 : i + 1] = self._split(self._subset(part, rest))
+                reused = True
         self.messages_sent += 1
         self.last_used = time.monotonic()
         return SendResult(
@@ -608,6 +646,47 @@ class SmtpConnection:
             duration=time.monotonic() - started,
             details={"reused_connection": reused, "tls": self.tls_version},
         )
+
+    def _split(self, prepared: _Prepared) -> list[_Prepared]:
+        """``prepared`` cut into transactions of at most :attr:`rcpt_limit` recipients."""
+        limit = self.rcpt_limit
+        addresses = prepared.envelope.recipients
+        if limit is None or prepared.written or len(addresses) <= limit:
+            return [prepared]
+        return [
+            self._subset(prepared, addresses[i : i + limit])
+            for i in range(0, len(addresses), limit)
+        ]
+
+    @staticmethod
+    def _subset(prepared: _Prepared, addresses: Sequence[str]) -> _Prepared:
+        """The same message for some of its recipients."""
+        commands = dict(zip(prepared.envelope.recipients, prepared.rcpts, strict=True))
+        return _Prepared(
+            replace(prepared.envelope, recipients=tuple(addresses)),
+            prepared.data,
+            prepared.mail,
+            [commands[a] for a in addresses],
+            prepared.payload,
+        )
+
+    async def _further(
+        self, part: _Prepared, following: Callable[[], tuple[Envelope, bytes] | None] | None
+    ) -> tuple[list[RecipientResult], ServerReply]:
+        """A further transaction of a message some recipients already took: its failure
+        becomes the refusal of its own recipients (the earlier ones keep their "yes")."""
+        try:
+            return await self._transaction(part, True, following)
+        except RecipientsRefusedError as refused:
+            return list(refused.results), refused.reply or ServerReply()
+        except (MailplugError, StaleConnection) as exc:
+            failure = exc.error if isinstance(exc, StaleConnection) else exc
+            reply = failure.reply or ServerReply()
+            text = reply.text or str(failure)
+            return [
+                RecipientResult(a, False, reply.code, reply.enhanced, text, error=failure.spec)
+                for a in part.envelope.recipients
+            ], reply
 
     @property
     def busy(self) -> bool:
@@ -652,6 +731,8 @@ class SmtpConnection:
         if item is None:
             return b""
         envelope, data = item
+        if self.rcpt_limit is not None and len(envelope.recipients) > self.rcpt_limit:
+            return b""  # it goes in several transactions: its send() cuts it up
         try:
             prepared = self._prepare(envelope, data)
         except MailplugError as error:
@@ -731,7 +812,9 @@ class SmtpConnection:
                 self.close()
             raise self.reply_error(parse_reply(code, text), "data")
 
-        self._write(prepared.payload + self._look_ahead(following), "data")
+        # No look-ahead when recipients are left for a further transaction of this message.
+        ahead = b"" if any(_too_many(r) for r in results) else self._look_ahead(following)
+        self._write(prepared.payload + ahead, "data")
         # From here on the server may have the whole message: losing the
         # connection before its reply leaves the outcome uncertain.
         code, text = await self._reply("data", data_sent=True)

@@ -133,7 +133,10 @@ def _create_private(path: Path) -> None:
     SQLite gives the ``-wal`` and ``-shm`` files the permissions of the
     database file, so they are private too.
     """
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # Every folder created on the way is owner-only, not only the last one.
+    for missing in reversed([path.parent, *path.parent.parents]):
+        if not missing.exists():
+            missing.mkdir(mode=0o700, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from mailplug.plugin import hookimpl
 
 if TYPE_CHECKING:
-    from mailplug.plugin import Outbox, Services
+    from mailplug.plugin import Command, ErrorSpec, Outbox, Services, Text
 
 
 async def _open_outbox(location: Any = None, *, services: Services, **options: Any) -> Outbox:
@@ -24,3 +24,19 @@ async def _open_outbox(location: Any = None, *, services: Services, **options: A
 @hookimpl(trylast=True)
 def mailplug_register_storage(register: Callable[[str, Callable[..., object]], None]) -> None:
     register("sqlite", _open_outbox)
+
+
+@hookimpl(trylast=True)
+def mailplug_register_commands(register: Callable[[Command], None]) -> None:
+    from .cli import COMMANDS
+
+    for command in COMMANDS:
+        register(command)
+
+
+@hookimpl(trylast=True)
+def mailplug_register_messages(register: Callable[[ErrorSpec | Text], None]) -> None:
+    from .texts import SQLITE_TEXTS
+
+    for text in SQLITE_TEXTS:
+        register(text)

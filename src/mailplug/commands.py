@@ -24,6 +24,7 @@ from .text import Text
 __all__ = [
     "EX_CONFIG",
     "EX_DATAERR",
+    "EX_IOERR",
     "EX_NOINPUT",
     "EX_NOPERM",
     "EX_OK",
@@ -39,7 +40,7 @@ T = TypeVar("T")
 
 # sysexits.h
 EX_OK, EX_USAGE, EX_DATAERR, EX_NOINPUT = 0, 64, 65, 66
-EX_UNAVAILABLE, EX_TEMPFAIL, EX_NOPERM, EX_CONFIG = 69, 75, 77, 78
+EX_UNAVAILABLE, EX_IOERR, EX_TEMPFAIL, EX_NOPERM, EX_CONFIG = 69, 74, 75, 77, 78
 
 
 class CommandContext(Protocol):

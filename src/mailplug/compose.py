@@ -33,6 +33,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
+from . import keys
+from .charsets import find_surrogates
 from .files import read_file
 from .models import ascii_domain
 from .transport import Envelope
@@ -387,10 +389,18 @@ def compose(message: Message, account: Account, *, now: datetime | None = None) 
     """Compose ``message`` as sent from ``account``.
 
     :param now: the Date header's time (default: now, in local time).
-    :raises mailplug.errors.MessageError: no recipients.
+    :raises mailplug.errors.MessageError: no recipients; text that is not valid
+        Unicode (``message.invalid_text``).
     :raises mailplug.errors.FileError: an attachment cannot be read.
     """
     message.check_sendable()
+    # Text that cannot be encoded (lone surrogates, e.g. from undecodable file names)
+    # is refused in the message's terms, not as a UnicodeEncodeError halfway through.
+    where = find_surrogates(message.model_dump(exclude={"attachments"}))
+    if where is None:
+        where = find_surrogates([a.name for a in message.attachments], "attachments")
+    if where is not None:
+        raise keys.MESSAGE_INVALID_TEXT.error(field=where)
     sender = message.sender or account.from_address
     if sender.name is None and account.display_name and sender.key() == account.email.key():
         sender = account.from_address

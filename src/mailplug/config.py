@@ -198,6 +198,9 @@ def load_config(path: Path | str | None = None, *, missing_ok: bool = True) -> C
         if missing_ok and not explicit:
             return Config(path=p)
         raise keys.CONFIG_UNREADABLE.error(file=str(p), problem="file not found")
+    if not p.is_file():
+        # A named pipe or a device would block the read (or never end).
+        raise keys.CONFIG_UNREADABLE.error(file=str(p), problem="not an ordinary file")
     try:
         raw = p.read_bytes()
         data = tomllib.loads(raw.decode("utf-8"))

@@ -31,7 +31,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import keys
 from .client_headers import strip_client_headers
@@ -53,8 +53,19 @@ __all__ = ["FlushProgress", "FlushReport", "flush", "work"]
 log = logging.getLogger("mailplug.dispatch")
 
 Clock = Callable[[], datetime]
-DEFAULT_LEASE = 300.0
+#: Seconds an entry stays reserved without a sign of life: a flusher renews its
+#: leases every third of it, so a killed one's mail is free again this soon.
+DEFAULT_LEASE = 30.0
 DEFAULT_CONCURRENCY = 3
+#: Entries claimed ahead per open connection: enough to keep each connection busy
+#: (pipelining streams; 4 cost about 2x the CPU per message in bench/run.py), few
+#: enough that a killed flusher strands little (and only for one lease).
+CLAIM_FACTOR = 16
+#: Tries to record outcomes when the outbox refuses to write (disk full, damaged
+#: page), and the pause before the first retry (doubled each time): then the flush
+#: ends with the storage error instead of holding on to them forever.
+RECORD_TRIES = 4
+RECORD_BACKOFF = 0.25
 #: Seconds outcomes may wait to be recorded together (group commit).
 COMMIT_DELAY = 0.02
 #: Seconds between tries for an account's connection slot taken by other workers.
@@ -89,6 +100,36 @@ class FlushProgress:
 
 
 @dataclass
+class Unrecorded:
+    """An entry whose outcome a flush could not save (the outbox refused to write).
+
+    :ivar status: what the attempt led to (``sent``: delivered, but the outbox still
+        says ``sending``); ``None``: it was given back untried.
+    :ivar free_at: when its lease runs out and another flush may take it again.
+    :ivar outcome: the decision itself, so a worker that lives on can record it
+        once the outbox takes writes again (:func:`work` does).
+    """
+
+    id: str
+    message_id: str
+    account: str
+    status: Status | None
+    free_at: datetime
+    error_key: str | None = None
+    outcome: Outcome | None = field(default=None, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "message_id": self.message_id,
+            "account": self.account,
+            "status": str(self.status) if self.status is not None else None,
+            "free_at": self.free_at.isoformat(),
+            "error": self.error_key,
+        }
+
+
+@dataclass
 class FlushReport:
     """What a flush did.
 
@@ -99,6 +140,11 @@ class FlushReport:
     :ivar paused: accounts paused or held during the flush, with the reason.
     :ivar problems: up to ``problem_limit`` changes that were not ``sent``.
     :ivar stopped: the flush was stopped (Ctrl-C, ``stop``, cancellation).
+    :ivar unrecorded: entries whose outcome (or release) could not be saved because
+        the outbox refused to write; they stay ``sending`` until their lease runs
+        out (see :attr:`Unrecorded.free_at`), then they are sent again.
+    :ivar error: the storage error that ended the flush, if one did.
+    :ivar worker: the lease holder name this flush used.
     """
 
     started: datetime
@@ -111,6 +157,9 @@ class FlushReport:
     problems: list[Change] = field(default_factory=list)
     stopped: bool = False
     problem_limit: int = 1000
+    unrecorded: list[Unrecorded] = field(default_factory=list)
+    error: StorageError | None = None
+    worker: str = ""
 
     @property
     def sent(self) -> int:
@@ -145,6 +194,8 @@ class FlushReport:
         self.problems += other.problems[: max(0, room)]
         self.stopped = self.stopped or other.stopped
         self.finished = other.finished
+        self.unrecorded = other.unrecorded or self.unrecorded
+        self.error = other.error
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -168,6 +219,8 @@ class FlushReport:
                 for c in self.problems
             ],
             "stopped": self.stopped,
+            "error": self.error.key if self.error is not None else None,
+            "unrecorded": [u.to_dict() for u in self.unrecorded],
         }
 
 
@@ -241,12 +294,17 @@ class _Flush:
         self.room = asyncio.Event()
         self.finished_claiming = False
         self.storage_error: StorageError | None = None
+        self.renewed_until: datetime | None = None  # the leases' end as last renewed
 
     # -- the loop ---------------------------------------------------------------
 
     async def run(self) -> FlushReport:
-        await _unpause_changed(self.runtime, self.outbox, self.clock())
-        self.progress.total = await self._due_count()
+        try:
+            await _unpause_changed(self.runtime, self.outbox, self.clock())
+            self.progress.total = await self._due_count()
+        except StorageError as exc:
+            self._fail(exc)
+        self.report.worker = self.worker
         recorder = asyncio.create_task(self._recorder(), name="mailplug-recorder")
         keeper = asyncio.create_task(self._keep_leases(), name="mailplug-leases")
         watcher: asyncio.Task[Any] | None = None
@@ -263,6 +321,8 @@ class _Flush:
         except asyncio.CancelledError:
             cancelled = True
             self.report.stopped = True
+        except StorageError as exc:  # claiming failed
+            self.storage_error = self.storage_error or exc
         finally:
             self.finished_claiming = True
             if watcher is not None:
@@ -270,26 +330,35 @@ class _Flush:
             await _shielded(self._shutdown(recorder, keeper))
         self.report.finished = self.clock()
         if self.storage_error is not None:
-            raise self.storage_error
+            self._fail(self.storage_error)
         if cancelled:
             raise asyncio.CancelledError
         return self.report
+
+    def _fail(self, error: StorageError) -> NoReturn:
+        """End with ``error``, carrying the report: what was done, what could not be saved."""
+        self.report.finished = self.report.finished or self.clock()
+        self.report.error = error
+        error.report = self.report
+        raise error
 
     async def _due_count(self) -> int:
         return await self.outbox.due_count(now=self.clock(), accounts=self.accounts)
 
     async def _claim_loop(self) -> None:
         claimed = 0
-        window = self.batch * 2
         while not self.stop.is_set() and self.storage_error is None:
             if self.limit is not None and claimed >= self.limit:
                 break
-            # Claim a whole batch once a batch worth of room is free: fewer, larger
+            # Hold only what the open connections can send soon (a killed flusher
+            # strands no more), and claim once half of that is free: fewer, larger
             # transactions (and fewer wake-ups of the database thread).
-            if self.pending > window - self.batch:
+            window = self._window()
+            room = window - self.pending
+            if room < max(1, window // 2):
                 await self._wait_room()
                 continue
-            want = self.batch
+            want = min(self.batch, room)
             if self.limit is not None:
                 want = min(want, self.limit - claimed)
             claims = await self.outbox.claim(
@@ -336,6 +405,13 @@ class _Flush:
         if self.stop.is_set():
             self.report.stopped = True
         self.finished_claiming = True
+
+    def _window(self) -> int:
+        """How many entries this flush may hold: :data:`CLAIM_FACTOR` per connection."""
+        connections = sum(lane.size for lane in self.lanes.values())
+        if not connections:
+            connections = self.concurrency or DEFAULT_CONCURRENCY
+        return max(1, connections * CLAIM_FACTOR)
 
     async def _wait_room(self) -> None:
         self.room.clear()
@@ -598,12 +674,35 @@ class _Flush:
             if len(self.outcomes) < self.batch and self.pending and not self.stop.is_set():
                 # Group commit: let a few more outcomes join this transaction.
                 await asyncio.sleep(COMMIT_DELAY)
-            await self._record_pending()
+            if not await self._record_with_retries():
+                return  # the outbox refuses writes: the flush ends with that error
             idle = not (self.pending or self.outcomes or self.releases)
             if self.finished_claiming and idle:
                 return
 
-    async def _record_pending(self) -> None:
+    async def _record_with_retries(self) -> bool:
+        """Record what waits, trying :data:`RECORD_TRIES` times with a growing pause.
+
+        :returns: ``False`` when every try failed (:attr:`storage_error` says why).
+        """
+        delay = RECORD_BACKOFF
+        for attempt in range(1, RECORD_TRIES + 1):
+            error = await self._record_pending()
+            if error is None:
+                return True
+            # Send nothing more whose outcome could not be saved.
+            self.storage_error = self.storage_error or error
+            self.stop.set()
+            if attempt == RECORD_TRIES:
+                log.error("could not record sending results (%d tries): %s", attempt, error)
+                return False
+            log.warning("could not record sending results (try %d): %s", attempt, error)
+            await asyncio.sleep(delay)
+            delay *= 2
+        return False  # pragma: no cover - the loop returns
+
+    async def _record_pending(self) -> StorageError | None:
+        """One try to save the waiting outcomes and releases; what fails stays waiting."""
         outcomes, self.outcomes = self.outcomes, []
         releases, self.releases = self.releases, []
         try:
@@ -621,13 +720,34 @@ class _Flush:
                     self.held.pop(entry_id, None)
                 releases = []
         except StorageError as exc:
-            # Keep them for one more try when the flush ends; if that fails too, the
-            # leases run out and the entries are sent again later (nothing is lost).
-            log.error("could not record sending results: %s", exc)
             self.outcomes[:0] = outcomes
             self.releases[:0] = releases
-            self.storage_error = self.storage_error or exc
-            self.stop.set()
+            return exc
+        return None
+
+    def _unrecorded(self) -> list[Unrecorded]:
+        """The outcomes and releases still unsaved when the flush ends."""
+        found: list[Unrecorded] = []
+        for outcome in self.outcomes:
+            found.append(self._unrecorded_one(outcome.id, outcome))
+        for entry_id in self.releases:
+            found.append(self._unrecorded_one(entry_id, None))
+        return found
+
+    def _unrecorded_one(self, entry_id: str, outcome: Outcome | None) -> Unrecorded:
+        claim = self.held.get(entry_id)
+        free_at = claim.lease_until if claim is not None else self.clock()
+        if self.renewed_until is not None and claim is not None:
+            free_at = max(free_at, self.renewed_until)
+        return Unrecorded(
+            id=entry_id,
+            message_id=claim.message_id if claim is not None else "",
+            account=claim.account if claim is not None else "",
+            status=outcome.status if outcome is not None else None,
+            free_at=free_at,
+            error_key=outcome.error.key if outcome is not None and outcome.error else None,
+            outcome=outcome,
+        )
 
     def _known(self, changes: list[Change]) -> list[Change]:
         """``changes`` with the subject and recipients of the claims this flush holds."""
@@ -661,10 +781,10 @@ class _Flush:
             await asyncio.sleep(interval)
             ids = list(self.held)
             if ids:
+                until = self.clock() + timedelta(seconds=self.lease)
                 try:
-                    await self.outbox.renew(
-                        self.worker, ids, until=self.clock() + timedelta(seconds=self.lease)
-                    )
+                    await self.outbox.renew(self.worker, ids, until=until)
+                    self.renewed_until = until
                 except StorageError as exc:
                     log.warning("could not renew leases: %s", exc)
 
@@ -688,12 +808,12 @@ class _Flush:
         self.record_wake.set()
         with contextlib.suppress(asyncio.CancelledError):
             await recorder
-        # Whatever is still unrecorded (the recorder failed) gets one more try.
+        # Whatever is still unrecorded (the recorder gave up, or workers finished
+        # after it did) gets one more try; what still fails is listed in the report.
         if self.outcomes or self.releases:
-            failed_before = self.storage_error
-            self.storage_error = None
-            await self._record_pending()
-            self.storage_error = self.storage_error or failed_before
+            error = await self._record_pending()
+            self.storage_error = self.storage_error or error
+            self.report.unrecorded = self._unrecorded()
         keeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await keeper
@@ -755,8 +875,10 @@ async def flush(
     :param concurrency: connections per account (default: the transport's
         ``max_connections``, else 3).
     :param limit: send at most this many messages.
-    :param batch: entries claimed per round trip to the outbox.
-    :param lease: seconds an entry stays reserved without a sign of life.
+    :param batch: at most this many entries claimed per round trip to the outbox
+        (fewer when the connections have enough to send: :data:`CLAIM_FACTOR`).
+    :param lease: seconds an entry stays reserved without a sign of life (the
+        flush renews its leases every third of it while it runs).
     :param policy: the retry policy (default: the accounts file's ``[retry]``).
     :param progress: called with a :class:`FlushProgress` after every message.
     :param stop: set it to stop: messages being sent finish, the rest stay queued.
@@ -796,16 +918,27 @@ async def work(
     wake: asyncio.Event | None = None,
     poll_interval: float = 2.0,
     on_flush: Callable[[FlushReport], Any] | None = None,
+    on_error: Callable[[StorageError, float], Any] | None = None,
+    error_backoff: float = 1.0,
+    max_error_backoff: float = 60.0,
     clock: Clock | None = None,
     **flush_options: Any,
 ) -> FlushReport:
     """Keep sending until ``stop`` is set: flush, then sleep until new mail or a retry time.
+
+    When the outbox refuses to write (disk full, damaged file), the pass ends with
+    the storage error: ``on_error`` is called with it (else it is logged), the
+    worker waits ``error_backoff`` seconds (doubling up to ``max_error_backoff``)
+    and tries again; the outcomes it could not save are saved first once the
+    outbox takes writes again, so delivered mail is not sent twice.
 
     :param wake: set when mail is queued in this process (``runtime.new_mail``), so
         new mail goes out at once; mail queued by other processes wakes it
         through :meth:`~mailplug.outbox.Outbox.watch` when the storage can tell
         (PostgreSQL's ``NOTIFY``), else is noticed within ``poll_interval`` seconds.
     :param on_flush: called with each pass's report that did something.
+    :param on_error: called with the storage error that ended a pass and the
+        seconds until the next try.
     :returns: the sum of every pass.
     """
     stop = stop or asyncio.Event()
@@ -827,6 +960,8 @@ async def work(
             wake,
             poll_interval,
             on_flush,
+            on_error,
+            (error_backoff, max_error_backoff),
             clock,
             total,
             flush_options,
@@ -843,10 +978,15 @@ async def _work(
     wake: asyncio.Event,
     poll_interval: float,
     on_flush: Callable[[FlushReport], Any] | None,
+    on_error: Callable[[StorageError, float], Any] | None,
+    backoffs: tuple[float, float],
     clock: Clock,
     total: FlushReport,
     flush_options: dict[str, Any],
 ) -> FlushReport:
+    error_backoff, max_error_backoff = backoffs
+    unsaved: list[tuple[str, list[Unrecorded]]] = []
+    backoff = error_backoff
     while not stop.is_set():
         # Only mail this runtime can send wakes it (see flush); read every pass, as
         # a host may add accounts while the worker runs.
@@ -854,7 +994,24 @@ async def _work(
             n for n in (names if names is not None else runtime.accounts) if n in runtime.accounts
         ]
         wake.clear()
-        report = await flush(runtime, stop=stop, clock=clock, **flush_options)
+        try:
+            await _save_unrecorded(runtime, outbox, unsaved, clock())
+            report = await flush(runtime, stop=stop, clock=clock, **flush_options)
+        except StorageError as exc:
+            failed = exc.report if isinstance(exc.report, FlushReport) else None
+            if failed is not None:
+                total.merge(failed)
+                if failed.unrecorded:
+                    unsaved.append((failed.worker, failed.unrecorded))
+            if on_error is not None:
+                on_error(exc, backoff)
+            else:
+                log.error("sending paused for %.0f s: %s", backoff, exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=backoff)
+            backoff = min(max_error_backoff, backoff * 2)
+            continue
+        backoff = error_backoff
         total.merge(report)
         if on_flush is not None and report.claimed:
             on_flush(report)
@@ -876,3 +1033,28 @@ async def _work(
     total.finished = clock()
     total.stopped = True
     return total
+
+
+async def _save_unrecorded(
+    runtime: Runtime, outbox: Outbox, unsaved: list[tuple[str, list[Unrecorded]]], now: datetime
+) -> None:
+    """Save the outcomes earlier passes could not (oldest first).
+
+    The history gets the attempt in any case; the status changes only if the
+    entry is still leased to that pass (:meth:`Outbox.complete`), so an entry
+    another flusher took meanwhile is left to it.
+
+    :raises StorageError: the outbox still refuses writes (``unsaved`` is kept).
+    """
+    queue = Queue(runtime)
+    while unsaved:
+        worker, entries = unsaved[0]
+        outcomes = [u.outcome for u in entries if u.outcome is not None]
+        untried = [u.id for u in entries if u.outcome is None]
+        if outcomes:
+            queue.report(await outbox.complete(worker, outcomes))
+            # Saved: a failing release below must not append these attempts twice.
+            unsaved[0] = (worker, [u for u in entries if u.outcome is None])
+        if untried:
+            queue.report(await outbox.release(worker, untried, now=now))
+        unsaved.pop(0)

@@ -313,7 +313,14 @@ class FileError(MailplugError, OSError):
 
 
 class StorageError(MailplugError, OSError):
-    """The outbox or token store could not be read or written."""
+    """The outbox or token store could not be read or written.
+
+    :ivar report: set when a flush ended on this error: its
+        :class:`~mailplug.dispatch.FlushReport`, with the entries whose outcome
+        could not be saved (``report.unrecorded``).
+    """
+
+    report: Any = None
 
 
 class DeliveryError(MailplugError):

@@ -13,7 +13,25 @@ from .errors import MailplugError
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["locked", "read_file"]
+__all__ = ["check_regular", "locked", "read_file"]
+
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+
+
+def check_regular(path: Path) -> None:
+    """Refuse a path that is not an ordinary file (a named pipe, a device, a socket)
+    before anything opens it: reading one could block forever or never end.
+
+    A missing file passes (the reader reports it in its own words).
+
+    :raises mailplug.errors.FileError: ``file.not_regular``.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return
+    if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        raise keys.FILE_NOT_REGULAR.error(file=str(path))
 
 
 def locked(fd: int) -> bool:
@@ -37,12 +55,19 @@ def read_file(path: Path) -> bytes:
     (``flock``) all raise :class:`~mailplug.errors.FileError`.
     """
     try:
-        fd = os.open(path, os.O_RDONLY)
+        # Non-blocking open: opening a named pipe for reading would otherwise wait
+        # for a writer, forever; it is refused below instead.
+        fd = os.open(path, os.O_RDONLY | _NONBLOCK)
     except OSError as exc:
         raise keys.FILE_PROBLEM.error(file=str(path), reason=exc.strerror, cause=exc) from exc
     try:
-        if stat.S_ISDIR(os.fstat(fd).st_mode):
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
             raise keys.FILE_PROBLEM.error(file=str(path), reason="is a directory")
+        if not stat.S_ISREG(mode):
+            raise keys.FILE_NOT_REGULAR.error(file=str(path))
+        if _NONBLOCK:
+            os.set_blocking(fd, True)
         if locked(fd):
             raise keys.FILE_PROBLEM.error(file=str(path), reason="locked")
         with os.fdopen(fd, "rb", closefd=False) as fh:

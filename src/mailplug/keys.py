@@ -148,6 +148,42 @@ MESSAGE_INVALID = ErrorSpec(
     "Correct the message and send it again.",
     exception=MessageError,
 )
+MESSAGE_INVALID_TEXT = ErrorSpec(
+    "message.invalid_text",
+    C.REJECTED,
+    False,
+    "The message cannot be sent: {field} contains characters that are not valid text "
+    "(unpaired surrogates, usually from a file name or text read with the wrong encoding).",
+    "Correct or retype that text; if it came from a file, read the file as UTF-8.",
+    exception=MessageError,
+)
+MESSAGE_UNDECODABLE = ErrorSpec(
+    "message.undecodable",
+    C.REJECTED,
+    False,
+    "The message cannot be sent: {field} is not UTF-8 text and declares no character set "
+    "mailplug knows ({charset}).",
+    "Save the text as UTF-8, or give its character set (mailplug send --charset "
+    'windows-1250; in HTML: <meta charset="…">).',
+    exception=MessageError,
+)
+MESSAGE_TOO_BIG_FOR_OUTBOX = ErrorSpec(
+    "message.too_big",
+    C.MESSAGE_TOO_BIG,
+    False,
+    "The message is too big: {size} MB, more than the {limit} MB allowed; it was not stored.",
+    "Send large files as a link or split them over several messages; the program's "
+    "max_message_size setting sets the limit.",
+    exception=MessageError,
+)
+FILE_NOT_REGULAR = ErrorSpec(
+    "file.not_regular",
+    C.FILE,
+    False,
+    "{file} is not an ordinary file (it is a pipe, a device or a socket), so it is not read: "
+    "reading it could wait forever.",
+    "Save the content to an ordinary file and give that file instead.",
+)
 FILE_PROBLEM = ErrorSpec(
     "file.problem",
     C.FILE,

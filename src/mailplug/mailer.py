@@ -28,14 +28,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from . import forking, keys
 from .config import Config, default_data_dir, load_config
 from .describe import Description, describe, waiting_text
-from .errors import ErrorInfo, ErrorSpec, MailplugError, ServerReply
+from .errors import ConfigurationError, ErrorInfo, ErrorSpec, MailplugError, ServerReply
 from .i18n import Translator
 from .models import Account, Address, Message
 from .outbox import NewEntry, new_id
 from .plugins import Plugins
 from .queue import Queue
 from .raw import prepare_raw
-from .runtime import Runtime, StatusListener
+from .runtime import DEFAULT_MAX_MESSAGE_SIZE, Runtime, StatusListener
 from .services import SecretStore, Services
 from .transport import RecipientsRefusedError
 
@@ -80,6 +80,9 @@ class AsyncMailer:
     :param entry_points: load third-party plugins from entry points.
     :param on_status: called with every :class:`~mailplug.events.StatusEvent`
         (in the mailer's event loop thread; keep it quick).
+    :param max_message_size: largest composed message accepted, in bytes (default
+        35 MB; ``None``: no limit); bigger ones are refused (``message.too_big``)
+        before anything is stored.
     """
 
     def __init__(
@@ -96,6 +99,7 @@ class AsyncMailer:
         entry_points: bool = True,
         config: Config | None = None,
         on_status: StatusListener | None = None,
+        max_message_size: int | None = DEFAULT_MAX_MESSAGE_SIZE,
     ) -> None:
         config = config or Config()
         found = Plugins(disable=disable_plugins, plugins=plugins, entry_points=entry_points)
@@ -107,6 +111,7 @@ class AsyncMailer:
             outbox=outbox,
             outbox_path=outbox_path,
             secret_store=secret_store,
+            max_message_size=max_message_size,
         )
         if on_status is not None:
             self.runtime.listeners.append(on_status)
@@ -326,7 +331,9 @@ class AsyncMailer:
 
     # -- outbox -------------------------------------------------------------
 
-    async def enqueue(self, message: Message, *, connection: Any = None) -> str:
+    async def enqueue(
+        self, message: Message, *, connection: Any = None, allow_unready_account: bool = False
+    ) -> str:
         """Compose ``message`` and store it in the outbox; returns its outbox id.
 
         Enqueueing a message whose Message-ID is already in the outbox returns
@@ -335,22 +342,36 @@ class AsyncMailer:
         :param connection: the host's own database connection with a transaction
             open (a psycopg connection for the PostgreSQL outbox): the message is
             stored in that transaction and exists only if the host commits.
+        :param allow_unready_account: queue it even if the account's settings
+            cannot work yet (an unknown transport or login method, a bad port, no
+            host): the host means to fix them before sending.  By default such
+            mail is refused with the settings error, so it never sits unsendable.
+        :raises mailplug.errors.ConfigurationError: the account's settings cannot work.
         """
-        (entry_id,) = await self.enqueue_many([message], connection=connection)
+        (entry_id,) = await self.enqueue_many(
+            [message], connection=connection, allow_unready_account=allow_unready_account
+        )
         return entry_id
 
     async def enqueue_many(
-        self, messages: Iterable[Message], *, connection: Any = None
+        self,
+        messages: Iterable[Message],
+        *,
+        connection: Any = None,
+        allow_unready_account: bool = False,
     ) -> list[str]:
         """Compose and store many messages in one transaction (all or none).
 
-        :param connection: as in :meth:`enqueue`.
+        :param connection: as for :meth:`enqueue`.
+        :param allow_unready_account: as for :meth:`enqueue`.
         """
         async with self._errors():
             items = list(messages)
             if not items:
                 return []
             runtime = self.runtime
+            if not allow_unready_account:
+                await self._check_accounts_ready(items)
 
             def compose_all() -> list[tuple[Message, Account, Composed]]:
                 out = []
@@ -394,6 +415,7 @@ class AsyncMailer:
             from_address = Address.parse(sender, field="sender") if sender else None
             acc = runtime.account_by(account, from_address)
             envelope_from = str(from_address.email if from_address else acc.email.email)
+            runtime._check_size(len(data))  # the outbox's limit holds for raw bytes too
             raw = prepare_raw(
                 data, sender=envelope_from, recipients=recipients, domain=acc.email.domain
             )
@@ -414,6 +436,21 @@ class AsyncMailer:
             )
             (added,) = await self.queue.insert([entry])
             return added.id
+
+    async def _check_accounts_ready(self, messages: list[Message]) -> None:
+        """Refuse mail for an account whose settings cannot work (the transport is
+        built from them: no connection is made)."""
+        checked: set[str] = set()
+        for message in messages:
+            account = self.runtime.account_for(message)
+            if account.name not in checked:
+                checked.add(account.name)
+                try:
+                    await self.runtime.transport_for(account)
+                except ConfigurationError:
+                    raise
+                except MailplugError:
+                    pass  # not the settings (e.g. a login not yet given): sending reports it
 
     async def flush(self, **kwargs: Any) -> FlushReport:
         """Send everything due in the outbox (see :func:`mailplug.dispatch.flush`)."""
@@ -705,12 +742,28 @@ class Mailer:
     def authenticator(self, account: Account) -> Authenticator | None:
         return self._run(lambda: self._async.authenticator(account))
 
-    def enqueue(self, message: Message, *, connection: Any = None) -> str:
+    def enqueue(
+        self, message: Message, *, connection: Any = None, allow_unready_account: bool = False
+    ) -> str:
         """See :meth:`AsyncMailer.enqueue` (``connection``: e.g. Django's psycopg connection)."""
-        return self._run(lambda: self._async.enqueue(message, connection=connection))
+        return self._run(
+            lambda: self._async.enqueue(
+                message, connection=connection, allow_unready_account=allow_unready_account
+            )
+        )
 
-    def enqueue_many(self, messages: Iterable[Message], *, connection: Any = None) -> list[str]:
-        return self._run(lambda: self._async.enqueue_many(messages, connection=connection))
+    def enqueue_many(
+        self,
+        messages: Iterable[Message],
+        *,
+        connection: Any = None,
+        allow_unready_account: bool = False,
+    ) -> list[str]:
+        return self._run(
+            lambda: self._async.enqueue_many(
+                messages, connection=connection, allow_unready_account=allow_unready_account
+            )
+        )
 
     def enqueue_raw(self, data: bytes, *, recipients: Sequence[str], **options: Any) -> str:
         """See :meth:`AsyncMailer.enqueue_raw`."""

@@ -7,7 +7,7 @@ through :func:`~mailplug.hookspecs.mailplug_register_messages`); the
 
 from __future__ import annotations
 
-from .errors import Category, ErrorSpec, StorageError
+from .errors import Category, ErrorSpec, MailplugError, StorageError
 from .text import Text
 
 C = Category
@@ -125,6 +125,40 @@ OUTBOX_NO_HOST_TRANSACTION = ErrorSpec(
     "(PostgreSQL: mailplug outbox move --to postgresql://…).",
     exception=StorageError,
 )
+OUTBOX_WORKER_UNKNOWN = ErrorSpec(
+    "outbox.worker_unknown",
+    C.FILE,
+    False,
+    "No message in the outbox is held by the sender “{worker}”.",
+    "Check the name: mailplug outbox list --status sending shows who holds each message.",
+)
+OUTBOX_WORKER_ALIVE = ErrorSpec(
+    "outbox.worker_alive",
+    C.FILE,
+    True,
+    "The sender “{worker}” is still running (process {pid}): its messages are not released.",
+    "Stop that process first (or let it finish); releasing messages it is sending would send "
+    "them twice.",
+    exception=MailplugError,
+)
+OUTBOX_WORKER_ELSEWHERE = ErrorSpec(
+    "outbox.worker_elsewhere",
+    C.FILE,
+    False,
+    "The sender “{worker}” runs on another computer ({host}); whether it still works cannot be "
+    "checked from here.",
+    "Make sure it is stopped on {host}, then add --force. Otherwise its messages are released "
+    "by themselves when its reservation runs out.",
+    exception=MailplugError,
+)
+OUTBOX_NOTHING_TO_RETRY = ErrorSpec(
+    "outbox.nothing_to_retry",
+    C.FILE,
+    False,
+    "Message {ref} is {status}: there is nothing to send again.",
+    "Only messages that wait or were given up can be retried, not sent, cancelled or "
+    "being sent ones; mailplug outbox show {ref} tells where this one stands.",
+)
 
 OUTBOX_ERRORS: tuple[ErrorSpec, ...] = (
     STORAGE_READ_ONLY,
@@ -140,6 +174,10 @@ OUTBOX_ERRORS: tuple[ErrorSpec, ...] = (
     OUTBOX_TRANSPORT_FAILED,
     OUTBOX_REPORTS_UNSUPPORTED,
     OUTBOX_NO_HOST_TRANSACTION,
+    OUTBOX_WORKER_UNKNOWN,
+    OUTBOX_WORKER_ALIVE,
+    OUTBOX_WORKER_ELSEWHERE,
+    OUTBOX_NOTHING_TO_RETRY,
 )
 
 # -- texts (CLI, demo) --------------------------------------------------------
@@ -160,6 +198,16 @@ RETRIED = Text("{n} message will be sent again.", plural="{n} messages will be s
 CANCELLED = Text("{n} message cancelled.", plural="{n} messages cancelled.")
 PURGED = Text("{n} old message removed.", plural="{n} old messages removed.")
 WORKER_STARTED = Text("Waiting for mail to send (Ctrl-C to stop)…")
+UNRECORDED = Text(
+    "The result of {n} message could not be saved; it stays “sending” until the time shown, "
+    "then it is sent again:",
+    plural="The results of {n} messages could not be saved; they stay “sending” until the "
+    "time shown, then they are sent again:",
+)
+NOT_TRIED = Text("not tried", context="unrecorded")
+WORKER_STORAGE_PAUSED = Text(
+    "Sending paused: the outbox cannot be written. Next try in {seconds} s.", context="worker"
+)
 
 COL_ID = Text("id", context="column")
 COL_STATUS = Text("status", context="column")
@@ -173,6 +221,21 @@ COL_RECIPIENT = Text("recipient", context="column")
 COL_TIME = Text("time", context="column")
 COL_SERVER = Text("server", context="column")
 COL_REPLY = Text("reply", context="column")
+COL_FREE_AT = Text("free again", context="column")
+COL_WORKER = Text("sender", context="column")
+COL_HELD_UNTIL = Text("held until", context="column")
+COL_ALIVE = Text("running", context="column")
+HELD_BY = Text("held by sender {worker} until {until}")
+WORKER_RUNNING = Text("yes", context="running")
+WORKER_DEAD = Text("no (process gone)", context="running")
+WORKER_ELSEWHERE = Text("cannot tell (another computer)", context="running")
+RELEASED = Text(
+    "{n} message released from sender {worker}; it is sent with the next flush.",
+    plural="{n} messages released from sender {worker}; they are sent with the next flush.",
+)
+NOTHING_HELD = Text("No message is held by a sender.")
+NO_DEAD_SENDER = Text("No message is held by a sender that stopped.")
+POSSIBLY_TWICE = Text("possibly delivered twice", context="history")
 
 FIELD_FROM = Text("From", context="field")
 FIELD_TO = Text("To", context="field")

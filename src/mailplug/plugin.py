@@ -59,6 +59,7 @@ from .client_headers import is_client_header, strip_client_headers
 from .commands import (
     EX_CONFIG,
     EX_DATAERR,
+    EX_IOERR,
     EX_NOINPUT,
     EX_NOPERM,
     EX_OK,
@@ -144,6 +145,7 @@ from .transport import (
 __all__ = [
     "EX_CONFIG",
     "EX_DATAERR",
+    "EX_IOERR",
     "EX_NOINPUT",
     "EX_NOPERM",
     "EX_OK",

@@ -11,8 +11,10 @@ and :mod:`mailplug.importing` take a runtime and never see the facade.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
+import os
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,6 +36,10 @@ if TYPE_CHECKING:
     from .reports import Report
     from .retry import RetryPolicy
     from .transport import Transport
+
+#: Largest message accepted by default: what large providers take (Gmail, Microsoft
+#: 365: about 25 MB of attachments, 35 MB once encoded).
+DEFAULT_MAX_MESSAGE_SIZE = 35_000_000
 
 __all__ = ["Runtime", "StatusListener"]
 
@@ -81,8 +87,11 @@ class Runtime:
         outbox: str | None,
         outbox_path: Path | str | None,
         secret_store: str | None,
+        max_message_size: int | None = DEFAULT_MAX_MESSAGE_SIZE,
     ) -> None:
         self.config = config
+        #: Largest composed message accepted (bytes; ``None``: no limit of ours).
+        self.max_message_size = max_message_size
         self.plugins = plugins
         self.translator = translator
         self.data_dir = data_dir
@@ -312,7 +321,11 @@ class Runtime:
         from .compose import compose
 
         try:
-            return compose(message, account or self.account_for(message))
+            # Attachments alone over the limit are refused before they are read.
+            self._check_size(_attachments_size(message) * 4 // 3)
+            composed = compose(message, account or self.account_for(message))
+            self._check_size(len(composed.data))
+            return composed
         except MailplugError as exc:
             raise self.localize(exc) from None
 
@@ -329,6 +342,13 @@ class Runtime:
         if outgoing.envelope is composed.envelope and outgoing.data is composed.data:
             return composed
         return Composed(outgoing.envelope, outgoing.data)
+
+    def _check_size(self, size: int) -> None:
+        limit = self.max_message_size
+        if limit is not None and size > limit:
+            raise keys.MESSAGE_TOO_BIG_FOR_OUTBOX.error(
+                size=f"{size / 1_000_000:.1f}", limit=f"{limit / 1_000_000:.1f}"
+            )
 
     def retry_policy(self, policy: RetryPolicy | None = None) -> RetryPolicy:
         """``policy``, else the accounts file's ``[retry]`` table."""
@@ -382,3 +402,15 @@ class Runtime:
             secrets, self.services.secrets = self.services.secrets, None
             self._secrets_opened = False
             await secrets.aclose()
+
+
+def _attachments_size(message: Message) -> int:
+    """Bytes of the message's attachments as they stand (files not yet read)."""
+    total = 0
+    for attachment in message.attachments:
+        if attachment.content is not None:
+            total += len(attachment.content)
+        elif attachment.path is not None:
+            with contextlib.suppress(OSError):  # reading it reports the problem
+                total += os.stat(attachment.path).st_size
+    return total

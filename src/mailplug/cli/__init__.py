@@ -23,6 +23,7 @@ __all__ = ["main"]
 COMMAND_MODULES = (
     "mailplug.cli.core",
     "mailplug.cli.outbox",
+    "mailplug.cli.outbox_care",
     "mailplug.cli.importing",
     "mailplug.cli.check",
     "mailplug.cli.paths",

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from ..commands import (
     EX_CONFIG,
     EX_DATAERR,
+    EX_IOERR,
     EX_NOINPUT,
     EX_NOPERM,
     EX_OK,
@@ -31,6 +32,7 @@ from ..errors import (
     FileError,
     MailplugError,
     MessageError,
+    StorageError,
     VersionError,
 )
 
@@ -53,6 +55,7 @@ __all__ = [
 __all__ += [
     "EX_CONFIG",
     "EX_DATAERR",
+    "EX_IOERR",
     "EX_NOINPUT",
     "EX_NOPERM",
     "EX_OK",
@@ -82,13 +85,16 @@ def command(
 
 
 def exit_code_for(error: MailplugError) -> int:
-    """sysexits code for an error: 65 data, 66 file, 75 temporary, 77 auth, 78 config."""
+    """sysexits code for an error: 65 data, 66 file, 74 outbox damaged or read-only,
+    75 temporary (disk full too), 77 auth, 78 config."""
     if isinstance(error, MessageError):
         return EX_DATAERR
     if isinstance(error, FileError):
         return EX_NOINPUT
     if error.transient:
         return EX_TEMPFAIL
+    if isinstance(error, StorageError):
+        return EX_IOERR
     if isinstance(error, AuthenticationError):
         return EX_NOPERM
     if isinstance(error, (ConfigurationError, VersionError)):

@@ -266,6 +266,10 @@ def _send_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--subject", default="")
     p.add_argument("--text", help="plain-text body ('-' reads standard input)")
     p.add_argument("--html", help="HTML body file")
+    p.add_argument(
+        "--charset",
+        help="character set of --text - and --html when not UTF-8 (e.g. windows-1250)",
+    )
     p.add_argument("--attach", action="append", default=[], type=Path, help="file to attach")
     p.add_argument("--read-receipt", action="store_true", help="ask for a read receipt")
     p.add_argument("--now", action="store_true", help="send directly instead of queueing")
@@ -273,11 +277,22 @@ def _send_args(p: argparse.ArgumentParser) -> None:
 
 @command("send", help="queue a message (or send it directly with --now)", arguments=_send_args)
 def send(ctx: Context, args: argparse.Namespace) -> int:
+    from ..charsets import decode_text
     from ..compose import read_file
     from ..models import Attachment, Message
 
-    text = sys.stdin.read() if args.text == "-" else args.text
-    html = read_file(Path(args.html)).decode("utf-8") if args.html else None
+    text = args.text
+    if text == "-":
+        # Bytes, decoded as declared (--charset, a BOM, UTF-8, else the terminal's
+        # encoding), so text in another character set is not a traceback.
+        text = decode_text(
+            sys.stdin.buffer.read(), field="text", charset=args.charset, fallback=sys.stdin.encoding
+        )
+    html = None
+    if args.html:
+        html = decode_text(
+            read_file(Path(args.html)), field="HTML", charset=args.charset, html=True
+        )
     message = Message(
         sender=args.sender,
         account=args.account,

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import outbox_keys as k
 from .. import texts
+from ..dispatch import FlushReport
+from ..errors import StorageError
 from ..storage import Status
 from ._base import (
     EX_OK,
@@ -29,14 +31,15 @@ from ._base import (
     Context,
     bar_text,
     command,
+    exit_code_for,
     progress_option,
 )
 
 if TYPE_CHECKING:
-    from ..dispatch import FlushProgress, FlushReport
+    from ..dispatch import FlushProgress
     from ..errors import Text
     from ..mailer import AsyncMailer
-    from ..outbox import ErrorInfo, OutboxEntry
+    from ..outbox import Attempt, ErrorInfo, OutboxEntry
 
 T = TypeVar("T")
 
@@ -71,6 +74,33 @@ def parse_when(text: str) -> datetime:
     if value.tzinfo is None:
         value = value.astimezone()
     return value.astimezone(UTC)
+
+
+def when_exact(value: datetime) -> str:
+    """A time to the second (leases last seconds, not minutes)."""
+    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def held_by(ctx: Context, entry: OutboxEntry) -> str:
+    """``held by sender host:pid:… until …`` for an entry being sent, else ``""``."""
+    if entry.status is not Status.SENDING or not entry.lease_owner or entry.lease_until is None:
+        return ""
+    if entry.lease_until <= datetime.now(UTC):
+        return ""  # the lease ran out: free for the next flush
+    return ctx.t(k.HELD_BY, worker=entry.lease_owner, until=when_exact(entry.lease_until))
+
+
+def possibly_twice(history: tuple[Attempt, ...]) -> set[int]:
+    """Indexes of the attempts that delivered a message an earlier attempt may have
+    delivered already (an uncertain outcome, then a retry with the same Message-ID)."""
+    marked: set[int] = set()
+    uncertain = False
+    for i, attempt in enumerate(history):
+        if attempt.outcome is Status.UNCERTAIN:
+            uncertain = True
+        elif uncertain and attempt.outcome in (Status.SENT, Status.PARTIAL):
+            marked.add(i)
+    return marked
 
 
 def _short(text: str, width: int) -> str:
@@ -109,8 +139,18 @@ def entry_json(ctx: Context, mailer: AsyncMailer, entry: OutboxEntry) -> dict[st
     data["error"] = error_json(ctx, mailer, entry.error)
     for r_data, r in zip(data["recipients"], entry.recipients, strict=True):
         r_data["error"] = error_json(ctx, mailer, r.error)
-    for a_data, a in zip(data["history"], entry.history, strict=True):
+    twice = possibly_twice(entry.history)
+    for i, (a_data, a) in enumerate(zip(data["history"], entry.history, strict=True)):
         a_data["error"] = error_json(ctx, mailer, a.error)
+        a_data["possibly_duplicate"] = i in twice
+        if i in twice:
+            a_data["note"] = ctx.t(k.POSSIBLY_TWICE)
+    if held_by(ctx, entry) and entry.lease_owner:
+        data["held_by"] = {
+            "worker": entry.lease_owner,
+            "until": entry.lease_until.isoformat() if entry.lease_until else None,
+            "text": held_by(ctx, entry),
+        }
     return data
 
 
@@ -190,6 +230,8 @@ def _print_entries(ctx: Context, mailer: AsyncMailer, entries: list[OutboxEntry]
             extra = f"{extra} ({ctx.t(k.NEXT_ATTEMPT, when=when(e.next_attempt_at))})"
         elif e.status is Status.QUEUED and e.send_at and e.send_at > datetime.now(UTC):
             extra = ctx.t(k.SCHEDULED_FOR, when=when(e.send_at))
+        elif e.status is Status.SENDING:
+            extra = held_by(ctx, e) or extra
         rows.append(
             [
                 e.id,
@@ -330,6 +372,8 @@ def _show(ctx: Context, args: argparse.Namespace) -> int:
     status = status_name(ctx, entry.status)
     if entry.status is Status.DEFERRED and entry.next_attempt_at:
         status += f" ({ctx.t(k.NEXT_ATTEMPT, when=when(entry.next_attempt_at))})"
+    elif held_by(ctx, entry):
+        status += f" ({held_by(ctx, entry)})"
     lines = [
         f"{entry.id}  {entry.message_id}",
         f"{ctx.t(k.FIELD_STATUS)}: {status}",
@@ -364,12 +408,16 @@ def _show(ctx: Context, args: argparse.Namespace) -> int:
     if entry.history:
         ctx.print("", f"{ctx.t(k.FIELD_HISTORY)}:")
         rows = []
-        for a in entry.history:
+        twice = possibly_twice(entry.history)
+        for i, a in enumerate(entry.history):
             reply = " ".join(str(p) for p in (a.code, a.enhanced, a.text) if p)
+            outcome = status_name(ctx, a.outcome)
+            if i in twice:
+                outcome += f" ({ctx.t(k.POSSIBLY_TWICE)})"
             rows.append(
                 [
                     when(a.at),
-                    status_name(ctx, a.outcome),
+                    outcome,
                     a.host or "-",
                     _short(reply, 40) or "-",
                     _short(reason(ctx, mailer, a.error), 80),
@@ -469,6 +517,7 @@ def _flush_code(report: FlushReport | None) -> int:
 def outbox_flush(ctx: Context, args: argparse.Namespace) -> int:
     mailer = ctx.mailer()
     bar = ctx.progress_bar(args.progress, lambda p: _progress_line(ctx, p))
+    failure: StorageError | None = None
     try:
         report = _run_interruptible(
             ctx,
@@ -480,23 +529,59 @@ def outbox_flush(ctx: Context, args: argparse.Namespace) -> int:
                 stop=stop,
             ),
         )
+    except StorageError as exc:
+        # The outbox stopped taking writes mid-flush: show what was done and what
+        # could not be saved, then the error (and its exit code).
+        if not isinstance(exc.report, FlushReport):
+            raise
+        failure, report = exc, exc.report
     finally:
         if bar is not None:
             bar.close()
     if report is None:
         return 130
+    if failure is not None:
+        failure.translator = failure.translator or mailer.translator
     if ctx.json:
         data = report.to_dict()
+        if failure is not None:
+            data["error"] = failure.to_dict(ctx.lang)
         for problem in data["problems"]:
             if problem["error"]:
                 spec = mailer.plugins.errors.get(problem["error"])
                 if spec is not None:
                     problem["message"] = mailer.localize(spec.error()).message(ctx.lang)
-        data["waiting"] = ctx.run(mailer.waiting())
+        if failure is None:
+            data["waiting"] = ctx.run(mailer.waiting())
         ctx.print_json(data)
+    elif failure is not None:
+        _unrecorded(ctx, report)
+        ctx.err.write(failure.render(ctx.lang) + "\n")
     else:
         _summary(ctx, mailer, report)
-    return _flush_code(report)
+    return exit_code_for(failure) if failure is not None else _flush_code(report)
+
+
+def _unrecorded(ctx: Context, report: FlushReport) -> None:
+    """What a flush sent or tried before the outbox refused writes, and what it could not save."""
+    rows = [[status_name(ctx, Status(s)), str(n)] for s, n in report.counts.items() if n]
+    if rows:
+        ctx.table(rows, [ctx.t(k.COL_STATUS), ctx.t(k.COL_COUNT)])
+    if not report.unrecorded:
+        return
+    ctx.print("", ctx.t(k.UNRECORDED, n=len(report.unrecorded)))
+    urows = [
+        [
+            u.id,
+            status_name(ctx, u.status) if u.status is not None else ctx.t(k.NOT_TRIED),
+            u.account,
+            u.free_at.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
+        ]
+        for u in report.unrecorded
+    ]
+    ctx.table(
+        urows, [ctx.t(k.COL_ID), ctx.t(k.COL_STATUS), ctx.t(k.COL_ACCOUNT), ctx.t(k.COL_FREE_AT)]
+    )
 
 
 def _work_args(p: argparse.ArgumentParser) -> None:
@@ -528,12 +613,24 @@ def outbox_work(ctx: Context, args: argparse.Namespace) -> int:
             ctx.print(f"{when(report.finished)}  {counts_line(ctx, report.counts)}")
         ctx.out.flush()
 
+    def on_error(error: StorageError, retry_in: float) -> None:
+        # The worker backs off and tries again; say so rather than going quiet.
+        error.translator = error.translator or mailer.translator
+        if ctx.json:
+            failed = error.report.to_dict() if isinstance(error.report, FlushReport) else {}
+            ctx.print_json({**failed, "error": error.to_dict(ctx.lang), "retry_in": retry_in})
+        else:
+            ctx.err.write(error.render(ctx.lang) + "\n")
+            ctx.err.write(ctx.t(k.WORKER_STORAGE_PAUSED, seconds=f"{retry_in:g}") + "\n")
+        ctx.out.flush()
+
     report = _run_interruptible(
         ctx,
         lambda stop: mailer.work(
             stop=stop,
             poll_interval=args.poll,
             on_flush=on_flush,
+            on_error=on_error,
             account=args.account,
             concurrency=args.concurrency,
         ),
@@ -572,6 +669,12 @@ def _all_refs(
             return refs
 
 
+def _retryable(entry: OutboxEntry) -> bool:
+    """What :meth:`~mailplug.outbox.Outbox.retry` makes due: waiting or given-up mail,
+    not mail already sent, cancelled or on the wire."""
+    return entry.status in (*RETRY_ALL, Status.QUEUED)
+
+
 @command(
     "retry",
     group="outbox",
@@ -586,6 +689,15 @@ def outbox_retry(ctx: Context, args: argparse.Namespace) -> int:
     elif not refs:
         ctx.err.write("give message numbers, or --all\n")
         return EX_USAGE
+    else:
+        # Named messages must exist and be retryable: "0 messages will be sent again"
+        # with success would hide a typo.
+        for ref in refs:
+            entry = ctx.run(mailer.status(ref))
+            if not _retryable(entry):
+                raise mailer.localize(
+                    k.OUTBOX_NOTHING_TO_RETRY.error(ref=ref, status=status_name(ctx, entry.status))
+                )
     n = ctx.run(mailer.retry(*refs))
     if ctx.json:
         ctx.print_json({"retried": n})

@@ -276,6 +276,8 @@ class Script:
         ``rcpt``, ``data`` (after the end of data), ``auth``, ``rset``, ``noop``.
     :ivar close_after_messages: close the session (silently) after this many
         messages on it, as servers limiting messages per connection do.
+    :ivar max_recipients: accept at most this many RCPTs per transaction; the
+        next ones get ``452 4.5.3 Too many recipients`` (RFC 5321 4.5.3.1.10).
     """
 
     greeting: str | None = None
@@ -291,6 +293,7 @@ class Script:
     unsolicited: dict[str, str] = field(default_factory=dict)
     delays: dict[str, float] = field(default_factory=dict)
     close_after_messages: int | None = None
+    max_recipients: int | None = None
 
     def rcpt_reply(self, address: str) -> str | None:
         if self.rcpt is None:
@@ -387,6 +390,9 @@ class _Handler:
         if self.srv.script.disconnect_after_rcpt:
             await _hang_up(smtpd)
         reply = self.srv.script.rcpt_reply(address)
+        limit = self.srv.script.max_recipients
+        if reply is None and limit is not None and len(envelope.rcpt_tos) >= limit:
+            reply = "452 4.5.3 Too many recipients"
         if reply is None:
             envelope.rcpt_tos.append(address)
             envelope.rcpt_options.extend(options)
