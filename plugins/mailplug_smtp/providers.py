@@ -212,6 +212,7 @@ MICROSOFT = Provider(
 _YAHOO_HOSTS = re.compile(r"(?:^|\.)(?:yahoo|yahoodns|aol|ymail)\.(?:com|net)\.?$")
 _YAHOO_SIGNATURE = re.compile(r"yahoo|\baol\b|\[(?:tss?|bl|cs)\d\d\]|#auth\d+|#mbr\d+")
 _P_YAHOO_DEFERRED = pattern("[TSSnn] deferred", r"\[tss?0[1-4]\]")
+_P_YAHOO_COMPLAINTS = pattern("[TSSnn] user complaints", r"due to (?:user )?complaints")
 _P_YAHOO_BLOCKED = pattern("[BLnn] / [TSS09] blocked", r"\[bl\d\d\]|\[tss09\]|permanently deferred")
 
 YAHOO = Provider(
@@ -225,8 +226,12 @@ YAHOO = Provider(
             M(replies.AUTH_TOO_MANY_ATTEMPTS, replies.AUTH_TOO_MANY_ATTEMPTS),
             text=pattern("#AUTH005", r"#auth005"),
         ),
-        rule(M(replies.REJECTED_REPUTATION), text=_P_YAHOO_BLOCKED),
-        # "421 4.7.0 [TSS04] Messages from … temporarily deferred due to user complaints".
+        # "421 4.7.1 [TS03] All messages from … will be permanently deferred; Retrying will
+        # NOT succeed": permanent although 4xx.
+        rule(M(replies.REJECTED_REPUTATION, replies.REJECTED_REPUTATION), text=_P_YAHOO_BLOCKED),
+        # "421 4.7.0 [TSS04] Messages from … temporarily deferred due to user complaints":
+        # the sending server's reputation, not its volume.
+        rule(M(None, replies.REJECTED_REPUTATION_TEMPORARY), text=_P_YAHOO_COMPLAINTS),
         rule(M(None, replies.RATE_LIMITED_TEMPORARY), text=_P_YAHOO_DEFERRED),
         # "554 5.7.9 Message not accepted for policy reasons."
         rule(M(replies.REJECTED_POLICY), enh="7.9", stage=("mail", "rcpt", "data")),
