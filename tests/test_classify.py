@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mailplug import AsyncMailer
 from mailplug.errors import Category, ErrorSpec, MailplugError, ServerReply
 from mailplug.i18n import Translator
 from mailplug.models import Account
@@ -1136,3 +1137,43 @@ def test_reply_table_doc_matches_the_code() -> None:
     assert doc == module.render(), "run: .venv/bin/python scripts/smtp_reply_table.py"
     for s in ALL_SPECS:
         assert f"`{s.key}`" in doc
+
+
+@pytest.mark.parametrize(
+    ("stage", "code", "enhanced", "text", "key"),
+    [
+        # A sender's null MX keeps its reason (not a generic "sender rejected").
+        ("mail", 550, "5.7.27", "Sender address has null MX", "smtp.sender.null_mx"),
+        (
+            "rcpt",
+            550,
+            "5.7.27",
+            "<a@nomail.example>: Sender address rejected: Domain nomail.example does not "
+            "accept mail (nullMX)",
+            "smtp.sender.null_mx",
+        ),
+        # Content policy after DATA is not spam.
+        ("data", 550, "5.7.1", "Message content rejected", "smtp.message.content_policy"),
+        (
+            "data",
+            451,
+            "4.7.1",
+            "Message content deferred",
+            "smtp.message.content_policy_temporary",
+        ),
+        # Text evidence outranks a generic code.
+        ("rcpt", 550, "5.7.1", "Please turn on SMTP Authentication", "smtp.auth.required"),
+        ("rcpt", 553, None, "Rejected: listed at zen.spamhaus.org", "smtp.rejected.reputation"),
+        ("rcpt", 550, "5.1.1", "user is over quota", "smtp.mailbox.full"),
+        ("rcpt", 550, "5.2.3", "message too large for this recipient", "smtp.message.too_big"),
+        ("rcpt", 550, None, "Address rejected", "smtp.recipient.unknown"),
+        ("data", 550, "5.0.0", "Line limit exceeded", "smtp.message.too_big"),
+        ("rcpt", 550, "5.1.1", "Utilisateur inconnu", "smtp.recipient.unknown"),
+        ("rcpt", 550, None, "Postfach voll", "smtp.mailbox.full"),
+    ],
+)
+def test_specific_text_outranks_a_generic_code(
+    stage: str, code: int, enhanced: str | None, text: str, key: str
+) -> None:
+    mailer = AsyncMailer(outbox=None, entry_points=False)
+    assert mailer.explain(code, enhanced, text, stage=stage).key == key

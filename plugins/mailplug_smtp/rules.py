@@ -626,6 +626,7 @@ RULES: tuple[Rule, ...] = (
         # "Relaying denied. Proper authentication required.": the cure is logging in.
         rule(M(replies.AUTH_REQUIRED), text=P_AUTH_TURN_ON),
         rule(_NOT_OWNED, text=P_NOT_OWNED),
+        rule(M(replies.SENDER_NULL_MX), text=P_SENDER_NULL_MX),
         rule(_SENDER_INVALID, text=P_SENDER_SYNTAX),
         rule(_SENDER, text=P_SENDER),
         rule(_RELAY, text=P_RELAY),
@@ -637,7 +638,6 @@ RULES: tuple[Rule, ...] = (
         # Phrases that name one cause outrank the generic codes they come with
         # (5.0.0, 5.1.1, 5.7.1, 550, 553, 554 …).
         rule(M(replies.SENDER_NULL_MX), enh="7.27"),
-        rule(M(replies.SENDER_NULL_MX), text=P_SENDER_NULL_MX),
         rule(_REPUTATION, text=P_BLOCKLIST),
         rule(_UNKNOWN, text=P_BARE_ADDRESS_REJECTED),
         rule(_UNKNOWN, text=P_UNKNOWN_INTL),

@@ -169,6 +169,10 @@ NOTE_TOKEN_REFRESHED = Text("A fresh access token was obtained.")
 NOTE_REFUSED_PLUGIN = Text("The plugin “{plugin}” was not loaded: {reason}")
 NOTE_NOTHING_SENT = Text("Nothing was sent: the transaction was cancelled with RSET.")
 NOTE_ANSWERS_ON = Text("The server answers on port {port} with “{security}”.")
+NOTE_NO_LOGIN_BUT_OFFERED = Text(
+    "This account does not log in, but the server offers a login ({mechanisms}) and refuses "
+    "mail from clients that have not logged in. Set “auth” in the account settings."
+)
 
 # -- ``mailplug accounts add`` -----------------------------------------------
 
