@@ -646,6 +646,8 @@ RULES: tuple[Rule, ...] = (
         rule(_POLICY, text=P_NOT_ALLOWLISTED),
         # A greeting refusal that gives a reason (PTR, "your IP") is about the sender.
         rule(_REPUTATION, code=(421, 550, 554), stage="connect", text=P_REPUTATION),
+        # RFC 5321's 554 greeting: the server refuses this client.
+        rule(M(replies.SERVICE_REFUSED), code=554, stage="connect", text=P_SERVICE_STATED),
         rule(M(replies.SERVER_NO_MAIL), code=554, text=P_SERVICE_STATED),
         rule(M(None, replies.SERVICE_UNAVAILABLE), text=P_SERVICE_STATED),
         # An unresolvable name in answer to HELO is this computer's name.
@@ -798,7 +800,7 @@ RULES: tuple[Rule, ...] = (
         "default",
         rule(_POLICY, enh="7"),
         # x.0 ("other undefined") and x.5 (protocol) say nothing about the recipient.
-        rule(_SERVER, enh="0"),
+        rule(_SERVER, enh="0", not_code=554),
         rule(M(replies.COMMAND_INVALID, replies.SERVER_ERROR_TEMPORARY), enh="5"),
         rule(M(None, replies.MAILBOX_BUSY), code=450),
         rule(M(None, replies.SERVER_ERROR_TEMPORARY), code=451),
