@@ -200,6 +200,22 @@ OUTBOX_UNAVAILABLE = ErrorSpec(
 )
 
 
+EXPLAIN_UNKNOWN_INPUT = ErrorSpec(
+    "explain.unknown_input",
+    C.CONFIGURATION,
+    False,
+    "“{value}” is neither a server reply code (a number from 200 to 599) nor a known error key.",
+    "Give a reply code such as 550, optionally followed by the enhanced code (5.1.1) and the "
+    "server's text, or an error key such as smtp.recipient.unknown.",
+)
+EXPLAIN_UNKNOWN_STAGE = ErrorSpec(
+    "explain.unknown_stage",
+    C.CONFIGURATION,
+    False,
+    "“{stage}” is not a step of sending mail.",
+    "Use one of: {stages}.",
+)
+
 CORE_ERRORS: tuple[ErrorSpec, ...] = tuple(  # every ErrorSpec defined above
     v for v in list(globals().values()) if isinstance(v, ErrorSpec)
 )

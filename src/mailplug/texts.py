@@ -43,4 +43,25 @@ STATUS_TEXTS: dict[Status, Text] = {
     Status.UNCERTAIN: STATUS_UNCERTAIN,
 }
 
-CORE_TEXTS: tuple[Text, ...] = tuple(v for v in globals().values() if isinstance(v, Text))
+#: The name of each error category and of the retry outcome, as the user reads them
+#: (``mailplug explain``).
+CATEGORY_TEXTS: dict[str, Text] = {
+    "configuration": Text("settings", context="category"),
+    "authentication": Text("login", context="category"),
+    "encryption": Text("encryption", context="category"),
+    "connection": Text("connection", context="category"),
+    "recipient": Text("recipient", context="category"),
+    "mailbox-full": Text("mailbox full", context="category"),
+    "message-too-big": Text("message too big", context="category"),
+    "rejected": Text("refused", context="category"),
+    "rate-limit": Text("sending limit", context="category"),
+    "server": Text("server", context="category"),
+    "file": Text("file", context="category"),
+    "version": Text("version", context="category"),
+}
+TRANSIENT = Text("temporary: it may pass by itself", context="retry")
+PERMANENT = Text("permanent: it will not pass by itself", context="retry")
+
+CORE_TEXTS: tuple[Text, ...] = tuple(CATEGORY_TEXTS.values()) + tuple(
+    v for v in globals().values() if isinstance(v, Text)
+)

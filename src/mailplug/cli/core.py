@@ -10,7 +10,7 @@ from typing import Any
 from .. import __version__
 from .._version import API_VERSION
 from ..errors import MailplugError
-from ._base import EX_CONFIG, EX_OK, Context, command
+from ._base import EX_CONFIG, EX_OK, EX_USAGE, Context, command
 
 
 @command("version", help="print the mailplug and plugin API versions")
@@ -63,6 +63,7 @@ def _explain_args(p: argparse.ArgumentParser) -> None:
     "explain", help="explain a server reply or an error key in plain words", arguments=_explain_args
 )
 def explain(ctx: Context, args: argparse.Namespace) -> int:
+    from .. import keys, texts
     from ..errors import ServerReply
     from ..mailer import AsyncMailer
 
@@ -71,31 +72,69 @@ def explain(ctx: Context, args: argparse.Namespace) -> int:
     if enhanced is not None and not enhanced[:1].isdigit():
         text.insert(0, enhanced)
         enhanced = None
-    if args.code.isdigit():
-        error = mailer.explain(int(args.code), enhanced, " ".join(text), stage=args.stage)
+    usage = None
+    if args.stage.strip().lower() not in EXPLAIN_STAGES:
+        usage = keys.EXPLAIN_UNKNOWN_STAGE.error(stage=args.stage, stages=", ".join(EXPLAIN_STAGES))
+    elif args.code.isdigit():
+        if not 200 <= int(args.code) <= 599:
+            usage = keys.EXPLAIN_UNKNOWN_INPUT.error(value=args.code)
+        else:
+            error = mailer.explain(int(args.code), enhanced, " ".join(text), stage=args.stage)
     else:
         spec = mailer.plugins.errors.get(args.code)
         if spec is None:
-            ctx.err.write(f"unknown error key or reply code: {args.code}\n")
-            return 64
-        error = mailer.localize(
-            spec.error(reply=ServerReply(text=" ".join(text)) if text else None)
-        )
+            usage = keys.EXPLAIN_UNKNOWN_INPUT.error(value=args.code)
+        else:
+            error = mailer.localize(
+                spec.error(reply=ServerReply(text=" ".join(text)) if text else None)
+            )
+    if usage is not None:
+        usage = mailer.localize(usage)
+        if ctx.json:
+            ctx.print_json({"error": usage.to_dict(ctx.lang)})
+        else:
+            ctx.err.write(f"{usage.render(ctx.lang)} ({usage.key})\n")
+        return EX_USAGE
+    full = error.to_dict(ctx.lang)
     data = {
-        k: v
-        for k, v in error.to_dict(ctx.lang).items()
-        if k in {"key", "category", "transient", "message", "advice"}
+        k: v for k, v in full.items() if k in {"key", "category", "transient", "message", "advice"}
     }
+    category = texts.CATEGORY_TEXTS.get(str(error.category))
+    retry = ctx.t(texts.TRANSIENT if error.transient else texts.PERMANENT)
+    data["category_label"] = ctx.t(category) if category else str(error.category)
+    data["reply"] = str(error.reply) if error.reply is not None else None
     if ctx.json:
         ctx.print_json(data)
     else:
         ctx.print(
-            f"{data['key']} ({data['category']}, "
-            f"{'transient' if data['transient'] else 'permanent'})",
+            f"{data['key']} ({data['category_label']}; {retry})",
             data["message"],
             data["advice"],
         )
     return EX_OK
+
+
+#: The steps ``explain --stage`` knows (the SMTP plugin maps them to its own).
+EXPLAIN_STAGES = (
+    "connect",
+    "greeting",
+    "ehlo",
+    "helo",
+    "lhlo",
+    "starttls",
+    "tls",
+    "auth",
+    "login",
+    "mail",
+    "sender",
+    "rcpt",
+    "recipient",
+    "data",
+    "bdat",
+    "message",
+    "quit",
+    "rset",
+)
 
 
 def _i18n_args(p: argparse.ArgumentParser) -> None:
