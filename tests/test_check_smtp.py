@@ -633,3 +633,11 @@ async def test_client_host_rejected_for_an_account_without_login_names_auth(
     assert "does not log in" in rendered and "PLAIN" in rendered
     assert "does not log in" not in report.render("pl")
     assert "To konto się nie loguje" in report.render("pl")
+
+
+async def test_offered_login_methods_are_named_once(smtp_server: Start) -> None:
+    srv = smtp_server(tls="starttls", users={USER: PASSWORD})
+    report = await run_check([login(srv)])
+    rendered = report.render("pl")
+    line = next(x for x in rendered.splitlines() if "oferowane metody logowania" in x)
+    assert "PLAIN" in line and "oferowane:" not in line.split("logowania", 1)[1]

@@ -165,3 +165,13 @@ def test_explain_json_adds_the_reply_and_the_localized_category(
     assert data["category"] == "recipient"
     assert data["category_label"] == "odbiorca"
     assert data["reply"] == "550 5.1.1 User unknown"
+
+
+def test_a_language_that_is_not_installed_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--lang", "xx", "explain", "550"]) == 64
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "“xx” is not installed" in captured.err and "en, pl" in captured.err
+    # A region of an installed language is fine.
+    assert main(["--lang", "pl_PL", "explain", "550"]) == 0
+    assert "odbiorca" in capsys.readouterr().out

@@ -150,7 +150,8 @@ SUMMARY_TLS = Text(
 SUMMARY_TLS_UNVERIFIED = Text(
     "{version}, {cipher}; the certificate is not checked (verify = false)"
 )
-SUMMARY_AUTH = Text("offered: {mechanisms}")
+# The step title already says "offered": the summary is the list alone.
+SUMMARY_AUTH = Text("{mechanisms}", context="check summary")
 SUMMARY_LOGIN = Text("logged in as {username} ({mechanism})")
 SUMMARY_ACCEPTED = Text("{address} accepted: {reply}")
 

@@ -38,6 +38,17 @@ ACCOUNT_NOT_CONFIGURED = ErrorSpec(
     pauses="account",
     exception=AccountNotConfiguredError,
 )
+#: No account at all (a first run): where mailplug looked, and how to add one.
+ACCOUNT_NONE = ErrorSpec(
+    "account.none",
+    C.CONFIGURATION,
+    False,
+    "No mail account is set up: mailplug looked in {file} and found none.",
+    "Add an account with “mailplug accounts add”, or point mailplug to your accounts file with "
+    "--config or the MAILPLUG_CONFIG environment variable.",
+    pauses="account",
+    exception=AccountNotConfiguredError,
+)
 ACCOUNT_INVALID_SETTINGS = ErrorSpec(
     "account.invalid_settings",
     C.CONFIGURATION,
@@ -200,6 +211,13 @@ OUTBOX_UNAVAILABLE = ErrorSpec(
 )
 
 
+LANGUAGE_MISSING = ErrorSpec(
+    "i18n.language_missing",
+    C.CONFIGURATION,
+    False,
+    "The language “{lang}” is not installed, so messages cannot be shown in it.",
+    "Use one of the installed languages ({available}), or install a language package for “{lang}”.",
+)
 EXPLAIN_UNKNOWN_INPUT = ErrorSpec(
     "explain.unknown_input",
     C.CONFIGURATION,
