@@ -1177,3 +1177,33 @@ def test_specific_text_outranks_a_generic_code(
 ) -> None:
     mailer = AsyncMailer(outbox=None, entry_points=False)
     assert mailer.explain(code, enhanced, text, stage=stage).key == key
+
+
+def test_5_7_139_advice_does_not_offer_oauth_to_an_oauth_account() -> None:
+    mailer = AsyncMailer(outbox=None, entry_points=False)
+    reply = ServerReply(
+        535,
+        "5.7.139",
+        "Authentication unsuccessful, SmtpClientAuthentication is disabled for "
+        "the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information.",
+    )
+    host = {"host": "smtp.office365.com", "port": 587, "security": "starttls"}
+    accounts = {
+        auth: Account.model_validate(
+            {
+                "name": "m",
+                "email": "m@firma.pl",
+                "transport": "smtp",
+                "auth": auth,
+                "settings": host,
+            }
+        )
+        for auth in ("password", "microsoft-oauth2")
+    }
+    password = mailer.classify(reply, stage="auth", account=accounts["password"])
+    oauth = mailer.classify(reply, stage="auth", account=accounts["microsoft-oauth2"])
+    assert "OAuth" in password.error().advice("en")
+    assert oauth.key == "smtp.auth.smtp_auth_disabled.oauth"
+    for lang in ("en", "pl"):
+        assert "OAuth" not in oauth.error().advice(lang)
+    assert oauth.category == password.category and oauth.transient == password.transient

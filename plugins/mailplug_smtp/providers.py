@@ -43,6 +43,18 @@ GOOGLE_INVALID_CREDENTIALS = ErrorSpec(
     "does not work here. Or switch the account to Gmail (OAuth) login.",
     pauses="account",
 )
+#: 5.7.139 for an account that already logs in with Microsoft 365 (OAuth): OAuth does
+#: not lift the organisation's switch, so the advice must not suggest it.
+SMTP_AUTH_DISABLED_OAUTH = ErrorSpec(
+    "smtp.auth.smtp_auth_disabled.oauth",
+    C.AUTHENTICATION,
+    False,
+    "Logging in to send mail (SMTP AUTH) is disabled for this Microsoft 365 organisation or "
+    "mailbox, even with the Microsoft 365 (OAuth) login this account already uses.",
+    "Ask the Microsoft 365 administrator to turn on Authenticated SMTP for this mailbox "
+    "(Microsoft 365 admin center → user → Mail → Manage email apps).",
+    pauses="account",
+)
 MICROSOFT_INVALID_CREDENTIALS = ErrorSpec(
     "smtp.auth.invalid_credentials.microsoft",
     C.AUTHENTICATION,
@@ -87,6 +99,7 @@ PROVIDER_ERRORS: tuple[ErrorSpec, ...] = (
     GOOGLE_INVALID_CREDENTIALS,
     MICROSOFT_INVALID_CREDENTIALS,
     SMTP_AUTH_DISABLED,
+    SMTP_AUTH_DISABLED_OAUTH,
     BASIC_AUTH_DISABLED,
     AUTH_BLOCKED_BY_POLICY,
 )
