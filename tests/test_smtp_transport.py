@@ -791,3 +791,16 @@ def test_sync_mailer_sends(smtp_server: Server) -> None:
     with Mailer([srv.account()], outbox=None, secret_store=None, entry_points=False) as m:
         assert m.send(message()).ok
     assert len(srv.messages) == 1
+
+
+async def test_untrusted_certificate_sentence_has_no_openssl_english(smtp_server: Server) -> None:
+    srv = smtp_server(tls="starttls")
+    account = srv.account()
+    del account["settings"]["ca_file"]
+    err = await failure(account)
+    assert err.key == "tls.certificate_untrusted"
+    async with AsyncMailer(outbox=None, entry_points=False) as mailer:
+        polish = mailer.localize(err).message("pl")
+    assert polish.startswith("Certyfikat serwera")
+    for openssl in ("certificate", "self-signed", "unable to get", "issuer"):
+        assert openssl not in polish
