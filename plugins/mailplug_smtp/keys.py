@@ -176,8 +176,9 @@ SIZE_EXCEEDED = ErrorSpec(
     "smtp.size_exceeded",
     C.MESSAGE_TOO_BIG,
     False,
-    "The message ({size} bytes) is larger than the server {host} accepts ({limit} bytes).",
+    "The message ({size}) is larger than the server {host} accepts ({limit}).",
     "Remove or shrink attachments, or send large files as links.",
+    sizes=("size", "limit"),
 )
 
 CLIENT_ERRORS: tuple[ErrorSpec, ...] = (
