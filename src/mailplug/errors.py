@@ -225,12 +225,12 @@ class MailplugError(Exception):
     def message(self, lang: str | None = None, *, translator: Translates | None = None) -> str:
         """The one plain sentence, in ``lang`` (default: the user's locale)."""
         t = self._translator(translator)
-        return fill(t.gettext(self.spec.message_text, lang), self._values(lang))
+        return fill(t.gettext(self.spec.message_text, lang), self._values(lang or _lang_of(t)))
 
     def advice(self, lang: str | None = None, *, translator: Translates | None = None) -> str:
         """What to do about it, in ``lang``."""
         t = self._translator(translator)
-        return fill(t.gettext(self.spec.advice_text, lang), self._values(lang))
+        return fill(t.gettext(self.spec.advice_text, lang), self._values(lang or _lang_of(t)))
 
     def details(
         self, lang: str | None = None, *, translator: Translates | None = None
@@ -287,6 +287,12 @@ class MailplugError(Exception):
             _rebuild,
             (type(self), self.spec, self.reply, self.recipient, self.host, self.params),
         )
+
+
+def _lang_of(translator: object) -> str | None:
+    """The translator's default language, when it has one (sizes and numbers follow it)."""
+    lang = getattr(translator, "lang", None)
+    return lang if isinstance(lang, str) else None
 
 
 def _rebuild(

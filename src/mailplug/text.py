@@ -45,14 +45,12 @@ def format_size(size: int, lang: str | None = None) -> str:
     """``size`` bytes for people: ``1,5 MB`` in Polish, ``1.5 MB`` in English (babel)."""
     from babel.numbers import format_decimal
 
-    from .i18n import detect_locale
-
     value = float(size)
     unit = 0
     while value >= 1024 and unit < len(_UNITS) - 1:
         value /= 1024
         unit += 1
-    locale = detect_locale(lang)
+    locale = (lang or "en").replace("-", "_")
     try:
         number = format_decimal(value, format="#,##0.#", locale=locale)
     except (ValueError, LookupError):  # a locale babel does not know: its digits are fine

@@ -366,7 +366,8 @@ def send(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def _update_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("lang", help="language code, e.g. pl, de, pt_BR")
+    # Not ``lang``: that is the global --lang (the language messages are shown in).
+    p.add_argument("catalog_lang", metavar="LANG", help="language code, e.g. pl, de, pt_BR")
     p.add_argument("file", type=Path, help="the .po file to create or extend")
     p.add_argument("--plugin", help="only the messages of this plugin (e.g. smtp, core)")
 
@@ -385,7 +386,7 @@ def i18n_update(ctx: Context, args: argparse.Namespace) -> int:
     from ..i18n import normalize_lang
     from ..mailer import AsyncMailer
 
-    lang = normalize_lang(args.lang)
+    lang = normalize_lang(args.catalog_lang)
     mailer = AsyncMailer(outbox=None)
     lacking = mailer.translator.report(lang, mailer.plugins.texts(args.plugin)).missing
     if args.file.exists():
