@@ -119,6 +119,9 @@ class ErrorSpec:
         category's class, see the tree above).
     :param sizes: names of parameters that are sizes in bytes; messages show them
         human-readable, with the language's number format (``1,5 MB``).
+    :param translated: names of parameters whose value is an English phrase
+        registered as a :class:`Text` with context ``problem`` (e.g. what is wrong
+        with a field); it is translated with the message.
     """
 
     key: str
@@ -132,6 +135,8 @@ class ErrorSpec:
     exception: type[MailplugError] | None = None
     #: Parameters that are sizes in bytes: shown as "1,5 MB" in the user's language.
     sizes: tuple[str, ...] = ()
+    #: Parameters whose value is an English text to translate too (msgctxt ``problem``).
+    translated: tuple[str, ...] = ()
 
     @property
     def message_text(self) -> Text:
@@ -213,24 +218,28 @@ class MailplugError(Exception):
 
         return default_translator()
 
-    def _values(self, lang: str | None = None) -> dict[str, Any]:
+    def _values(self, lang: str | None = None, t: Translates | None = None) -> dict[str, Any]:
         # ``{host}`` and ``{recipient}`` in a message name the error's own attributes.
         extra = {"host": self.host, "recipient": self.recipient}
         values = {**{k: v for k, v in extra.items() if v is not None}, **self.params}
         for name in self.spec.sizes:
             if isinstance(values.get(name), int):
                 values[name] = format_size(values[name], lang)
+        if t is not None:
+            for name in self.spec.translated:
+                if isinstance(values.get(name), str):
+                    values[name] = t.gettext(Text(values[name], context="problem"), lang)
         return values
 
     def message(self, lang: str | None = None, *, translator: Translates | None = None) -> str:
         """The one plain sentence, in ``lang`` (default: the user's locale)."""
         t = self._translator(translator)
-        return fill(t.gettext(self.spec.message_text, lang), self._values(lang or _lang_of(t)))
+        return fill(t.gettext(self.spec.message_text, lang), self._values(lang or _lang_of(t), t))
 
     def advice(self, lang: str | None = None, *, translator: Translates | None = None) -> str:
         """What to do about it, in ``lang``."""
         t = self._translator(translator)
-        return fill(t.gettext(self.spec.advice_text, lang), self._values(lang or _lang_of(t)))
+        return fill(t.gettext(self.spec.advice_text, lang), self._values(lang or _lang_of(t), t))
 
     def details(
         self, lang: str | None = None, *, translator: Translates | None = None

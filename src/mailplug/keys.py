@@ -56,6 +56,7 @@ ACCOUNT_INVALID_SETTINGS = ErrorSpec(
     "The mail account settings are invalid or incomplete: {field} — {problem}.",
     _CHECK_SETTINGS,
     pauses="account",
+    translated=("problem",),
 )
 ACCOUNT_SETTINGS_PROBLEM = ErrorSpec(
     "account.settings_problem",
@@ -140,6 +141,7 @@ MESSAGE_INVALID = ErrorSpec(
     "The message cannot be sent: {field} — {problem}.",
     "Correct the message and send it again.",
     exception=MessageError,
+    translated=("problem",),
 )
 FILE_PROBLEM = ErrorSpec(
     "file.problem",

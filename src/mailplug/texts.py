@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .problems import PROBLEM_TEXTS
 from .status import Status
 from .text import Text
 
@@ -62,6 +63,8 @@ CATEGORY_TEXTS: dict[str, Text] = {
 TRANSIENT = Text("temporary: it may pass by itself", context="retry")
 PERMANENT = Text("permanent: it will not pass by itself", context="retry")
 
-CORE_TEXTS: tuple[Text, ...] = tuple(CATEGORY_TEXTS.values()) + tuple(
-    v for v in globals().values() if isinstance(v, Text)
+CORE_TEXTS: tuple[Text, ...] = (
+    PROBLEM_TEXTS
+    + tuple(CATEGORY_TEXTS.values())
+    + tuple(v for v in globals().values() if isinstance(v, Text))
 )
