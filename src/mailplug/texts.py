@@ -23,6 +23,9 @@ WAITING = Text(
     plural="{n} messages are waiting to be sent.",
 )
 
+SENT_SUMMARY = Text("Sent {id} through {host}: {accepted} accepted, {refused} refused.")
+SENT_REFUSED = Text("  Refused {address}: {sentence}")
+
 STATUS_QUEUED = Text("waiting to be sent", context="status")
 STATUS_SENDING = Text("being sent", context="status")
 STATUS_SENT = Text("sent", context="status")

@@ -305,9 +305,12 @@ def _send_args(p: argparse.ArgumentParser) -> None:
 
 @command("send", help="queue a message (or send it directly with --now)", arguments=_send_args)
 def send(ctx: Context, args: argparse.Namespace) -> int:
+    from .. import texts
     from ..compose import read_file
     from ..models import Attachment, Message
 
+    # The mailer first: the accounts file's ``lang`` then applies to message errors too.
+    mailer = ctx.mailer(outbox=None if args.now else "sqlite")
     text = sys.stdin.read() if args.text == "-" else args.text
     html = read_file(Path(args.html)).decode("utf-8") if args.html else None
     message = Message(
@@ -323,9 +326,12 @@ def send(ctx: Context, args: argparse.Namespace) -> int:
         attachments=[Attachment(path=p) for p in args.attach],
         read_receipt=args.read_receipt,
     )
-    mailer = ctx.mailer(outbox=None if args.now else "sqlite")
     if args.now:
         result = ctx.run(mailer.send(message))
+        refusals = [
+            mailer.localize(r.error.error(reply=r.reply, recipient=r.address)) if r.error else None
+            for r in result.refused
+        ]
         data = {
             "message_id": result.message_id,
             "host": result.host,
@@ -337,19 +343,29 @@ def send(ctx: Context, args: argparse.Namespace) -> int:
                     "enhanced": r.enhanced,
                     "text": r.text,
                     "key": r.error_key,
+                    "category": str(r.error.category) if r.error else None,
+                    "transient": r.transient,
+                    "message": error.message(ctx.lang) if error else None,
                 }
-                for r in result.refused
+                for r, error in zip(result.refused, refusals, strict=True)
             ],
         }
         if ctx.json:
             ctx.print_json(data)
         else:
             ctx.print(
-                f"sent {result.message_id} via {result.host}: "
-                f"{len(result.accepted)} accepted, {len(result.refused)} refused"
+                ctx.t(
+                    texts.SENT_SUMMARY,
+                    id=result.message_id,
+                    host=result.host or "—",
+                    accepted=len(result.accepted),
+                    refused=len(result.refused),
+                )
             )
-            for r in result.refused:
-                ctx.print(f"  refused {r.address}: {r.code} {r.enhanced or ''} {r.text}")
+            for r, error in zip(result.refused, refusals, strict=True):
+                sentence = error.message(ctx.lang) if error else ""
+                ctx.print(ctx.t(texts.SENT_REFUSED, address=r.address, sentence=sentence))
+                ctx.print("    " + ctx.t(texts.SERVER_REPLIED_NO_HOST, reply=str(r.reply)))
         return (
             EX_OK if not result.refused else 75 if all(r.transient for r in result.refused) else 69
         )
