@@ -5,7 +5,8 @@ and ends with a summary table; the first Ctrl-C lets the messages being sent
 finish and leaves the rest queued, a second one aborts them too.
 
 Exit codes of ``flush``: 0 when everything due was sent, 75 (temporary
-failure) when something was deferred or an account is paused, 69 when a
+failure) when something was deferred or an account is held, 78 when an
+account is paused until its settings or password are fixed, 69 when a
 message failed for good.
 """
 
@@ -20,8 +21,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import outbox_keys as k
 from .. import texts
+from ..errors import Category
 from ..storage import Status
 from ._base import (
+    EX_CONFIG,
     EX_OK,
     EX_TEMPFAIL,
     EX_UNAVAILABLE,
@@ -439,10 +442,17 @@ def _summary(ctx: Context, mailer: AsyncMailer, report: FlushReport) -> None:
         ctx.print(ctx.t(texts.WAITING, n=waiting))
 
 
-def _flush_code(report: FlushReport | None) -> int:
+def _flush_code(report: FlushReport | None, mailer: AsyncMailer | None = None) -> int:
     if report is None:
         return 130
     counts = report.counts
+    # Paused until someone fixes the settings or the password: retrying later will
+    # not help, so this is a configuration error (78), not a temporary one (75).
+    if mailer is not None:
+        for pause in report.paused.values():
+            spec = mailer.plugins.errors.get(pause.error.key) if pause.error else None
+            if pause.until is None and spec is not None and spec.category is Category.CONFIGURATION:
+                return EX_CONFIG
     if counts.get(str(Status.FAILED)) or counts.get(str(Status.PARTIAL)):
         return EX_UNAVAILABLE
     if (
@@ -483,8 +493,11 @@ def outbox_flush(ctx: Context, args: argparse.Namespace) -> int:
         return 130
     if ctx.json:
         data = report.to_dict()
-        for problem in data["problems"]:
-            if problem["error"]:
+        for problem, change in zip(data["problems"], report.problems, strict=True):
+            # The stored error carries its parameters: no unfilled {placeholders}.
+            if change.error is not None:
+                problem["message"] = mailer.reason(change.error).message(ctx.lang)
+            elif problem["error"]:
                 spec = mailer.plugins.errors.get(problem["error"])
                 if spec is not None:
                     problem["message"] = mailer.localize(spec.error()).message(ctx.lang)
@@ -492,7 +505,7 @@ def outbox_flush(ctx: Context, args: argparse.Namespace) -> int:
         ctx.print_json(data)
     else:
         _summary(ctx, mailer, report)
-    return _flush_code(report)
+    return _flush_code(report, mailer)
 
 
 def _work_args(p: argparse.ArgumentParser) -> None:
