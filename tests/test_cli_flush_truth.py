@@ -32,9 +32,10 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
     return code, capsys.readouterr().out
 
 
-def queue(capsys: pytest.CaptureFixture[str]) -> None:
+def queue(capsys: pytest.CaptureFixture[str]) -> str:
     code, out = run(capsys, "send", "--to", "jan@example.com", "--subject", "x", "--json")
     assert code == 0, out
+    return str(json.loads(out)["id"])
 
 
 def test_flush_paused_by_a_missing_password_exits_78(
@@ -64,3 +65,27 @@ def test_flush_json_problem_messages_have_their_placeholders_filled(
     assert problem["message"]
     assert "…" not in problem["message"] and "{" not in problem["message"]
     assert srv.host in problem["message"]
+
+
+def test_retry_during_an_account_hold_does_not_promise_a_send(
+    smtp_server: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Gmail's daily quota holds the account until the quota resets.
+    srv = smtp_server(
+        script=Script(rcpt={"jan@example.com": "550 5.4.5 Daily user sending limit exceeded."})
+    )
+    write_accounts(Path(os.environ["MAILPLUG_CONFIG"]), srv)
+    entry = queue(capsys)
+    code, out = run(capsys, "outbox", "flush", "--json")
+    assert "biuro" in json.loads(out)["paused"], out
+
+    code, out = run(capsys, "--lang", "en", "outbox", "retry", entry)
+    assert code == 0
+    assert "will be sent again" not in out
+    assert "not sent yet" in out and "on hold until" in out
+    assert "mailplug outbox resume biuro" in out
+    code, out = run(capsys, "outbox", "retry", entry, "--json")
+    assert json.loads(out)["waiting_for_account"] == ["biuro"]
+    # And indeed the flush sends nothing while the hold lasts.
+    code, out = run(capsys, "--lang", "en", "outbox", "flush")
+    assert srv.messages == []

@@ -596,10 +596,29 @@ def outbox_retry(ctx: Context, args: argparse.Namespace) -> int:
         ctx.err.write("give message numbers, or --all\n")
         return EX_USAGE
     n = ctx.run(mailer.retry(*refs))
+    # An account on hold or paused keeps its mail waiting: do not promise a send.
+    now = datetime.now(UTC)
+    paused = {
+        name: pause
+        for name, pause in ctx.run(mailer.paused_accounts()).items()
+        if pause.active(now)
+    }
+    accounts = {ctx.run(mailer.status(ref)).account for ref in refs} if paused else set()
+    waiting = sorted(accounts & set(paused))
     if ctx.json:
-        ctx.print_json({"retried": n})
+        # The shape stays {"retried": n}; accounts whose mail waits are added when any.
+        ctx.print_json({"retried": n, **({"waiting_for_account": waiting} if waiting else {})})
+        return EX_OK
+    if waiting and accounts <= set(paused):
+        ctx.print(ctx.t(k.RETRIED_WAITING, n=n))
     else:
         ctx.print(ctx.t(k.RETRIED, n=n))
+    for name in waiting:
+        pause = paused[name]
+        if pause.until is not None:
+            ctx.print(ctx.t(k.ACCOUNT_HELD_UNTIL, account=name, until=when(pause.until)))
+        else:
+            ctx.print(ctx.t(k.ACCOUNT_PAUSED_WAITS, account=name))
     return EX_OK
 
 
