@@ -83,3 +83,23 @@ def test_lang_in_the_accounts_file_applies_to_message_errors(
     assert code == 65
     assert "nie jest prawidłowym adresem e-mail" in err
     assert "is not a valid" not in err
+
+
+def test_send_now_temporary_failure_does_not_promise_an_automatic_resend(
+    smtp_server: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    srv = smtp_server(script=Script(greeting="421 4.3.2 Service not available, try later"))
+    write_accounts(Path(os.environ["MAILPLUG_CONFIG"]), srv)
+    code, out, err = run(
+        capsys, "--lang", "en", "send", "--now", "--to", "jan@example.com", "--subject", "x"
+    )
+    assert code == 75
+    assert "sent again automatically" not in err
+    assert "Nothing was queued" in err
+    code, out, err = run(
+        capsys, "--lang", "pl", "send", "--now", "--to", "jan@example.com", "--json"
+    )
+    data = json.loads(out)["error"]
+    assert data["transient"] is True
+    assert "automatycznie" not in data["advice"] and "Nic nie trafiło do kolejki" in data["advice"]
+    assert srv.messages == []

@@ -23,6 +23,10 @@ WAITING = Text(
     plural="{n} messages are waiting to be sent.",
 )
 
+NOT_QUEUED = Text(
+    "Nothing was queued, so the message will not be sent again by itself. Send it again later, "
+    "or send it without --now so that the outbox retries it."
+)
 SENT_SUMMARY = Text("Sent {id} through {host}: {accepted} accepted, {refused} refused.")
 SENT_REFUSED = Text("  Refused {address}: {sentence}")
 

@@ -10,7 +10,7 @@ from typing import Any
 from .. import __version__
 from .._version import API_VERSION
 from ..errors import MailplugError
-from ._base import EX_CONFIG, EX_OK, EX_USAGE, Context, command
+from ._base import EX_CONFIG, EX_OK, EX_USAGE, Context, command, exit_code_for
 
 
 @command("version", help="print the mailplug and plugin API versions")
@@ -327,7 +327,21 @@ def send(ctx: Context, args: argparse.Namespace) -> int:
         read_receipt=args.read_receipt,
     )
     if args.now:
-        result = ctx.run(mailer.send(message))
+        try:
+            result = ctx.run(mailer.send(message))
+        except MailplugError as exc:
+            if not exc.transient:
+                raise
+            # Advice for a temporary failure promises an automatic resend, which is
+            # the outbox's job: --now queued nothing, so say that instead.
+            exc.translator = exc.translator or mailer.translator
+            data = exc.to_dict(ctx.lang)
+            data["advice"] = ctx.t(texts.NOT_QUEUED)
+            if ctx.json:
+                ctx.print_json({"error": data})
+            else:
+                ctx.err.write(f"{data['message']}\n{data['advice']}\n")
+            return exit_code_for(exc)
         refusals = [
             mailer.localize(r.error.error(reply=r.reply, recipient=r.address)) if r.error else None
             for r in result.refused
