@@ -99,7 +99,9 @@ P_RECIPIENTS = pattern(
 )
 P_NOT_LOGGED_IN = pattern("not logged in", r"not logged in|niezalogowan\w*|nie zalogowan\w*")
 P_FULL_MESSAGES = pattern(
-    "too many messages in the mailbox", r"too many (?:messages|mails|e-?mails) (?:in|stored)"
+    "too many messages in the mailbox",
+    r"too many (?:messages|mails|e-?mails) (?:in|stored|on the server)",
+    r"zu ?viele (?:mails|nachrichten|e-?mails) (?:im|auf dem)",
 )
 P_RATE = pattern(
     "rate limit",
@@ -477,6 +479,8 @@ P_FULL_STRONG = pattern(
     r"reached)|quotaexceeded",
     r"(?:would )?exceed\w* (?:the )?(?:maximum )?(?:mailbox|storage|disk) (?:size|quota|limit)",
     r"mailbox size limit|mailbox (?:is )?(?:over|too large)",
+    r"(?:exhausted|used up|run out of)[^.]{0,30}(?:storage|space|quota)",
+    r"speicher\w*[^.]{0,20}(?:voll|überschritten|ueberschritten|erschöpft)",
     r"boîte[^.]{0,30}pleine|boite[^.]{0,30}pleine|postfach[^.]{0,20}voll|speicherplatz|"
     r"buzón[^.]{0,20}lleno|casella[^.]{0,20}piena|caixa[^.]{0,20}cheia|"
     r"skrzynk\w*[^.]{0,30}(?:pełna|przepełnion)|переполнен",
