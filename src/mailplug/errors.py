@@ -120,8 +120,9 @@ class ErrorSpec:
     :param sizes: names of parameters that are sizes in bytes; messages show them
         human-readable, with the language's number format (``1,5 MB``).
     :param translated: names of parameters whose value is an English phrase
-        registered as a :class:`Text` with context ``problem`` (e.g. what is wrong
-        with a field); it is translated with the message.
+        registered as a :class:`Text` whose context is the parameter's name
+        (``problem``: what is wrong with a field; ``field``: a message field's
+        name); it is translated with the message.
     """
 
     key: str
@@ -135,7 +136,7 @@ class ErrorSpec:
     exception: type[MailplugError] | None = None
     #: Parameters that are sizes in bytes: shown as "1,5 MB" in the user's language.
     sizes: tuple[str, ...] = ()
-    #: Parameters whose value is an English text to translate too (msgctxt ``problem``).
+    #: Parameters whose value is an English text to translate too (msgctxt = the name).
     translated: tuple[str, ...] = ()
 
     @property
@@ -228,7 +229,7 @@ class MailplugError(Exception):
         if t is not None:
             for name in self.spec.translated:
                 if isinstance(values.get(name), str):
-                    values[name] = t.gettext(Text(values[name], context="problem"), lang)
+                    values[name] = t.gettext(Text(values[name], context=name), lang)
         return values
 
     def message(self, lang: str | None = None, *, translator: Translates | None = None) -> str:

@@ -125,6 +125,7 @@ MESSAGE_INVALID_ADDRESS = ErrorSpec(
     "The address “{address}” in the field {field} is not a valid e-mail address.",
     "Correct the address; it should look like name@example.com.",
     exception=MessageError,
+    translated=("field",),
 )
 MESSAGE_NO_RECIPIENTS = ErrorSpec(
     "message.no_recipients",
@@ -141,7 +142,7 @@ MESSAGE_INVALID = ErrorSpec(
     "The message cannot be sent: {field} — {problem}.",
     "Correct the message and send it again.",
     exception=MessageError,
-    translated=("problem",),
+    translated=("field", "problem"),
 )
 FILE_PROBLEM = ErrorSpec(
     "file.problem",

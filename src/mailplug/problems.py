@@ -64,7 +64,29 @@ _BY_TYPE: dict[str, Text] = {
     "path": PATH,
 }
 
-PROBLEM_TEXTS: tuple[Text, ...] = tuple(v for v in list(globals().values()) if isinstance(v, Text))
+#: A message field's name as the user reads it (the ``field`` parameter, msgctxt
+#: ``field``): „Do”, „Temat” in Polish rather than ``to``, ``subject``.
+FIELD_NAMES: dict[str, Text] = {
+    name: Text(name, context="field")
+    for name in (
+        "to",
+        "cc",
+        "bcc",
+        "reply_to",
+        "from",
+        "sender",
+        "subject",
+        "attachments",
+        "send_at",
+        "text",
+        "html",
+        "headers",
+    )
+}
+
+PROBLEM_TEXTS: tuple[Text, ...] = tuple(
+    v for v in list(globals().values()) if isinstance(v, Text)
+) + tuple(FIELD_NAMES.values())
 
 
 def problem_for(error_type: str) -> str:
