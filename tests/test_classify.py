@@ -781,7 +781,7 @@ def test_client_side_failures_use_the_seed_sentences(spec: ErrorSpec, sentence: 
 
 def test_invalid_login_advice_is_the_seeds() -> None:
     error = replies.AUTH_INVALID_CREDENTIALS.error()
-    assert "Sprawdź, co wpisałeś w ustawieniach e-mail" in error.advice(
+    assert "Sprawdź dane wpisane w ustawieniach e-mail" in error.advice(
         "pl", translator=full_translator()
     )
 
