@@ -12,6 +12,7 @@ import functools
 import gettext
 import logging
 import os
+import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -183,6 +184,8 @@ class Translator:
                 value = cat.entries[key]
                 if isinstance(value, tuple) and len(value) < cat.num_plurals:
                     report.untranslated.append(text)
+                elif not _same_placeholders(text, value):
+                    report.placeholders.append(text)
                 continue
             if key in cat.fuzzy:
                 report.fuzzy.append(text)
@@ -199,10 +202,39 @@ class CatalogReport:
     missing: list[Text] = field(default_factory=list)
     fuzzy: list[Text] = field(default_factory=list)
     untranslated: list[Text] = field(default_factory=list)
+    #: Translations whose ``{placeholders}`` differ from the English (misspelled, dropped
+    #: or added): the user would see ``…`` instead of the value.
+    placeholders: list[Text] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
-        return not (self.missing or self.fuzzy or self.untranslated)
+        return not (self.missing or self.fuzzy or self.untranslated or self.placeholders)
+
+
+_PLACEHOLDER = re.compile(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _names(template: str) -> set[str]:
+    return set(_PLACEHOLDER.findall(template))
+
+
+def _same_placeholders(text: Text, translation: str | tuple[str, ...]) -> bool:
+    """Whether a translation names the same ``{placeholders}`` as the English.
+
+    Plural forms may leave out ``{n}`` (a language may say "one message" in words).
+    """
+    wanted = _names(text.msgid) | _names(text.plural or "")
+    forms = translation if isinstance(translation, tuple) else (translation,)
+    for form in forms:
+        if not form:
+            continue
+        got = _names(form)
+        if isinstance(translation, tuple):
+            if got - wanted or (wanted - {"n"}) - got:
+                return False
+        elif got != wanted:
+            return False
+    return True
 
 
 def core_catalog_files() -> list[tuple[str, CatalogFile]]:

@@ -173,6 +173,7 @@ def i18n_check(ctx: Context, args: argparse.Namespace) -> int:
                         "missing": [t.msgid for t in r.missing],
                         "fuzzy": [t.msgid for t in r.fuzzy],
                         "untranslated": [t.msgid for t in r.untranslated],
+                        "placeholders": [t.msgid for t in r.placeholders],
                     }
                     for r in reports
                 },
@@ -186,7 +187,8 @@ def i18n_check(ctx: Context, args: argparse.Namespace) -> int:
                 if r.complete
                 else (
                     f"{len(r.missing)} missing, {len(r.fuzzy)} fuzzy, "
-                    f"{len(r.untranslated)} untranslated"
+                    f"{len(r.untranslated)} untranslated, "
+                    f"{len(r.placeholders)} with wrong placeholders"
                 )
             )
             ctx.print(f"{r.lang}: {len(texts)} messages, {state}")
@@ -194,6 +196,7 @@ def i18n_check(ctx: Context, args: argparse.Namespace) -> int:
                 ("missing", r.missing),
                 ("fuzzy", r.fuzzy),
                 ("untranslated", r.untranslated),
+                ("placeholders differ", r.placeholders),
             ):
                 for t in items:
                     ctx.print(f"  {label}: [{t.context or ''}] {t.msgid}")
