@@ -25,6 +25,10 @@ SEED = Path(__file__).resolve().parents[2] / "shared" / "seed"
         ({"LANG": "de_DE", "LC_MESSAGES": "en_GB", "LC_ALL": "pl_PL@euro"}, "pl_PL"),
         ({"LANG": "C"}, "en"),
         ({"LANG": "POSIX"}, "en"),
+        # GNU gettext's LANGUAGE list wins over the locale, except under C/POSIX.
+        ({"LANGUAGE": "pl:en", "LANG": "en_US.UTF-8"}, "pl"),
+        ({"LANGUAGE": "pl_PL:en"}, "pl_PL"),
+        ({"LANGUAGE": "pl", "LC_ALL": "C"}, "en"),
     ],
 )
 def test_detect_locale_order(env: dict[str, str], expected: str) -> None:

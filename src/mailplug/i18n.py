@@ -55,14 +55,19 @@ def normalize_lang(value: str) -> str:
 
 
 def detect_locale(explicit: str | None = None, environ: Mapping[str, str] | None = None) -> str:
-    """The language: ``explicit``, else ``LC_ALL``/``LC_MESSAGES``/``LANG``, else English."""
+    """The language: ``explicit``, else ``LANGUAGE``, ``LC_ALL``/``LC_MESSAGES``/``LANG``.
+
+    As in GNU gettext, ``LANGUAGE`` (``pl:en``, first entry) wins over the locale
+    variables unless the locale is ``C``/``POSIX``; with nothing set it is English.
+    """
     if explicit:
         return normalize_lang(explicit)
     env = os.environ if environ is None else environ
-    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        if env.get(name):
-            return normalize_lang(env[name])
-    return FALLBACK_LANG
+    locale = next((env[n] for n in ("LC_ALL", "LC_MESSAGES", "LANG") if env.get(n)), "")
+    first = (env.get("LANGUAGE") or "").split(":", 1)[0].strip()
+    if first and locale.split(".", 1)[0] not in ("C", "POSIX"):
+        return normalize_lang(first)
+    return normalize_lang(locale) if locale else FALLBACK_LANG
 
 
 def _candidates(lang: str) -> list[str]:
