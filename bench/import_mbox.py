@@ -11,7 +11,10 @@ RSS also counts the outbox's SQLite page cache and memory-mapped database
 pages, which grow with the database; the Python heap peak (tracemalloc) of an
 import of N and of 3×N messages shows that the importer itself streams.
 
-    python bench/import_mbox.py [--messages 10000] [--keep]
+    python bench/import_mbox.py [--messages 10000] [--keep] [--code CHECKOUT] [--no-traced]
+
+``--code`` runs the children on another checkout's ``src/`` and ``plugins/`` (e.g. the
+``main`` branch), so a baseline is measured in the same session on the same mbox.
 """
 
 from __future__ import annotations
@@ -62,7 +65,6 @@ def build_mbox(path: Path, count: int) -> int:
 def child(mbox: Path, data_dir: Path, mode: str) -> None:
     """Runs in the child process: import (or just open) and print one JSON line."""
     from mailplug.config import Config
-    from mailplug.importing import import_path
     from mailplug.mailer import AsyncMailer
     from mailplug.testing import memory_account
 
@@ -75,7 +77,7 @@ def child(mbox: Path, data_dir: Path, mode: str) -> None:
             if mode == "traced":
                 tracemalloc.start()
             started = time.perf_counter()
-            report = await import_path(mailer, mbox, account="jan")
+            report = await mailer.import_path(mbox, account="jan")
             seconds = time.perf_counter() - started
             peak = tracemalloc.get_traced_memory()[1] if mode == "traced" else None
             return {"seconds": seconds, "counts": report.counts, "python_peak": peak}
@@ -85,8 +87,8 @@ def child(mbox: Path, data_dir: Path, mode: str) -> None:
     print(json.dumps(result))
 
 
-def run_child(mbox: Path, data_dir: Path, mode: str) -> dict[str, object]:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(ROOT / "plugins")]))
+def run_child(mbox: Path, data_dir: Path, mode: str, code: Path = ROOT) -> dict[str, object]:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(code / "src"), str(code / "plugins")]))
     out = subprocess.run(
         [sys.executable, __file__, "--child", mode, str(mbox), str(data_dir)],
         check=True,
@@ -104,6 +106,12 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--child", nargs=3, metavar=("MODE", "MBOX", "DATA_DIR"))
+    parser.add_argument(
+        "--code", type=Path, default=ROOT, help="checkout whose src/ and plugins/ to measure"
+    )
+    parser.add_argument(
+        "--no-traced", action="store_true", help="skip the (slow) tracemalloc runs of N and 3×N"
+    )
     args = parser.parse_args()
     if args.child:
         mode, mbox, data_dir = args.child
@@ -119,11 +127,13 @@ def main() -> int:
         python = sys.version.split()[0]
         print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {python}")
         print(f"mbox: {args.messages} messages, {size / 1e6:.1f} MB (built in {built:.1f} s)")
+        print(f"code measured: {args.code.resolve()}")
         big = tmp / "Sent-x3"
-        build_mbox(big, args.messages * 3)
-        base = run_child(mbox, tmp / "baseline", "baseline")
-        first = run_child(mbox, tmp / "data", "import")
-        again = run_child(mbox, tmp / "data", "import")
+        if not args.no_traced:
+            build_mbox(big, args.messages * 3)
+        base = run_child(mbox, tmp / "baseline", "baseline", args.code)
+        first = run_child(mbox, tmp / "data", "import", args.code)
+        again = run_child(mbox, tmp / "data", "import", args.code)
         rows = [
             ("baseline (mailer + outbox)", base),
             ("import into empty outbox", first),
@@ -137,8 +147,9 @@ def main() -> int:
             rss = int(r["maxrss_kb"]) / 1024  # type: ignore[call-overload]
             print(f"{label:32} {rate} {mbs} {secs:8.2f} {rss:8.1f} MB")
         traced = {
-            n: run_child(path, tmp / f"traced-{n}", "traced")
+            n: run_child(path, tmp / f"traced-{n}", "traced", args.code)
             for n, path in ((args.messages, mbox), (args.messages * 3, big))
+            if not args.no_traced
         }
         for n, r in traced.items():
             peak = int(r["python_peak"]) / 1e6  # type: ignore[call-overload]

@@ -275,6 +275,80 @@ async def account_check(demo: Demo) -> None:
 SECTIONS.append(account_check)
 
 
+# -- bounce tracking (issue 15): "sent" was not the end of the story -----------------
+
+BOUNCE = """\
+From: Mail Delivery System <MAILER-DAEMON@mx.klient.example>
+To: biuro@firma.example
+Subject: Undelivered Mail Returned to Sender
+Date: {date}
+Auto-Submitted: auto-replied
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="DSN"
+
+--DSN
+Content-Type: text/plain; charset=us-ascii
+
+This is the mail system at host mx.klient.example.
+
+I'm sorry to have to inform you that your message could not
+be delivered to one or more recipients.
+
+<{rcpt}>: host mail.klient.example[192.0.2.25] said: 550 5.1.1
+    <{rcpt}>: Recipient address rejected: User unknown in virtual
+    mailbox table (in reply to RCPT TO command)
+
+--DSN
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.klient.example
+
+Final-Recipient: rfc822; {rcpt}
+Action: failed
+Status: 5.1.1
+Remote-MTA: dns; mail.klient.example
+Diagnostic-Code: smtp; 550 5.1.1 <{rcpt}>: Recipient address rejected: User
+    unknown in virtual mailbox table
+
+--DSN
+Content-Type: text/rfc822-headers
+
+{headers}
+--DSN--
+"""
+
+
+async def bounce_after_acceptance(demo: Demo) -> None:
+    """The server took "Faktura VAT 12/2026" (250, "wysłano"); minutes later the customer's
+    server sends a bounce to the account's inbox.  ``mailplug bounces fetch`` reads it over
+    IMAP; here the same report is handed to ``track_report`` directly: matched by its
+    Message-ID, the recipient becomes "bounced" with the same reason as a live 550."""
+    from email.utils import format_datetime
+
+    entry = await demo.m.status(demo.ids[0])
+    sent = next(e for e in demo.handler.received if entry.message_id.encode() in e.content)
+    headers = sent.content.split(b"\r\n\r\n", 1)[0].decode().replace("\r\n", "\n")
+    raw = BOUNCE.format(
+        date=format_datetime(datetime.now(UTC)), rcpt=entry.recipients[0].address, headers=headers
+    )
+    before = entry.status
+    tracked = await demo.m.track_report(raw.replace("\n", "\r\n").encode())
+    after = await demo.m.status(demo.ids[0])
+    t = demo.m.translator
+    title("bounce after acceptance / zwrot po przyjęciu (mailplug bounces fetch)")
+    print(f"report: {tracked.report.kind}, matched by {tracked.matched_by} -> {after.id}")
+    for lang in ("pl", "en"):
+        change = " -> ".join(t.gettext(texts.STATUS_TEXTS[s], lang) for s in (before, after.status))
+        print(f"\n{after.subject}: {change}")
+        for r in after.recipients:
+            if r.error is not None:
+                print(f"  {r.address}: {demo.m.reason(r.error).message(lang)}")
+                print(f"  {demo.m.reason(r.error).advice(lang)}")
+
+
+SECTIONS.append(bounce_after_acceptance)
+
+
 async def run() -> None:
     with tempfile.TemporaryDirectory(prefix="mailplug-demo-") as tmp:
         demo = Demo(data_dir=Path(tmp))

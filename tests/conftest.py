@@ -20,6 +20,9 @@ SLOW = frozenset(
         "test_wheel.py",
         "test_outbox_bench.py",
         "test_dispatch_crash.py",
+        "test_postgres_workers.py",
+        "test_postgres_bench.py",
+        "test_postgres_cluster.py",
         "test_classify.py::test_every_failure_gets_a_key_whose_retry_follows_the_class",
     }
 )
@@ -63,3 +66,24 @@ def smtp_server() -> Iterator[Callable[..., SMTPServer]]:
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    """A real PostgreSQL's URL (``tests/postgres_server.py``: found or started, never skipped)."""
+    from tests.postgres_server import postgres_url
+
+    with postgres_url() as url:
+        yield url
+
+
+@pytest.fixture
+def pg_outbox_url(postgres: str) -> Iterator[str]:
+    """An outbox address in a schema of this test's own, dropped when the test ends."""
+    from tests.postgres_server import drop_schema, new_schema, outbox_url
+
+    schema = new_schema()
+    try:
+        yield outbox_url(postgres, schema)
+    finally:
+        drop_schema(postgres, schema)

@@ -16,6 +16,7 @@ import quopri
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 POLISH = "Zażółć gęślą jaźń — ĄĘŚĆŻŹŃÓŁ"
 
@@ -152,9 +153,15 @@ def thunderbird(
         else ""
     )
     bcc_line = f"Bcc: {bcc}\n" if bcc else ""
+    # What Thunderbird writes into a message it queues in "Unsent Messages" (and strips
+    # when it sends): the copy-to folder with the IMAP login, its identity and account.
     draft = (
+        "FCC: imap://jan%40firma.pl@imap.firma.pl/Sent\n"
+        "X-Identity-Key: id1\n"
+        "X-Account-Key: account1\n"
         "X-Mozilla-Draft-Info: internal/draft; vcard=0; receipt=0; DSN=0; uuencode=0;\n"
         " attachmentreminder=0; deliveryformat=4\n"
+        "X-Mozilla-Cloud-Part: cloudFile; url=https://example.com/x\n"
         if status is not None and int(status, 16) & 0x0800
         else ""
     )
@@ -718,3 +725,278 @@ def tree_digest(root: Path) -> str:
             if path.is_file() and not path.is_symlink():
                 h.update(path.read_bytes())
     return h.hexdigest()
+
+
+# --------------------------------------------------------------------------
+# A mail folder with every layout mail programs leave
+# --------------------------------------------------------------------------
+
+
+def _maildir_name(n: int, flags: str | None) -> str:
+    base = f"{1696300000 + n}.M{n}P77.host"
+    return base if flags is None else f"{base}:2,{flags}"
+
+
+def mail_tree(root: Path, elsewhere: Path) -> dict[Path, str]:
+    """``root`` holding every layout, and what must become of each file.
+
+    mbsync/offlineimap (``Account/INBOX``, ``Account/Sent`` with ``.mbsyncstate``), Gmail
+    folders (``[Gmail]/Sent Mail``, ``Wys&AUI-ane`` in IMAP's modified UTF-7), a notmuch
+    Maildir with a Maildir++ ``.Sent`` and Dovecot's files, Dovecot's nested
+    ``Sent/Archive``, a folder of exports (``.eml``, no extension, an mbox, a text, a
+    picture, an empty file, a dangling link), a link to a folder outside ``root``, a link
+    to a folder already read and a link loop.
+
+    :returns: path → expected outcome (``sent``, ``queued``, ``skipped``, ``left``,
+        ``failed``); an mbox maps to ``"mbox:sent,sent,failed"`` (one per message).
+    """
+    expected: dict[Path, str] = {}
+    counter = iter(range(1000))
+
+    def message(n: int, **kw: Any) -> bytes:
+        return thunderbird(msgid=f"<tree-{n}@firma.pl>", subject=f"Drzewo {n}", **kw)
+
+    def put(folder: Path, sub: str, outcome: str, flags: str | None = None, **kw: Any) -> None:
+        n = next(counter)
+        path = write(folder / sub / _maildir_name(n, flags), message(n, **kw))
+        (folder / "tmp").mkdir(exist_ok=True)
+        expected[path] = outcome
+
+    def other(path: Path, data: bytes, outcome: str) -> None:
+        expected[write(path, data)] = outcome
+
+    account = root / "Account"
+    put(account / "INBOX", "cur", "left", "S")
+    put(account / "INBOX", "new", "left")
+    put(account / "Sent", "cur", "sent", "S")
+    put(account / "Sent", "cur", "skipped", "ST")
+    other(account / "Sent" / ".mbsyncstate", b"FarUidValidity 1\nMaxPulledUid 7\n", "left")
+    other(account / "Sent" / ".uidvalidity", b"1696000000\n", "left")
+    n = next(counter)
+    other(account / "Sent" / "tmp" / _maildir_name(n, None), message(n), "left")
+    put(root / "Gmail" / "[Gmail]" / "Sent Mail", "cur", "sent", "S")
+    put(root / "Gmail" / "Wys&AUI-ane", "new", "sent")
+    put(root / "Gmail" / "Outbox", "new", "queued")
+    notmuch = root / "notmuch"
+    put(notmuch, "cur", "left", "S")
+    put(notmuch / ".Sent", "cur", "sent", "S")
+    other(notmuch / ".Sent" / "maildirfolder", b"", "left")
+    other(notmuch / "dovecot-uidlist", b"3 V1696000000 N2\n1 :2,S\n", "left")
+    put(root / "dovecot" / "Sent", "cur", "sent", "RS")
+    put(root / "dovecot" / "Sent" / "Archive2023", "cur", "sent", "S")
+    exports = root / "exports"
+    n = next(counter)
+    other(exports / "wiadomosc.eml", message(n), "sent")
+    n = next(counter)
+    other(exports / "1696400000", message(n), "sent")  # no extension: sniffed
+    n = next(counter)
+    other(exports / "Outbox" / "do wyslania", message(n), "queued")
+    first, second = next(counter), next(counter)
+    other(exports / "Sent.mbox", mbox_bytes([message(first), b"", message(second)]),
+          "mbox:sent,failed,sent")  # fmt: skip
+    other(exports / "notatki.txt", "Lista zakupów\nmleko\n".encode(), "left")
+    other(exports / "zdjecie.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(200), "left")
+    other(exports / "pusty.eml", b"", "failed")
+    (exports / "zniknal.eml").symlink_to(exports / "nie-ma-takiego.eml")
+    expected[exports / "zniknal.eml"] = "failed"
+    outside = elsewhere / "Sent"
+    n = next(counter)
+    path = write(outside / "cur" / _maildir_name(n, "S"), message(n))
+    (outside / "new").mkdir()
+    (root / "zz-outside").symlink_to(outside, target_is_directory=True)
+    expected[root / "zz-outside" / "cur" / path.name] = "sent"
+    (root / "link-to-sent").symlink_to(account / "Sent", target_is_directory=True)
+    expected[root / "link-to-sent"] = "left"
+    (account / "loop").symlink_to(root, target_is_directory=True)
+    expected[account / "loop"] = "left"
+    return expected
+
+
+def message_bytes_of(n: int) -> bytes:
+    """A distinct sent message from jan@firma.pl (``<msg-N@firma.pl>``)."""
+    return thunderbird(msgid=f"<msg-{n}@firma.pl>", subject=f"Wiadomość {n}")
+
+
+# --------------------------------------------------------------------------
+# Thunderbird profiles as major versions wrote them
+# --------------------------------------------------------------------------
+
+#: What each version's prefs.js starts with.
+_PREFS_HEAD = {
+    38: "# Mozilla User Preferences\n\n/* Do not edit this file.\n *\n"
+    " * If you make changes to this file while the application is running,\n"
+    " * the changes will be overwritten when the application exits.\n */\n\n",
+    52: "# Mozilla User Preferences\n\n/* Do not edit this file.\n */\n\n",
+}
+_PREFS_HEAD_NEW = (
+    "// Mozilla User Preferences\n\n// DO NOT EDIT THIS FILE.\n//\n"
+    "// If you make changes to this file while the application is running,\n"
+    "// the changes will be overwritten when the application exits.\n//\n"
+    "// To change a preference value, you can either:\n"
+    "// - modify it via the UI (e.g. via about:config in the browser); or\n"
+    "// - set it within a user.js file in your profile.\n\n"
+)
+
+
+@dataclass
+class VersionProfile:
+    """A profile of one Thunderbird version and what importing it must give."""
+
+    root: Path  # the folder holding profiles.ini
+    version: int
+    accounts: dict[str, dict[str, Any]]  # email → expected settings and auth
+    problems: dict[str, str]  # email → expected error key
+    queued: int
+    sent: int
+    notes: list[str] = field(default_factory=list)  # English notice fragments
+
+
+def thunderbird_version(root: Path, version: int) -> VersionProfile:
+    """``root`` as Thunderbird ``version`` (38, 52, 78, 91, 115, 128) leaves it.
+
+    - 38/52: ``profiles.ini`` with one ``Default=1`` profile, ``#`` prefs header,
+      ``try_ssl = 1`` (STARTTLS if available) on an old profile, mbox folders;
+    - 78/91: an ``[Install…]`` section naming ``.default-release`` beside an old
+      ``.default`` profile marked ``Default=1`` (the Install section wins), Gmail and
+      Microsoft OAuth2 (``authMethod`` 10), an identity listed under two accounts;
+    - 115: Maildir folder store (``cur``/``new`` folders in ``Local Folders``);
+    - 128: an Exchange account (``type`` ``ews``) with no SMTP server of its own.
+    """
+    new_layout = version >= 68
+    profile_dir = "Profiles/k3x9a2b1.default-release" if new_layout else "Profiles/ab12cd34.default"
+    profile = root / profile_dir
+    prefs: dict[str, object] = {
+        "mail.accountmanager.accounts": "account1,account2",
+        "mail.accountmanager.defaultaccount": "account1",
+        "mail.accountmanager.localfoldersserver": "server2",
+        "mail.account.account1.identities": "id1",
+        "mail.account.account1.server": "server1",
+        "mail.account.account2.server": "server2",
+        "mail.identity.id1.fullName": "Jan Kowalski",
+        "mail.identity.id1.useremail": "jan@firma.pl",
+        "mail.identity.id1.smtpServer": "smtp1",
+        "mail.identity.id1.valid": True,
+        "mail.identity.id1.fcc_folder": "mailbox://nobody@Local%20Folders/Sent",
+        "mail.server.server1.hostname": "imap.firma.pl",
+        "mail.server.server1.type": "imap",
+        "mail.server.server1.port": 993,
+        "mail.server.server1.socketType": 3,
+        "mail.server.server1.userName": "jan@firma.pl",
+        "mail.server.server1.directory-rel": "[ProfD]ImapMail/imap.firma.pl",
+        "mail.server.server2.hostname": "Local Folders",
+        "mail.server.server2.type": "none",
+        "mail.server.server2.userName": "nobody",
+        "mail.server.server2.directory-rel": "[ProfD]Mail/Local Folders",
+        "mail.smtpserver.smtp1.hostname": "smtp.firma.pl",
+        "mail.smtpserver.smtp1.port": 587,
+        "mail.smtpserver.smtp1.authMethod": 3,
+        "mail.smtpserver.smtp1.username": "jan@firma.pl",
+        "mail.smtpserver.smtp1.try_ssl": 1 if version < 68 else 2,
+        "mail.smtp.defaultserver": "smtp1",
+        "mail.smtpservers": "smtp1",
+    }
+    if version < 68:
+        prefs["mail.server.server2.directory"] = (
+            f"/home/jan/.thunderbird/{profile_dir}/Mail/Local Folders"
+        )
+    accounts: dict[str, dict[str, Any]] = {
+        "jan@firma.pl": {
+            "settings": {"host": "smtp.firma.pl", "port": 587, "security": "starttls"},
+            "auth": "password",
+        }
+    }
+    problems: dict[str, str] = {}
+    notes: list[str] = []
+    if version < 68:
+        notes.append("STARTTLS")
+    if new_layout:
+        prefs.update(
+            {
+                "mail.accountmanager.accounts": "account1,account3,account4,account2",
+                "mail.account.account3.identities": "id3",
+                "mail.account.account3.server": "server3",
+                "mail.identity.id3.useremail": "jan.kowalski@gmail.com",
+                "mail.identity.id3.smtpServer": "smtp3",
+                "mail.server.server3.hostname": "imap.gmail.com",
+                "mail.server.server3.type": "imap",
+                "mail.server.server3.authMethod": 10,
+                "mail.smtpserver.smtp3.hostname": "smtp.gmail.com",
+                "mail.smtpserver.smtp3.port": 465,
+                "mail.smtpserver.smtp3.try_ssl": 3,
+                "mail.smtpserver.smtp3.authMethod": 10,
+                "mail.smtpserver.smtp3.username": "jan.kowalski@gmail.com",
+                "mail.smtpserver.smtp3.oauth2.scope": "https://mail.google.com/",
+                "mail.smtpservers": "smtp1,smtp3",
+            }
+        )
+        accounts["jan.kowalski@gmail.com"] = {
+            "settings": {"host": "smtp.gmail.com", "port": 465, "security": "tls"},
+            "auth": "gmail-oauth2",
+        }
+    if version >= 91:
+        prefs.update(
+            {
+                # the same identity again, under a second account (a re-added account)
+                "mail.account.account4.identities": "id4",
+                "mail.account.account4.server": "server4",
+                "mail.identity.id4.useremail": "Jan@Firma.pl",
+                "mail.identity.id4.smtpServer": "smtp1",
+                "mail.server.server4.hostname": "pop.firma.pl",
+                "mail.server.server4.type": "pop3",
+            }
+        )
+        notes.append("more than once")
+    if version >= 128:
+        prefs.update(
+            {
+                "mail.accountmanager.accounts": "account1,account3,account4,account5,account2",
+                "mail.account.account5.identities": "id5",
+                "mail.account.account5.server": "server5",
+                "mail.identity.id5.useremail": "jan.kowalski@firma-exchange.pl",
+                "mail.server.server5.hostname": "outlook.office365.com",
+                "mail.server.server5.type": "ews",
+                "mail.server.server5.ews_url": "https://outlook.office365.com/EWS/Exchange.asmx",
+            }
+        )
+        problems["jan.kowalski@firma-exchange.pl"] = "legacy.exchange_account"
+    head = _PREFS_HEAD.get(version, _PREFS_HEAD_NEW)
+    lines = [f"user_pref({json.dumps(k)}, {_js(v)});" for k, v in sorted(prefs.items())]
+    write(profile / "prefs.js", (head + "\n".join(lines) + "\n").encode())
+    if version >= 115:
+        prefs_text = (profile / "prefs.js").read_text()
+        store = (
+            'user_pref("mail.serverDefaultStoreContractID", '
+            '"@mozilla.org/msgstore/maildirstore;1");\n'
+        )
+        write(profile / "prefs.js", (prefs_text + store).encode())
+
+    local = profile / "Mail" / "Local Folders"
+    unsent = thunderbird(status="0800", msgid=f"<tb{version}-q@firma.pl>", subject=f"TB {version}")
+    sent = thunderbird(status="0001", msgid=f"<tb{version}-s@firma.pl>", subject=f"TB {version} s")
+    if version >= 115:
+        write_maildir(local / "Unsent Messages", cur=[(unsent, "")])
+        write_maildir(local / "Sent", cur=[(sent, "S")])
+        write_maildir(local / "Inbox", cur=[(apple_mail(), "S")])
+    else:
+        write(local / "Unsent Messages", mbox_bytes([unsent]))
+        write(local / "Unsent Messages.msf", b'// <!-- <mdb:mork:z v="1.4"/> -->\n')
+        write(local / "Sent", mbox_bytes([sent]))
+        write(local / "Sent.msf", b'// <!-- <mdb:mork:z v="1.4"/> -->\n')
+        write(local / "Inbox", mbox_bytes([apple_mail()]))
+        write(local / "Inbox.msf", b'// <!-- <mdb:mork:z v="1.4"/> -->\n')
+
+    ini = "[General]\nStartWithLastProfile=1\n"
+    if new_layout:
+        ini += "Version=2\n"
+        # the old profile, still marked Default=1 but not the installation's default
+        old = root / "Profiles/old00000.default"
+        write(old / "prefs.js", (_PREFS_HEAD_NEW + 'user_pref("mail.smtpservers", "");\n').encode())
+        ini += (
+            "\n[Profile1]\nName=default\nIsRelative=1\nPath=Profiles/old00000.default\nDefault=1\n"
+        )
+        ini += f"\n[Profile0]\nName=default-release\nIsRelative=1\nPath={profile_dir}\n"
+        ini += f"\n[Install4F96D1932A9F858E]\nDefault={profile_dir}\nLocked=1\n"
+    else:
+        ini += f"\n[Profile0]\nName=default\nIsRelative=1\nPath={profile_dir}\nDefault=1\n"
+    write(root / "profiles.ini", ini.encode())
+    return VersionProfile(root, version, accounts, problems, queued=1, sent=1, notes=notes)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import email
+import email.errors
+import email.policy
 import io
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -20,6 +23,7 @@ from tests.legacy_fixtures import (
 )
 
 from mailplug.plugin import ImportedMessage, ImportProblem, ImportSkipped, Kind
+from mailplug.plugin import import_keys as imp
 from mailplug_legacy.mbox import split_mbox
 from mailplug_legacy.message import decode_header, decode_text, folder_kind, parse
 from mailplug_legacy.thunderbird import parse_prefs
@@ -181,31 +185,55 @@ def test_dates_fall_back_to_received_then_the_from_line() -> None:
 
 
 @pytest.mark.parametrize(
-    ("raw", "reason"),
+    ("raw", "key", "reason"),
     [
-        (b"", "the file is empty"),
-        (b"\n\n  \n", "the file is empty"),
-        (b"%PDF-1.4 binary junk\x00\x01", "it does not look like an e-mail message"),
-        (b"foo: bar\n\nno mail headers\n", "it does not look like an e-mail message"),
-        (b"From: a@b.pl\x00\x01\nSubject: x\n\nbody\n", "binary data"),
-        (b"From: a@b.pl\nTo: c@d.pl\nSubject: cut", "cut off"),
+        (b"", "legacy.message.empty", "the message is empty"),
+        (b"\n\n  \n", "legacy.message.empty", "the message is empty"),
+        (b"%PDF-1.4 binary junk\x00\x01", "legacy.file.not_mail", "does not look like"),
+        (b"foo: bar\n\nno mail headers\n", "legacy.file.not_mail", "does not look like"),
+        (b"From: a@b.pl\x00\x01\nSubject: x\n\nbody\n", "legacy.file.damaged", "binary data"),
+        (b"From: a@b.pl\nTo: c@d.pl\nSubject: cut", "legacy.file.damaged", "cut off"),
     ],
 )
-def test_corrupt_messages_are_problems_not_exceptions(raw: bytes, reason: str) -> None:
+def test_corrupt_messages_are_problems_not_exceptions(raw: bytes, key: str, reason: str) -> None:
     item = parse(raw, source=SRC, index=3, offset=99)
     assert isinstance(item, ImportProblem)
-    assert item.error.key == "file.problem"
-    assert str(SRC) in item.error.message("en")
+    assert item.error.key == key
+    assert str(SRC) in item.error.message("en") and str(SRC) in item.error.message("pl")
     assert item.reason is not None and reason in item.reason.text.msgid
     assert (item.index, item.offset) == (3, 99)
 
 
-def test_truncated_multipart_is_reported() -> None:
+def test_an_empty_file_is_not_an_empty_message() -> None:
+    item = parse(b"\n", source=SRC)
+    assert isinstance(item, ImportProblem) and item.error.key == "legacy.file.empty"
+
+
+def test_damage_names_the_byte_where_it_starts() -> None:
+    raw = b"From: a@b.pl\nSubject: x\x00\x01\n\nbody\n"
+    item = parse(
+        raw, source=SRC, index=2, offset=1000, from_line=b"From a@b.pl Mon Jan  1 10:00:00 2024"
+    )
+    assert isinstance(item, ImportProblem) and item.error.key == "legacy.file.damaged"
+    expected = 1000 + len(b"From a@b.pl Mon Jan  1 10:00:00 2024\n") + raw.index(b"\x00")
+    assert item.error.params["byte"] == expected
+    assert f"bajtu {expected}" in item.error.message("pl")
+    assert f"byte {expected}" in item.error.message("en")
+
+
+def test_multipart_without_its_closing_boundary_is_read_like_python_does() -> None:
     whole = outlook_2016()
     cut = whole[: len(whole) * 2 // 3]
     item = parse(cut, source=SRC)
-    assert isinstance(item, ImportProblem)
-    assert item.reason is not None and "cut off" in item.reason.text.msgid
+    assert isinstance(item, ImportedMessage), item
+    python = email.message_from_bytes(cut, policy=email.policy.default)
+    assert item.subject == python["subject"]
+    assert python.is_multipart() and any(
+        isinstance(d, email.errors.CloseBoundaryNotFoundDefect) for d in python.defects
+    )
+    assert [n.text for n in item.notes] == [imp.NOTE_UNCLOSED]
+    whole_item = parse(whole, source=SRC)
+    assert isinstance(whole_item, ImportedMessage) and whole_item.notes == ()
 
 
 def test_bounce_with_an_embedded_message_is_one_message() -> None:

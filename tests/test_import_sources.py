@@ -175,7 +175,8 @@ async def test_the_thunderbird_folder_with_profiles_ini_imports_the_default_prof
     async with AsyncMailer(config=load_config()) as m:
         broken = await asyncio.wait_for(m.import_path(root), 60)
     (problem,) = broken.failures
-    assert problem.source == root / "profiles.ini" and problem.error.key == "file.problem"
+    assert problem.source == root / "profiles.ini"
+    assert problem.error.key == "legacy.file.no_settings"
 
 
 async def test_queued_mail_from_thunderbird_goes_out_without_bcc(tmp_path: Path) -> None:
@@ -222,11 +223,12 @@ async def test_a_locked_or_missing_folder_is_reported_and_the_rest_imported(
         holder.stdin.close()
         holder.wait(10)
     (problem,) = report.failures
-    assert problem.error.key == "file.problem" and problem.source == sent
+    assert problem.error.key == "legacy.file.locked" and problem.source == sent
+    assert "Zamknij stary program" in problem.error.advice("pl")
     assert problem.reason is not None and problem.reason.text.msgid == (
         "another program has locked it"
     )
-    assert f"Problem z plikiem e-mail {sent}" in text
+    assert f"Plik {sent} jest zablokowany przez inny program." in text
     assert report.counts["queued"] == 2  # the rest went on
     assert report.counts["sent"] == 2  # Wysłane (IMAP) and the Gmail Sent Mail
 
@@ -282,11 +284,25 @@ async def test_folder_of_eml_files_of_every_brand_and_some_broken(
     assert c["queued"] + c["sent"] + c["duplicate"] + c["failed"] + c["skipped"] == files
     assert c["queued"] == 1 and c["sent"] == len(REAL_WORLD)
     failed = {p.source.name: p.reason.text.msgid for p in report.failures if p.reason}
-    assert set(failed) == {"empty.eml", "cut.eml", "binary.eml", "folder.eml", "pipe.eml"}
-    assert "empty" in failed["empty.eml"] and "cut off" in failed["cut.eml"]
+    # the cut multipart is read as mail clients read it, with a note
+    assert set(failed) == {"empty.eml", "binary.eml", "folder.eml", "pipe.eml"}
+    (cut,) = [m for m in report.messages if m.source.name == "cut.eml"]
+    # (the same Message-ID as the whole copy read before it: a duplicate, still noted)
+    assert cut.status == "duplicate" and cut.reason is not None
+    assert "closing boundary" in cut.reason.text.msgid
+    # the whole copy came first, so the stored entry is the whole one: no note on it
+    whole = await (await mailer.outbox()).get(cut.message_id or "")
+    assert whole is not None and "import.note" not in whole.metadata
+    assert "empty" in failed["empty.eml"]
     assert "folder" in failed["folder.eml"] and "folder" in failed["pipe.eml"]
+    keys = {p.source.name: p.error.key for p in report.failures}
+    assert keys == {
+        "empty.eml": "legacy.file.empty",
+        "binary.eml": "legacy.file.not_mail",
+        "folder.eml": "legacy.file.not_file",
+        "pipe.eml": "legacy.file.not_file",
+    }
     for problem in report.failures:
-        assert problem.error.key == "file.problem"
         assert str(problem.source) in problem.error.message("pl")
     # mail from other addresses went to the --account fallback, Jan's own to his account
     history = await sent_history(mailer, limit=100)
@@ -332,7 +348,7 @@ async def test_unknown_format_and_missing_path(tmp_path: Path, mailer: AsyncMail
     assert info.value.key == "legacy.format_unknown"
     with pytest.raises(FileError) as info2:
         await mailer.import_path(tmp_path / "nope.mbox")
-    assert info2.value.key == "file.problem"
+    assert info2.value.key == "legacy.file.missing"
 
 
 # -- mbox -----------------------------------------------------------------------
@@ -454,15 +470,16 @@ def test_cli_import_json_and_polish_summary(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     profile = thunderbird_profile(tmp_path / "profile")
-    write(profile.root / "Mail" / "Local Folders" / "Sent", mbox_bytes([outlook_2016()])[:-700])
+    damaged = b"From: jan@firma.pl\x00\x01\nSubject: x\n\nbody\n"
+    write(profile.root / "Mail" / "Local Folders" / "Sent", mbox_bytes([damaged]))
     assert main(["import", str(profile.root), "--json", "--lang", "pl", "--no-progress"]) == 65
     data = json.loads(capsys.readouterr().out)
     assert data["format"] == "thunderbird" and data["counts"]["accounts_added"] == 3
     assert data["counts"]["queued"] == 2 and data["counts"]["failed"] == 1
     (failure,) = data["failures"]
-    assert failure["error"]["key"] == "file.problem" and failure["index"] == 1
+    assert failure["error"]["key"] == "legacy.file.damaged" and failure["index"] == 1
     assert failure["source"].endswith("Sent")
-    assert failure["error"]["message"].startswith("Problem z plikiem e-mail")
+    assert failure["error"]["message"].startswith("Wiadomość w pliku")
     assert any("hasło" in n for n in data["notices"])
     assert tomllib.loads(config_path().read_text("utf-8"))["version"] == 1
 
@@ -473,7 +490,7 @@ def test_cli_import_json_and_polish_summary(
     assert "3 konta były już skonfigurowane i pozostały bez zmian." in out
     assert "4 wiadomości były już zaimportowane – pominięto je." in out
     assert "1 element nie dał się zaimportować:" in out
-    assert "Problem z plikiem e-mail" in out and "wiadomość jest urwana" in out
+    assert "jest uszkodzona od bajtu" in out and "dane binarne" in out
     assert "[" in err and "100%" in err  # the progress bar went to stderr
 
 

@@ -90,4 +90,21 @@ SKIP_NO_IMAP = Text("the account has no IMAP settings")
 SUMMARY_IMAP = Text("{host} port {port}: {greeting}")
 SUMMARY_IMAP_LOGIN = Text("logged in as {username}")
 
-IMAP_TEXTS: tuple[Text, ...] = (SKIP_NO_IMAP, SUMMARY_IMAP, SUMMARY_IMAP_LOGIN)
+FETCH_SUMMARY = Text(
+    "{account}: {examined} new message(s), {reports} report(s), {changes} change(s) recorded, "
+    "{unmatched} not matched",
+    context="imap.fetch",
+)
+FETCH_CHANGE = Text("  {address}: {state} — {reason}", context="imap.fetch")
+FETCH_UNMATCHED = Text(
+    "  not matched to any sent message: “{subject}” (original {original})", context="imap.fetch"
+)
+
+IMAP_TEXTS: tuple[Text, ...] = (
+    SKIP_NO_IMAP,
+    SUMMARY_IMAP,
+    SUMMARY_IMAP_LOGIN,
+    FETCH_SUMMARY,
+    FETCH_CHANGE,
+    FETCH_UNMATCHED,
+)

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
         Authenticator,
         CheckOptions,
         CheckReport,
+        Command,
         ErrorSpec,
         Probe,
         Services,
@@ -39,6 +40,13 @@ async def _probe_imap(
 @hookimpl(trylast=True)
 def mailplug_register_probes(register: Callable[[str, Probe], None]) -> None:
     register("imap", _probe_imap)
+
+
+@hookimpl(trylast=True)
+def mailplug_register_commands(register: Callable[[Command], None]) -> None:
+    from .fetch import FETCH
+
+    register(FETCH)
 
 
 @hookimpl(trylast=True)

@@ -5,26 +5,17 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 from mailplug.plugin import Importer, ImportItem, Kind, ReadContext
 
-from .files import SourceError, read_source
+from .files import SourceError, file_date, read_source
 from .message import folder_kind, parse
 
 __all__ = ["EmlImporter", "file_date", "iter_files"]
 
 _HEADER_LINE_RE = re.compile(rb"^[!-9;-~]+[ \t]*:")
 _SUFFIXES = (".eml",)
-
-
-def file_date(path: Path) -> datetime | None:
-    """The file's modification time: the last resort for a message's date."""
-    try:
-        return datetime.fromtimestamp(path.lstat().st_mtime, tz=UTC)
-    except (OSError, OverflowError, ValueError):
-        return None
 
 
 def iter_files(root: Path, suffixes: tuple[str, ...]) -> list[Path]:
@@ -40,6 +31,18 @@ def iter_files(root: Path, suffixes: tuple[str, ...]) -> list[Path]:
                 dirnames.remove(name)
         found += [base / f for f in sorted(filenames) if f.lower().endswith(suffixes)]
     return sorted(found)
+
+
+def _some_files(root: Path, limit: int = 200) -> Iterator[Path]:
+    """Up to ``limit`` regular files under ``root``: enough to tell a folder of mail."""
+    seen = 0
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in sorted(filenames):
+            seen += 1
+            if seen > limit:
+                return
+            yield Path(dirpath) / name
 
 
 def _looks_like_message(path: Path) -> bool:
@@ -67,13 +70,23 @@ class EmlImporter(Importer):
 
     def sniff(self, path: Path) -> bool:
         if path.is_dir():
-            return bool(iter_files(path, _SUFFIXES))
+            from .tree import sniff_file
+
+            return bool(iter_files(path, _SUFFIXES)) or any(
+                sniff_file(f) == "message" for f in _some_files(path)
+            )
         if path.suffix.lower() in _SUFFIXES:
             return True
         return path.is_file() and _looks_like_message(path)
 
     def read(self, path: Path, context: ReadContext) -> Iterator[ImportItem]:
-        files = iter_files(path, _SUFFIXES) if path.is_dir() else [path]
+        if path.is_dir():
+            # Every file under the folder is accounted for, ``.eml`` or not (see tree).
+            from .tree import read_tree
+
+            yield from read_tree(path, context)
+            return
+        files = [path]
         for done, file in enumerate(files, start=1):
             try:
                 raw = read_source(file)
@@ -85,6 +98,7 @@ class EmlImporter(Importer):
                     source=file,
                     folder=_folder_of(file, path),
                     force=context.kind,
+                    languages=context.languages,
                     fallback_date=file_date(file),
                 )
             context.report(path, done, len(files), done)

@@ -11,13 +11,14 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from mailplug.plugin import ImportProblem, Text, locked
 from mailplug.plugin import import_keys as imp
 
-__all__ = ["SourceError", "open_source", "read_source"]
+__all__ = ["SourceError", "file_date", "open_source", "read_source"]
 
 
 class SourceError(Exception):
@@ -38,6 +39,8 @@ def _os_error(path: Path, exc: OSError) -> SourceError:
         return SourceError(path, imp.REASON_MISSING)
     if exc.errno in (errno.EISDIR, errno.ENOTDIR):
         return SourceError(path, imp.REASON_NOT_FILE)
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return SourceError(path, imp.REASON_UNREADABLE, error=exc.strerror or str(exc))
     return SourceError(path, imp.REASON_OS, error=exc.strerror or str(exc))
 
 
@@ -78,3 +81,11 @@ def read_source(path: Path) -> bytes:
             return fh.read()
         except OSError as exc:
             raise _os_error(path, exc) from exc
+
+
+def file_date(path: Path) -> datetime | None:
+    """The file's modification time: the last resort for a message's date."""
+    try:
+        return datetime.fromtimestamp(path.lstat().st_mtime, tz=UTC)
+    except (OSError, OverflowError, ValueError):
+        return None

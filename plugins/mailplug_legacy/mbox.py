@@ -180,6 +180,7 @@ def read_mbox(
                     source=path,
                     folder=folder,
                     force=context.kind,
+                    languages=context.languages,
                     index=msg.index,
                     offset=msg.offset,
                     from_line=msg.from_line,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
+import contextvars
 import functools
 import hashlib
 import re
@@ -38,24 +39,29 @@ from mailplug.plugin import (
     Reason,
     Text,
     ascii_domain,
+    is_client_header,
 )
 from mailplug.plugin import import_keys as imp
 
 __all__ = [
+    "LEGACY_CHARSETS",
     "decode_header",
     "decode_text",
     "folder_kind",
     "from_line_date",
+    "guess_legacy",
     "normalize_newlines",
     "parse",
 ]
 
 _HEADER_RE = re.compile(rb"^([!-9;-~]+)[ \t]*:")
-_ENCODED_WORD_RE = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
+# The payload may hold spaces and folds: real clients write them (Big5, UTF-8 subjects)
+# and mail clients read them; a payload never holds "?", so a word cannot run on.
+_ENCODED_WORD_RE = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*?)\?=")
+_FOLD_IN_WORD_RE = re.compile(r"\r?\n[ \t]*")
 _BOUNDARY_RE = re.compile(r"""boundary\s*=\s*(?:"([^"]+)"|([^;\s"]+))""", re.I)
 _MSGID_RE = re.compile(r"<[^<>\s]+>")
 _BAD_CONTROL_RE = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]")
-_C1_RE = re.compile(rb"[\x80-\x9f]")
 _NOT_BASE64_RE = re.compile(r"[^A-Za-z0-9+/]")
 _FOLD_RE = re.compile(r"\n[ \t]+")
 _CHARSET_RE = re.compile(rb"""charset\s*=\s*"?([^";\s]+)""", re.I)
@@ -139,8 +145,19 @@ _QUEUED_FOLDERS = frozenset(
         "niewysłane",
         "wiadomości niewysłane",
         "postausgang",
+        "nicht gesendete nachrichten",
+        "boîte d'envoi",
+        "messages en attente",
+        "bandeja de salida",
+        "caixa de saída",
+        "posta in uscita",
+        "postvak uit",
+        "utkorgen",
+        "исходящие",
     }
 )
+# Names mail programs and servers give the sent folder (lower case), in the languages
+# our users' programs speak; IMAP names arrive decoded from modified UTF-7.
 _SENT_FOLDERS = frozenset(
     {
         "sent",
@@ -148,15 +165,68 @@ _SENT_FOLDERS = frozenset(
         "sent items",
         "sent messages",
         "sent-mail",
+        "sentmail",
         "wysłane",
         "elementy wysłane",
         "wysłane elementy",
         "wiadomości wysłane",
         "gesendet",
         "gesendete objekte",
+        "gesendete elemente",
+        "gesendete nachrichten",
         "envoyés",
+        "éléments envoyés",
+        "messages envoyés",
+        "enviados",
+        "elementos enviados",
+        "itens enviados",
+        "mensagens enviadas",
+        "posta inviata",
+        "inviati",
+        "elementi inviati",
+        "verzonden",
+        "verzonden items",
+        "skickat",
+        "skickade objekt",
+        "sendt",
+        "sendte elementer",
+        "sendte",
+        "lähetetyt",
+        "odeslané",
+        "odeslaná pošta",
+        "odoslané",
+        "elküldött",
+        "elküldött elemek",
+        "gönderilmiş öğeler",
+        "gönderilen",
+        "отправленные",
+        "надіслані",
+        "trimise",
+        "poslano",
+        "poslane",
+        "已发送",
+        "送信済み",
     }
 )
+_MUTF7_RE = re.compile(r"&([A-Za-z0-9+,]*)-")
+
+
+def _imap_utf7(name: str) -> str:
+    """An IMAP folder name in modified UTF-7 (``Wys&AUI-ane``), as the server stores it."""
+    if "&" not in name:
+        return name
+
+    def repl(match: re.Match[str]) -> str:
+        chunk = match.group(1)
+        if not chunk:
+            return "&"
+        data = chunk.replace(",", "/")
+        try:
+            return base64.b64decode(data + "=" * (-len(data) % 4)).decode("utf-16-be")
+        except (binascii.Error, ValueError):
+            return match.group(0)
+
+    return _MUTF7_RE.sub(repl, name)
 
 
 def folder_kind(name: str, *, sent_names: frozenset[str] = frozenset()) -> Kind | None:
@@ -165,7 +235,7 @@ def folder_kind(name: str, *, sent_names: frozenset[str] = frozenset()) -> Kind 
     Understands Maildir++ names (``.Sent``, ``INBOX.Sent``), Gmail's
     ``[Gmail]/Sent Mail``, file extensions (``Sent.mbox``) and Polish names.
     """
-    folded = name.strip().casefold()
+    folded = _imap_utf7(name.strip()).casefold()
     for suffix in (".mbox", ".mbx", ".sbd", ".eml"):
         folded = folded.removesuffix(suffix)
     folded = re.split(r"[./\\]", folded.lstrip("."))[-1].strip() if folded else folded
@@ -201,12 +271,93 @@ def _codec(charset: str | None) -> str | None:
         return None
 
 
+#: Code pages older programs wrote in each language, most likely first.  Unlabelled 8-bit
+#: text is tried in the user's language's code pages, then Polish ones (the users this
+#: module was written for), then Windows-1252, the de-facto default of Western mail.
+LEGACY_CHARSETS: dict[str, tuple[str, ...]] = {
+    "pl": ("iso8859_2", "cp1250"),
+    "cs": ("iso8859_2", "cp1250"),
+    "sk": ("iso8859_2", "cp1250"),
+    "hu": ("iso8859_2", "cp1250"),
+    "sl": ("iso8859_2", "cp1250"),
+    "hr": ("iso8859_2", "cp1250"),
+    "ro": ("iso8859_16", "cp1250"),
+    "de": ("cp1252",),
+    "fr": ("cp1252",),
+    "es": ("cp1252",),
+    "it": ("cp1252",),
+    "en": ("cp1252",),
+    "tr": ("iso8859_9", "cp1254"),
+    "ru": ("koi8_r", "cp1251"),
+    "uk": ("koi8_u", "cp1251"),
+    "bg": ("cp1251",),
+    "el": ("iso8859_7", "cp1253"),
+}
+#: Letters only a language's own text has: a decoding that yields them (and no
+#: letters foreign to the language) reads as that language.
+_LETTERS: dict[str, frozenset[str]] = {
+    "pl": frozenset("ąćęłńóśźżĄĆĘŁŃÓŚŹŻ"),
+    "cs": frozenset("áčďéěíňóřšťúůýžÁČĎÉĚÍŇÓŘŠŤÚŮÝŽ"),
+    "sk": frozenset("áäčďéíĺľňóôŕšťúýžÁÄČĎÉÍĹĽŇÓÔŔŠŤÚÝŽ"),
+    "hu": frozenset("áéíóöőúüűÁÉÍÓÖŐÚÜŰ"),
+    "sl": frozenset("čšžČŠŽ"),
+    "hr": frozenset("čćđšžČĆĐŠŽ"),
+    "ro": frozenset("ăâîșşțţĂÂÎȘŞȚŢ"),
+    "tr": frozenset("çğıöşüÇĞİÖŞÜ"),
+}
+_HOME_LANGUAGES = ("pl",)
+_LANGUAGES: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
+    "mailplug_legacy_languages", default=_HOME_LANGUAGES
+)
+
+
+def _reads_as(text: str, lang: str) -> int:
+    """How much ``text`` reads as ``lang``: its own letters, minus foreign letters and C1.
+
+    For a language without a letter table every letter counts, but a capital inside
+    a word counts against (the mark of Cyrillic read in the wrong code page).
+    """
+    letters = _LETTERS.get(lang)
+    score = 0
+    prev = " "
+    for ch in text:
+        if ch >= "\x80":
+            if ch <= "\x9f":
+                score -= 2
+            elif letters is not None:
+                score += 1 if ch in letters else -1 if ch.isalpha() else 0
+            elif ch.isalpha():
+                score += -1 if ch.isupper() and prev.isalpha() else 1
+        prev = ch
+    return score
+
+
+def guess_legacy(raw: bytes, languages: tuple[str, ...] | None = None) -> str:
+    """Unlabelled 8-bit text: the user's languages' code pages, else Windows-1252.
+
+    The reading that looks most like its language wins ("Nº" in Windows-1252 reads
+    "Nş" in ISO-8859-2: a letter Polish does not have); on a tie the user's own
+    language comes first, then Polish; when nothing reads well, Windows-1252.
+    """
+    langs = languages if languages is not None else _LANGUAGES.get()
+    best: str | None = None
+    best_score = 0
+    for lang in dict.fromkeys(code.split("_")[0] for code in (*langs, *_HOME_LANGUAGES)):
+        for codec in LEGACY_CHARSETS.get(lang, ()):
+            try:
+                text = raw.decode(codec)
+            except (UnicodeDecodeError, LookupError):
+                continue
+            score = _reads_as(text, lang)
+            if score > best_score:
+                best, best_score = text, score
+    return best if best is not None else raw.decode("cp1252", errors="replace")
+
+
 def decode_text(raw: bytes, hint: str | None = None) -> str:
     """Bytes of unknown encoding as text; never fails.
 
-    Tries ASCII, UTF-8, the declared ``hint``, then guesses a Polish code page:
-    Windows-1250 when bytes 0x80–0x9F occur (control codes in ISO-8859-2),
-    ISO-8859-2 otherwise.
+    Tries ASCII, UTF-8, the declared ``hint``, then :func:`guess_legacy`.
     """
     try:
         return raw.decode("ascii")
@@ -222,27 +373,14 @@ def decode_text(raw: bytes, hint: str | None = None) -> str:
             return raw.decode(codec)
         except (UnicodeDecodeError, LookupError):
             pass
-    if _C1_RE.search(raw):
-        return raw.decode("cp1250", errors="replace")
-    # Both code pages decode every other byte: keep the one that reads as more Polish.
-    as_latin2 = raw.decode("iso8859_2")
-    as_1250 = raw.decode("cp1250", errors="replace")
-    if _polish(as_1250) > _polish(as_latin2):
-        return as_1250
-    return as_latin2
-
-
-_POLISH_LETTERS = frozenset("ąćęłńóśźżĄĆĘŁŃÓŚŹŻ")
-
-
-def _polish(text: str) -> int:
-    return sum(ch in _POLISH_LETTERS for ch in text)
+    return guess_legacy(raw)
 
 
 def _word_bytes(encoding: str, payload: str) -> bytes | None:
+    payload = _FOLD_IN_WORD_RE.sub("", payload) if "\n" in payload else payload
     try:
         if encoding in "bB":
-            clean = payload.rstrip("=")
+            clean = "".join(payload.split()).rstrip("=")
             if not clean or _NOT_BASE64_RE.search(clean):
                 return None
             return base64.b64decode(clean + "=" * (-len(clean) % 4))
@@ -310,9 +448,10 @@ def _unfold(value: str) -> str:
 
 
 class _Bad(Exception):
-    def __init__(self, reason: Text) -> None:
+    def __init__(self, reason: Text, at: int | None = None) -> None:
         super().__init__(reason.msgid)
         self.reason = reason
+        self.at = at  # where in the message the damage starts (bytes), if known
 
 
 @dataclass(slots=True)
@@ -352,8 +491,9 @@ def _split(data: bytes) -> tuple[list[_Header], bytes, bool]:
     else:  # every line of the block was a header: the body follows the blank line
         if cut >= 0:
             pos = cut + 2 if cut > 0 else 1
-    if _BAD_CONTROL_RE.search(data, 0, min(pos, len(data))):
-        raise _Bad(imp.REASON_BINARY)
+    bad = _BAD_CONTROL_RE.search(data, 0, min(pos, len(data)))
+    if bad is not None:
+        raise _Bad(imp.REASON_BINARY, bad.start())
     return headers, data[pos:], separated
 
 
@@ -467,7 +607,7 @@ def _message_id(headers: list[_Header]) -> str | None:
     return None
 
 
-def _truncated(headers: list[_Header], body: bytes, hint: str | None) -> bool:
+def _unclosed(headers: list[_Header], body: bytes, hint: str | None) -> bool:
     ct = _first(headers, "content-type")
     if ct is None:
         return False
@@ -531,6 +671,7 @@ def parse(
     from_line: bytes | None = None,
     fallback_date: datetime | None = None,
     now: datetime | None = None,
+    languages: tuple[str, ...] = (),
 ) -> ImportItem:
     """Read one message.
 
@@ -539,15 +680,26 @@ def parse(
     :param force: the user's choice (``--as``), above everything else.
     :param from_line: the mbox separator line, a last resort for the date.
     :param fallback_date: used when the message tells no date (file time).
+    :param languages: the user's languages, first choice first: unlabelled 8-bit text is
+        read in their code pages (:func:`guess_legacy`).
     :returns: an :class:`ImportedMessage`, :class:`ImportSkipped` or :class:`ImportProblem`.
     """
+    token = _LANGUAGES.set(languages) if languages else None
     try:
         return _parse(raw, source, folder, force, index, offset, from_line, fallback_date, now)
     except _Bad as bad:
-        return ImportProblem.file(source, bad.reason, index=index, offset=offset)
+        params = {}
+        if bad.at is not None:
+            # The message starts after its mbox separator line (``offset`` is the line's).
+            start = (offset or 0) + (len(from_line) + 1 if from_line else 0)
+            params["byte"] = start + bad.at
+        return ImportProblem.file(source, bad.reason, index=index, offset=offset, **params)
     except (ValueError, LookupError, UnicodeError, OverflowError, MailplugError):
         # Input we did not foresee: report it as corrupt rather than stop the import.
         return ImportProblem.file(source, imp.REASON_NOT_MAIL, index=index, offset=offset)
+    finally:
+        if token is not None:
+            _LANGUAGES.reset(token)
 
 
 def _parse(
@@ -563,7 +715,8 @@ def _parse(
 ) -> ImportItem:
     data = normalize_newlines(raw)
     if not data.strip():
-        raise _Bad(imp.REASON_EMPTY)
+        # Inside a mailbox only the message is empty; a file of its own is empty itself.
+        raise _Bad(imp.REASON_MESSAGE_EMPTY if index is not None else imp.REASON_EMPTY)
     if data.startswith(b"From ") and b"\n" in data:
         # An .eml saved from a mailbox keeps its separator line.
         line, _, data = data.partition(b"\n")
@@ -572,10 +725,11 @@ def _parse(
     if not any(h.name in _MAIL_HEADERS for h in headers):
         raise _Bad(imp.REASON_NOT_MAIL)
     if not separated and not data.endswith(b"\n"):
-        raise _Bad(imp.REASON_TRUNCATED)
+        raise _Bad(imp.REASON_TRUNCATED, len(raw))
     hint = _charset_hint(headers)
-    if _truncated(headers, body, hint):
-        raise _Bad(imp.REASON_TRUNCATED)
+    # A multipart cut before its closing boundary is read as mail clients read it (each
+    # part up to where the data ends); the report notes it.
+    notes = (Reason(imp.NOTE_UNCLOSED),) if _unclosed(headers, body, hint) else ()
 
     subject = _text(_first(headers, "subject"), hint)
     flags = _moz_flags(headers)
@@ -613,7 +767,8 @@ def _parse(
     date = _date(headers, from_line, fallback_date)
 
     if kind is Kind.QUEUED:
-        kept = [h for h in kept if h.name not in _NOT_SENT]
+        # Thunderbird's own fields (FCC holds the IMAP login) go, as Thunderbird drops them.
+        kept = [h for h in kept if h.name not in _NOT_SENT and not is_client_header(h.name)]
         changed = True
     if message_id is None:
         domain = (ascii_domain(sender.domain) if sender else None) or "import.mailplug.invalid"
@@ -638,4 +793,5 @@ def _parse(
         smtputf8=smtputf8,
         index=index,
         offset=offset,
+        notes=notes,
     )

@@ -23,7 +23,7 @@ import json
 import logging
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -41,7 +41,6 @@ from mailplug.plugin import (
     SkippedFolder,
 )
 from mailplug.plugin import import_keys as imp
-from mailplug.plugin import keys as core_keys
 
 from .files import SourceError, read_source
 from .maildir import is_maildir, read_maildir
@@ -79,8 +78,21 @@ _NOT_FOLDERS = frozenset(
 _SECURITY = {0: "none", 1: "starttls", 2: "starttls", 3: "tls"}
 # authMethod: 1 none, 3 password, 4 encrypted password, 5 Kerberos, 6 NTLM, 10 OAuth2.
 _AUTH_NONE, _AUTH_OAUTH2 = 1, 10
+_TRY_STARTTLS = 1  # "STARTTLS, if available": mailplug requires it (never a downgrade)
+# Incoming/outgoing server types of Exchange accounts: Thunderbird's own EWS support
+# and the Owl and ExQuilla add-ons.  They send through Exchange, not SMTP.
+_EXCHANGE_TYPES = frozenset({"ews", "owl", "owl-ews", "exquilla"})
 _GOOGLE = ("gmail.com", "googlemail.com", "google.com")
 _MICROSOFT = ("outlook.com", "office365.com", "hotmail.com", "live.com")
+
+
+def _fcc_name(fcc: str) -> str:
+    """The folder name at the end of a copy-to URL (``imap://user@host/Sent`` → ``sent``)."""
+    try:
+        path = urlsplit(fcc).path
+    except ValueError:  # a mangled URL ("[" without "]"): its last segment still names it
+        path = fcc
+    return unquote(path).rstrip("/").rsplit("/", 1)[-1].lower()
 
 
 def _unescape(value: str) -> str:
@@ -186,7 +198,10 @@ class _Accounts:
         self.profile = profile
         self.prefs = profile.prefs
         self.context = context
-        self.smtp = _group(self.prefs, "mail.smtpserver.")
+        # Newer Thunderbird keeps outgoing servers under "outgoingserver" as well.
+        self.smtp = _group(self.prefs, "mail.outgoingserver.") | _group(
+            self.prefs, "mail.smtpserver."
+        )
         self.identities = _group(self.prefs, "mail.identity.")
         self.accounts = _group(self.prefs, "mail.account.")
         self.servers = _group(self.prefs, "mail.server.")
@@ -213,6 +228,7 @@ class _Accounts:
             identity.get("smtpServer"),
             self.prefs.get("mail.smtp.defaultserver"),
             *_list(self.prefs.get("mail.smtpservers")),
+            *_list(self.prefs.get("mail.outgoingservers")),
             *sorted(self.smtp),
         ):
             if key and self.smtp.get(str(key), {}).get("hostname"):
@@ -230,8 +246,16 @@ class _Accounts:
             imap["username"] = attrs["userName"]
         return imap
 
+    def _exchange(self, identity: dict[str, Any], server_key: str | None) -> bool:
+        incoming = str(self.servers.get(server_key or "", {}).get("type") or "").lower()
+        outgoing = self.smtp.get(str(identity.get("smtpServer") or ""), {})
+        return incoming in _EXCHANGE_TYPES or str(outgoing.get("type") or "").lower() in (
+            _EXCHANGE_TYPES
+        )
+
     def __iter__(self) -> Iterator[ImportItem]:
         source = self.profile.root / "prefs.js"
+        seen: set[str] = set()
         for ident_key, server_key, is_default in self._identity_order():
             identity = self.identities.get(ident_key, {})
             email = str(identity.get("useremail") or "").strip()
@@ -239,12 +263,22 @@ class _Accounts:
                 continue
             fcc = identity.get("fcc_folder")
             if isinstance(fcc, str) and fcc:
-                self.profile.sent_names.add(unquote(urlsplit(fcc).path).rsplit("/", 1)[-1].lower())
+                self.profile.sent_names.add(_fcc_name(fcc))
+            if self._exchange(identity, server_key):
+                # Its mail leaves through Exchange: borrowing another account's SMTP
+                # server (the profile's default) would send it from the wrong place.
+                yield ImportProblem(source, imp.EXCHANGE_ACCOUNT.error(address=email))
+                continue
             smtp_key = self._smtp_key(identity)
             if smtp_key is None:
                 yield ImportProblem(source, imp.NO_SMTP_SERVER.error(address=email))
                 continue
-            yield self._account(source, email, identity, smtp_key, server_key, is_default)
+            item = self._account(source, email, identity, smtp_key, server_key, is_default)
+            if isinstance(item, ImportedAccount):
+                if email.lower() in seen:
+                    item = replace(item, repeated=True)
+                seen.add(email.lower())
+            yield item
 
     def _account(
         self,
@@ -294,7 +328,10 @@ class _Accounts:
                 account = Account.model_validate(data)
             except MailplugError as exc2:
                 return ImportProblem(source, exc2)
-        return ImportedAccount(source, account, secret=secret, secret_found=secret_found)
+        notes = (Reason(imp.NOTE_TRY_SSL),) if try_ssl == _TRY_STARTTLS else ()
+        return ImportedAccount(
+            source, account, secret=secret, secret_found=secret_found, notes=notes
+        )
 
 
 def _mail_roots(root: Path, prefs: dict[str, Any]) -> list[Path]:
@@ -414,11 +451,7 @@ class ThunderbirdImporter(Importer):
             return
         profile.prefs = parse_prefs(text)
         if not profile.prefs:
-            yield ImportProblem(
-                prefs_path,
-                core_keys.FILE_PROBLEM.error(file=str(prefs_path)),
-                Reason(imp.REASON_NO_SETTINGS),
-            )
+            yield ImportProblem.file(prefs_path, imp.REASON_NO_SETTINGS)
             return
         profile.saved_logins = _logins(profile.root)
         yield from _Accounts(profile, context)

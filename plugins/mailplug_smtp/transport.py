@@ -306,6 +306,11 @@ class SmtpTransport(Transport):
                 if conn is not None:
                     self._checkin(conn)
 
+    async def close_idle(self) -> None:
+        """QUIT every idle session; the transport opens new ones when it needs them."""
+        idle, self._idle = self._idle, []
+        await asyncio.gather(*(conn.quit() for conn in idle), return_exceptions=True)
+
     async def aclose(self) -> None:
         """QUIT every idle session; sessions in use close when their send ends."""
         self._closed = True

@@ -13,6 +13,7 @@ from mailplug.plugin import (
     Added,
     Change,
     Claim,
+    Delivery,
     Filter,
     NewEntry,
     Outbox,
@@ -154,6 +155,15 @@ class SqliteOutbox(Outbox):
 
     async def purge(self, *, before: datetime, statuses: Sequence[Status]) -> int:
         return await self.db.run(store.purge, before, list(statuses))
+
+    async def record_deliveries(
+        self, ref: str, deliveries: Sequence[Delivery], *, now: datetime
+    ) -> list[Change]:
+        from .deliveries import record_deliveries
+
+        if not deliveries:
+            return []
+        return await self.db.run(record_deliveries, ref, list(deliveries), now)
 
     async def aclose(self) -> None:
         await self.db.aclose()

@@ -34,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from . import keys
+from .client_headers import strip_client_headers
 from .errors import MailplugError, StorageError
 from .outbox import AccountPause, Change, Claim, Outbox, Outcome
 from .outbox_keys import OUTBOX_TRANSPORT_FAILED
@@ -56,6 +57,8 @@ DEFAULT_LEASE = 300.0
 DEFAULT_CONCURRENCY = 3
 #: Seconds outcomes may wait to be recorded together (group commit).
 COMMIT_DELAY = 0.02
+#: Seconds between tries for an account's connection slot taken by other workers.
+SLOT_WAIT = 0.1
 #: Entries a worker streams to its transport in one go (then it starts another
 #: stream, so that others sending through the account's connections get a turn).
 STREAM = 100
@@ -182,6 +185,10 @@ class _Lane:
         self.queue: deque[Claim] = deque()
         self.workers: set[asyncio.Task[None]] = set()
         self.transport: Transport | None = None
+        #: Connection slots of a shared outbox this flush holds for the account, and the
+        #: ones no worker uses now (its session idles in the transport's pool).
+        self.held: set[int] = set()
+        self.free: list[int] = []
 
 
 class _Flush:
@@ -316,6 +323,9 @@ class _Flush:
             )
             touched: dict[str, _Lane] = {}
             for c in claims:
+                # The one door out of the outbox: a mail program's own headers (FCC holds
+                # an IMAP login) never leave, whoever stored the message.
+                c.data = strip_client_headers(c.data)
                 self.held[c.id] = c
                 self.pending += 1
                 lane = self.lanes.get(c.account) or await self._lane(c.account)
@@ -363,8 +373,10 @@ class _Flush:
         """One connection's worth of sending: stream the lane's entries to its transport."""
         task = asyncio.current_task()
         assert task is not None
+        slot: int | None = None
         try:
-            while self._may_take(lane):
+            slot = await self._take_connection(lane)
+            while slot is not None and self._may_take(lane):
                 transport = lane.transport
                 if (
                     transport is None
@@ -383,6 +395,51 @@ class _Flush:
             if self.stop.is_set() or lane.name in self.blocked:
                 while lane.queue:
                     self._give_back(lane.queue.popleft())
+            if slot is not None and self.outbox.shares_connections:
+                # Kept for the lane (its session stays open for the next stream) until
+                # the flush ends: see _give_connections.
+                lane.free.append(slot)
+
+    async def _take_connection(self, lane: _Lane) -> int | None:
+        """A connection slot of the lane's account shared with every other worker, or
+        ``None``: this process already sends on another connection of the account,
+        which drains the lane, while the other slots are taken elsewhere."""
+        if not self.outbox.shares_connections:
+            return 0  # one process: the lane's width is the limit
+        if lane.free:
+            return lane.free.pop()
+        while self._may_take(lane):
+            try:
+                slot = await self.outbox.take_connection(lane.name, limit=lane.size)
+            except StorageError as exc:
+                log.warning("connection slots of %s unavailable: %s", lane.name, exc)
+                return 0  # the per-process limit still holds
+            if slot is not None:
+                lane.held.add(slot)
+                return slot
+            if lane.free:  # a worker of this lane finished meanwhile
+                return lane.free.pop()
+            if len(lane.workers) > 1:
+                return None
+            # The lane's last worker waits for a slot to free (its claims stay leased).
+            await asyncio.sleep(SLOT_WAIT)
+        return None
+
+    async def _give_connections(self, lane: _Lane) -> None:
+        """Give the lane's connection slots back at the end of the flush."""
+        if not lane.held:
+            return
+        # The sessions close first: the slots' next holders (maybe in other processes)
+        # open their own, never one too many.
+        if lane.transport is not None:
+            await lane.transport.close_idle()
+        for slot in sorted(lane.held):
+            try:
+                await self.outbox.give_connection(lane.name, slot)
+            except StorageError as exc:
+                log.warning("could not free a connection slot of %s: %s", lane.name, exc)
+        lane.held.clear()
+        lane.free.clear()
 
     def _may_take(self, lane: _Lane) -> bool:
         return bool(lane.queue) and not self.stop.is_set() and lane.name not in self.blocked
@@ -627,6 +684,7 @@ class _Flush:
         for lane in self.lanes.values():
             while lane.queue:
                 self._give_back(lane.queue.popleft())
+            await self._give_connections(lane)
         self.record_wake.set()
         with contextlib.suppress(asyncio.CancelledError):
             await recorder
@@ -738,8 +796,9 @@ async def work(
     """Keep sending until ``stop`` is set: flush, then sleep until new mail or a retry time.
 
     :param wake: set when mail is queued in this process (``runtime.new_mail``), so
-        new mail goes out at once; mail queued by other processes is noticed
-        within ``poll_interval`` seconds.
+        new mail goes out at once; mail queued by other processes wakes it
+        through :meth:`~mailplug.outbox.Outbox.watch` when the storage can tell
+        (PostgreSQL's ``NOTIFY``), else is noticed within ``poll_interval`` seconds.
     :param on_flush: called with each pass's report that did something.
     :returns: the sum of every pass.
     """
@@ -750,9 +809,40 @@ async def work(
     names = flush_options.get("accounts")
     if flush_options.get("account") is not None:
         names = [flush_options["account"]]
+    # Mail queued or retried by other processes (other machines) wakes us too.
+    wake = wake or asyncio.Event()
+    unwatch = outbox.watch(wake)
+    try:
+        return await _work(
+            runtime,
+            outbox,
+            names,
+            stop,
+            wake,
+            poll_interval,
+            on_flush,
+            clock,
+            total,
+            flush_options,
+        )
+    finally:
+        unwatch()
+
+
+async def _work(
+    runtime: Runtime,
+    outbox: Outbox,
+    names: Any,
+    stop: asyncio.Event,
+    wake: asyncio.Event,
+    poll_interval: float,
+    on_flush: Callable[[FlushReport], Any] | None,
+    clock: Clock,
+    total: FlushReport,
+    flush_options: dict[str, Any],
+) -> FlushReport:
     while not stop.is_set():
-        if wake is not None:
-            wake.clear()
+        wake.clear()
         report = await flush(runtime, stop=stop, clock=clock, **flush_options)
         total.merge(report)
         if on_flush is not None and report.claimed:
@@ -766,9 +856,7 @@ async def work(
             timeout = min(poll_interval, max(0.0, (due - now).total_seconds()))
             if timeout == 0.0:
                 continue
-        waiters = [asyncio.ensure_future(stop.wait())]
-        if wake is not None:
-            waiters.append(asyncio.ensure_future(wake.wait()))
+        waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
         try:
             await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         finally:

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from .importers import Importer
     from .models import Account
     from .presets import Preset
+    from .reports import ReportParser
     from .services import SecretStoreFactory
     from .text import CatalogFile, Text
     from .transport import TransportFactory
@@ -151,6 +152,27 @@ def mailplug_register_importers(register: Callable[[str, Importer], None]) -> No
 
     :param register: ``register(format_name, importer)``; the importer sniffs
         whether it can read a path and yields what it found.
+    """
+
+
+# --------------------------------------------------------------------------
+# Delivery reports
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def mailplug_register_report_parsers(register: Callable[[str, ReportParser], None]) -> None:
+    """Register parsers of delivery reports: bounces, read receipts, auto-replies.
+
+    A parser gets a message from the account's inbox and returns a
+    :class:`mailplug.reports.Report` when it recognises it (``None``
+    otherwise).  Parsers run in pluggy's order (third-party plugins before
+    the built-ins, so a plugin can recognise a provider's format first) and
+    the first report wins.  Parsers report facts; the core classifies each
+    failed recipient with :func:`mailplug_classify_reply` (stage ``rcpt``).
+
+    :param register: ``register(name, parser)``; the first registration of a
+        name wins.
     """
 
 

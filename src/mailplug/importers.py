@@ -80,7 +80,100 @@ NO_SMTP_SERVER = ErrorSpec(
     "Add the account in the e-mail settings and give its SMTP server, or set it up again.",
 )
 
-IMPORT_ERRORS: tuple[ErrorSpec, ...] = (FORMAT_UNKNOWN, NO_SENDER, NO_SMTP_SERVER)
+EXCHANGE_ACCOUNT = ErrorSpec(
+    "legacy.exchange_account",
+    Category.CONFIGURATION,
+    False,
+    "{address} is an Exchange account in the old program: it sends through Exchange (EWS), "
+    "not through an SMTP server, so no account was created for it.",
+    "Ask the administrator for this mailbox's SMTP settings (Microsoft 365: smtp.office365.com, "
+    "port 587, with a Microsoft sign-in) and add the account in the e-mail settings.",
+)
+
+# A file (or one message in it) that could not be imported, one key per cause, so the
+# advice fits: a missing file needs another path, a damaged one a backup, not a restart.
+FILE_MISSING = ErrorSpec(
+    "legacy.file.missing",
+    Category.FILE,
+    False,
+    "The file or folder {file} does not exist.",
+    "Check the path (the old program may have moved or renamed it) and import again.",
+)
+FILE_UNREADABLE = ErrorSpec(
+    "legacy.file.unreadable",
+    Category.FILE,
+    False,
+    "The file {file} exists but could not be read: {error}.",
+    "Give your user permission to read it, or copy it to a local disk and import the copy.",
+)
+FILE_NOT_FILE = ErrorSpec(
+    "legacy.file.not_file",
+    Category.FILE,
+    False,
+    "{file} is a folder or a special file (a device, a pipe) where a mail file was expected.",
+    "Point the import at the mail file itself, or at the folder that holds the mail.",
+)
+FILE_LOCKED = ErrorSpec(
+    "legacy.file.locked",
+    Category.FILE,
+    True,
+    "The file {file} is locked by another program.",
+    "Close the old mail program (it locks its mailboxes while it runs) and import again.",
+)
+FILE_EMPTY = ErrorSpec(
+    "legacy.file.empty",
+    Category.FILE,
+    False,
+    "The file {file} is empty: it holds no message.",
+    "Nothing was lost in the import. If the file should hold mail, look for a backup copy.",
+)
+MESSAGE_EMPTY = ErrorSpec(
+    "legacy.message.empty",
+    Category.FILE,
+    False,
+    "A message in the mailbox {file} is empty: only its separator line is there.",
+    "Nothing was lost in the import: the old program left an empty entry in the mailbox.",
+)
+FILE_NOT_MAIL = ErrorSpec(
+    "legacy.file.not_mail",
+    Category.FILE,
+    False,
+    "{file} is not an e-mail message: it does not start with mail headers.",
+    "If it is a document or an attachment, it does not belong in a mail import; otherwise "
+    "open it in the old program and save the message again (as .eml).",
+)
+FILE_DAMAGED = ErrorSpec(
+    "legacy.file.damaged",
+    Category.FILE,
+    False,
+    "The message in {file} is damaged at byte {byte}.",
+    "The other messages were imported. Restore this one from a backup, or open it in the "
+    "old program and save it again.",
+)
+FILE_NO_SETTINGS = ErrorSpec(
+    "legacy.file.no_settings",
+    Category.FILE,
+    False,
+    "No mail settings could be read from {file}.",
+    "Check that it is the settings file of a mail program's profile (prefs.js, profiles.ini) "
+    "and that the program saved it completely (close the program, then import again).",
+)
+
+IMPORT_ERRORS: tuple[ErrorSpec, ...] = (
+    FORMAT_UNKNOWN,
+    NO_SENDER,
+    NO_SMTP_SERVER,
+    EXCHANGE_ACCOUNT,
+    FILE_MISSING,
+    FILE_UNREADABLE,
+    FILE_NOT_FILE,
+    FILE_LOCKED,
+    FILE_EMPTY,
+    MESSAGE_EMPTY,
+    FILE_NOT_MAIL,
+    FILE_DAMAGED,
+    FILE_NO_SETTINGS,
+)
 
 # Why a file or message could not be read (shown after the file.problem message).
 REASON_MISSING = Text("it does not exist", context="import-reason")
@@ -98,6 +191,31 @@ REASON_TRUNCATED = Text(
     "the message is cut off: the file ends before the message does", context="import-reason"
 )
 REASON_NO_SETTINGS = Text("no settings could be read from it", context="import-reason")
+REASON_IN_FOLDER = Text(
+    "in the folder “{folder}”, which holds neither unsent nor sent mail", context="import-reason"
+)
+REASON_NOT_MAIL_FILE = Text(
+    "not an e-mail message (a file the mail program keeps for itself, a document, a picture)",
+    context="import-reason",
+)
+REASON_IN_DELIVERY = Text(
+    "still being delivered (in the Maildir's tmp folder)", context="import-reason"
+)
+REASON_LINK_SEEN = Text("a link to a folder already read (as {folder})", context="import-reason")
+REASON_MESSAGE_EMPTY = Text("the message is empty", context="import-reason")
+REASON_UNREADABLE = Text("the system does not allow reading it", context="import-reason")
+#: Not a failure: a note on a message that was imported although it was not quite whole.
+NOTE_UNCLOSED = Text(
+    "read although its last part has no closing boundary (the original was cut off)",
+    context="import-reason",
+)
+NOTE_TRY_SSL = Text(
+    "Account “{account}”: the old program used encryption (STARTTLS) only if the server "
+    "offered it; mailplug always requires it, so mail is never sent unencrypted."
+)
+NOTICE_SAME_IDENTITY = Text(
+    "The old settings list the identity {address} more than once; it was imported once."
+)
 REASON_DELETED = Text("deleted in the old program", context="import-reason")
 REASON_DRAFT = Text("an unfinished draft", context="import-reason")
 
@@ -119,6 +237,12 @@ SUMMARY_DUPLICATE = Text(
 SUMMARY_SKIPPED = Text(
     "{n} message was left out (deleted or unfinished in the old program).",
     plural="{n} messages were left out (deleted or unfinished in the old program).",
+)
+SUMMARY_LEFT = Text(
+    "{n} file was not imported on purpose (it is in a folder that holds neither unsent nor "
+    "sent mail, or it is not mail); the details list each with its reason.",
+    plural="{n} files were not imported on purpose (they are in folders that hold neither "
+    "unsent nor sent mail, or they are not mail); the details list each with its reason.",
 )
 SUMMARY_FAILED = Text(
     "{n} item could not be imported:",
@@ -147,6 +271,20 @@ NOTICE_CONFIG_MIGRATED = Text(
     "file was kept as {backup}."
 )
 PROGRESS = Text("Importing {source}")
+
+_FILE_SPECS: dict[str, ErrorSpec] = {
+    REASON_MISSING.msgid: FILE_MISSING,
+    REASON_UNREADABLE.msgid: FILE_UNREADABLE,
+    REASON_OS.msgid: FILE_UNREADABLE,
+    REASON_NOT_FILE.msgid: FILE_NOT_FILE,
+    REASON_LOCKED.msgid: FILE_LOCKED,
+    REASON_EMPTY.msgid: FILE_EMPTY,
+    REASON_MESSAGE_EMPTY.msgid: MESSAGE_EMPTY,
+    REASON_NOT_MAIL.msgid: FILE_NOT_MAIL,
+    REASON_BINARY.msgid: FILE_DAMAGED,
+    REASON_TRUNCATED.msgid: FILE_DAMAGED,
+    REASON_NO_SETTINGS.msgid: FILE_NO_SETTINGS,
+}
 
 IMPORT_TEXTS: tuple[Text, ...] = tuple(v for v in list(globals().values()) if isinstance(v, Text))
 
@@ -202,6 +340,8 @@ class ImportedMessage:
     index: int | None = None
     offset: int | None = None
     to: tuple[str, ...] = ()
+    #: What was odd but readable (e.g. a multipart without its closing boundary).
+    notes: tuple[Reason, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,17 +356,28 @@ class ImportedAccount:
     account: Account
     secret: str | None = "password"  # noqa: S105 - what to ask for, not a secret
     secret_found: bool = False
+    #: What the user should know about the account (``{account}`` is filled in with the
+    #: name it gets), e.g. that STARTTLS is now required where it was optional.
+    notes: tuple[Reason, ...] = ()
+    #: The same identity appeared earlier in the same source: reported as such.
+    repeated: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class ImportSkipped:
-    """Something read but deliberately not imported (deleted or a draft in the old program)."""
+    """Something deliberately not imported, with the reason.
+
+    :ivar left: not mail to import here (a file in a folder that is not imported, a
+        file that is not mail, a message still being delivered): reported apart from
+        messages the old program deleted or left unfinished.
+    """
 
     source: Path
     reason: Reason
     subject: str = ""
     index: int | None = None
     offset: int | None = None
+    left: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,13 +400,25 @@ class ImportProblem:
         offset: int | None = None,
         **params: Any,
     ) -> ImportProblem:
-        """The seed's "problem with the e-mail file" naming ``source``, with a reason."""
-        return cls(
-            source,
-            keys.FILE_PROBLEM.error(file=str(source)),
-            Reason(reason, params),
-            index=index,
-            offset=offset,
+        """A file problem naming ``source``; the key follows from ``reason`` (its cause).
+
+        ``params`` fill the reason and the message (``error=`` for a system error,
+        ``byte=`` for damage).  A reason without a key of its own gives the seed's
+        generic ``file.problem``.
+        """
+        spec = _FILE_SPECS.get(reason.msgid)
+        if spec is None:
+            error = keys.FILE_PROBLEM.error(file=str(source))
+        else:
+            values: dict[str, Any] = {"error": "", "byte": offset or 0} | params
+            error = spec.error(file=str(source), **values)
+        return cls(source, error, Reason(reason, params), index=index, offset=offset)
+
+    @property
+    def reason_is_news(self) -> bool:
+        """Whether the reason says more than the message (not the case for most causes)."""
+        return self.reason is not None and (
+            self.error.key in {FILE_DAMAGED.key, keys.FILE_PROBLEM.key, FILE_NOT_MAIL.key}
         )
 
 
@@ -294,11 +457,14 @@ class ReadContext:
     :ivar progress: called now and then from the reading thread.
     :ivar auth_methods: login methods installed (``password``, ``gmail-oauth2`` …), so
         imported accounts name one that exists.
+    :ivar languages: the user's languages (``("pl_PL",)``), so text without a charset
+        is read in the code pages their old programs wrote.
     """
 
     kind: Kind | None = None
     progress: ProgressCallback | None = None
     auth_methods: frozenset[str] = frozenset()
+    languages: tuple[str, ...] = ()
 
     def report(self, source: Path, done: int, total: int, items: int) -> None:
         if self.progress is not None:
@@ -330,11 +496,12 @@ class Importer(abc.ABC):
 def choose_importer(importers: dict[str, Importer], path: Path, fmt: str | None = None) -> Importer:
     """The importer for ``path``: the one named ``fmt``, else the first that sniffs it.
 
-    :raises mailplug.errors.FileError: ``path`` does not exist (``file.problem``) or no
-        importer recognises it (``legacy.format_unknown``).
+    :raises mailplug.errors.FileError: ``path`` does not exist (``legacy.file.missing``),
+        cannot be read (``legacy.file.unreadable``) or no importer recognises it
+        (``legacy.format_unknown``).
     """
     if not path.exists():
-        raise keys.FILE_PROBLEM.error(file=str(path))
+        raise FILE_MISSING.error(file=str(path))
     if fmt is not None:
         found = importers.get(fmt)
         if found is None:
@@ -346,5 +513,6 @@ def choose_importer(importers: dict[str, Importer], path: Path, fmt: str | None 
             if importer.sniff(path):
                 return importer
         except OSError as exc:
-            raise keys.FILE_PROBLEM.error(file=str(path), cause=exc) from exc
+            error = exc.strerror or str(exc)
+            raise FILE_UNREADABLE.error(file=str(path), error=error, cause=exc) from exc
     raise FORMAT_UNKNOWN.error(file=str(path))

@@ -26,12 +26,14 @@ from .importers import (
     NO_SENDER,
     NOTICE_FOLDERS,
     NOTICE_PASSWORD,
+    NOTICE_SAME_IDENTITY,
     NOTICE_SIGN_IN,
     SUMMARY_ACCOUNTS_ADDED,
     SUMMARY_ACCOUNTS_EXISTING,
     SUMMARY_DRY_RUN,
     SUMMARY_DUPLICATE,
     SUMMARY_FAILED,
+    SUMMARY_LEFT,
     SUMMARY_NOTHING,
     SUMMARY_QUEUED,
     SUMMARY_SENT,
@@ -51,6 +53,7 @@ from .importers import (
 from .models import Account, Address
 from .outbox import NewEntry
 from .queue import Queue
+from .text import fill
 
 if TYPE_CHECKING:
     from .config import Config
@@ -70,7 +73,7 @@ log = logging.getLogger("mailplug.importing")
 class MessageOutcome:
     """What became of one message."""
 
-    status: str  # "queued", "sent", "duplicate", "skipped"
+    status: str  # "queued", "sent", "duplicate", "skipped", "left" (not mail to import)
     source: Path
     subject: str
     message_id: str | None = None
@@ -121,7 +124,7 @@ class ImportReport:
     dry_run: bool = False
     counts: dict[str, int] = field(
         default_factory=lambda: dict.fromkeys(
-            ("queued", "sent", "duplicate", "skipped", "failed", "accounts_added",
+            ("queued", "sent", "duplicate", "skipped", "left", "failed", "accounts_added",
              "accounts_existing"),
             0,
         )
@@ -130,6 +133,8 @@ class ImportReport:
     failures: list[ImportProblem] = field(default_factory=list)
     accounts: list[AccountOutcome] = field(default_factory=list)
     skipped_folders: list[str] = field(default_factory=list)
+    #: Notes on what was imported (STARTTLS now required, an identity listed twice).
+    notes: list[Reason] = field(default_factory=list)
     config_path: Path | None = None
     seconds: float = 0.0
     detail_limit: int = 1000
@@ -156,6 +161,7 @@ class ImportReport:
             signed = acc.secret == "sign-in"  # noqa: S105 - a kind of login, not a secret
             text = NOTICE_SIGN_IN if signed else NOTICE_PASSWORD
             out.append(Reason(text, {"account": acc.name, "username": acc.email}))
+        out += self.notes
         if self.skipped_folders:
             out.append(Reason(NOTICE_FOLDERS, {"folders": ", ".join(self.skipped_folders)}))
         return out
@@ -172,6 +178,7 @@ class ImportReport:
             ("sent", SUMMARY_SENT),
             ("duplicate", SUMMARY_DUPLICATE),
             ("skipped", SUMMARY_SKIPPED),
+            ("left", SUMMARY_LEFT),
         ):
             if self.counts[key]:
                 lines.append(translator.gettext(text, lang, n=self.counts[key]))
@@ -208,7 +215,7 @@ class ImportReport:
         parts = [message]
         if any(where):
             parts.insert(0, "[" + ", ".join(w for w in where if w) + "]")
-        if problem.reason is not None:
+        if problem.reason is not None and problem.reason_is_news:
             parts.append(f"({problem.reason.render(translator, lang)})")
         return " ".join(parts)
 
@@ -247,7 +254,7 @@ class ImportReport:
             ],
             "messages": [m.to_dict(translator, lang) for m in self.messages],
             "messages_truncated": sum(
-                self.counts[k] for k in ("queued", "sent", "duplicate", "skipped")
+                self.counts[k] for k in ("queued", "sent", "duplicate", "skipped", "left")
             )
             > len(self.messages),
             "notices": [n.render(translator, lang) for n in self.notices()],
@@ -328,6 +335,9 @@ class _Session:
     def add_account(self, item: ImportedAccount) -> None:
         acc = item.account
         wanted = acc.email.key().lower()
+        if item.repeated:
+            self.report.notes.append(Reason(NOTICE_SAME_IDENTITY, {"address": acc.email.email}))
+            return
         existing = self.by_address.get(wanted)
         if existing is not None:
             self.report.counts["accounts_existing"] += 1
@@ -342,6 +352,7 @@ class _Session:
         acc = acc.model_copy(update={"name": name, "default": acc.default and not has_default})
         self.accounts[name] = self.by_address[wanted] = acc
         self.report.counts["accounts_added"] += 1
+        self.report.notes += [Reason(n.text, {**n.params, "account": name}) for n in item.notes]
         self.report.accounts.append(
             AccountOutcome(
                 name,
@@ -394,6 +405,7 @@ class _Session:
             account=account.name,
             date=item.date,
             index=item.index,
+            reason=item.notes[0] if item.notes else None,
         )
         if self.dry_run:
             # Nothing is stored, so repeats within the source are caught here; a real
@@ -429,6 +441,10 @@ class _Session:
             status=Status.SENT if sent else Status.QUEUED,
             sent_at=when if sent else None,
             dedupe_key=item.dedupe_key,
+            # What was odd about the source stays with the entry (``outbox show``).
+            metadata={"import.note": fill(item.notes[0].text.msgid, item.notes[0].params)}
+            if item.notes
+            else {},
         )
         self.pending.append((entry, outcome))
 
@@ -465,7 +481,11 @@ class _Session:
     def skip(self, item: ImportSkipped) -> None:
         self.report._note(
             MessageOutcome(
-                "skipped", item.source, item.subject, index=item.index, reason=item.reason
+                "left" if item.left else "skipped",
+                item.source,
+                item.subject,
+                index=item.index,
+                reason=item.reason,
             )
         )
 
@@ -509,6 +529,7 @@ async def import_path(
         kind=Kind(kind) if kind is not None else None,
         progress=progress,
         auth_methods=frozenset(runtime.plugins.auth),
+        languages=(runtime.translator.lang,),
     )
     started = time.monotonic()
     items = importer.read(source, context)
@@ -556,6 +577,6 @@ async def _handle(session: _Session, batch: Sequence[ImportItem]) -> None:
             session.skip(item)
         elif isinstance(item, ImportProblem):
             session.fail(item)
-        elif isinstance(item, SkippedFolder):
+        elif isinstance(item, SkippedFolder) and item.name not in session.report.skipped_folders:
             session.report.skipped_folders.append(item.name)
     await session.store()

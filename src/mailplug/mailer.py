@@ -43,7 +43,9 @@ if TYPE_CHECKING:
     from .events import StatusEvent
     from .importing import ImportReport
     from .outbox import AccountPause, Filter, Outbox, OutboxEntry
+    from .reports import Report
     from .status import Status
+    from .tracking import Tracked
     from .transport import SendResult, Transport
 
 __all__ = ["AsyncMailer", "Mailer"]
@@ -189,6 +191,26 @@ class AsyncMailer:
         reply = ServerReply(code=code, enhanced=enhanced, text=text)
         return self.localize(self.classify(reply, stage=stage).error(reply=reply))
 
+    def parse_report(self, raw: bytes) -> Report:
+        """What a message from the inbox says about mail we sent: a bounce, a read
+        receipt, an auto-reply, a feedback report or none (:mod:`mailplug.reports`)."""
+        return self.runtime.parse_report(raw)
+
+    async def track_report(
+        self, raw: bytes, *, account: str | None = None, dry_run: bool = False
+    ) -> Tracked:
+        """Match a report from the inbox to the outbox entry it is about and record it.
+
+        A bounce marks its recipients ``bounced`` (with the classified reason) or
+        ``delayed``; a read receipt marks the reader ``read`` or ``deleted-unread``;
+        each change is a status event.  Matching is exact (:mod:`mailplug.tracking`):
+        an unmatched report is returned with ``unmatched`` set.  Idempotent.
+        """
+        from .tracking import Tracker
+
+        found = self.account(account) if account else None
+        return await Tracker(self.runtime).track(raw, account=found, dry_run=dry_run)
+
     def reason(self, error: ErrorInfo) -> MailplugError:
         """A stored error as an exception that renders localized message and advice."""
         return self.runtime.reason(error)
@@ -279,17 +301,26 @@ class AsyncMailer:
 
     # -- outbox -------------------------------------------------------------
 
-    async def enqueue(self, message: Message) -> str:
+    async def enqueue(self, message: Message, *, connection: Any = None) -> str:
         """Compose ``message`` and store it in the outbox; returns its outbox id.
 
         Enqueueing a message whose Message-ID is already in the outbox returns
         the existing entry's id (enqueue is idempotent).
+
+        :param connection: the host's own database connection with a transaction
+            open (a psycopg connection for the PostgreSQL outbox): the message is
+            stored in that transaction and exists only if the host commits.
         """
-        (entry_id,) = await self.enqueue_many([message])
+        (entry_id,) = await self.enqueue_many([message], connection=connection)
         return entry_id
 
-    async def enqueue_many(self, messages: Iterable[Message]) -> list[str]:
-        """Compose and store many messages in one transaction (all or none)."""
+    async def enqueue_many(
+        self, messages: Iterable[Message], *, connection: Any = None
+    ) -> list[str]:
+        """Compose and store many messages in one transaction (all or none).
+
+        :param connection: as in :meth:`enqueue`.
+        """
         async with self._errors():
             items = list(messages)
             if not items:
@@ -304,7 +335,7 @@ class AsyncMailer:
                 return out
 
             composed = await asyncio.to_thread(compose_all)
-            added = await self.queue.add(composed)
+            added = await self.queue.add(composed, connection=connection)
             return [a.id for a in added]
 
     async def flush(self, **kwargs: Any) -> FlushReport:
@@ -539,11 +570,12 @@ class Mailer:
     def authenticator(self, account: Account) -> Authenticator | None:
         return self._run(lambda: self._async.authenticator(account))
 
-    def enqueue(self, message: Message) -> str:
-        return self._run(lambda: self._async.enqueue(message))
+    def enqueue(self, message: Message, *, connection: Any = None) -> str:
+        """See :meth:`AsyncMailer.enqueue` (``connection``: e.g. Django's psycopg connection)."""
+        return self._run(lambda: self._async.enqueue(message, connection=connection))
 
-    def enqueue_many(self, messages: Iterable[Message]) -> list[str]:
-        return self._run(lambda: self._async.enqueue_many(messages))
+    def enqueue_many(self, messages: Iterable[Message], *, connection: Any = None) -> list[str]:
+        return self._run(lambda: self._async.enqueue_many(messages, connection=connection))
 
     def flush(self, **kwargs: Any) -> FlushReport:
         """Send what is due (see :meth:`AsyncMailer.flush`).

@@ -424,6 +424,9 @@ class Account(_Model):
     display_name: str | None = None
     reply_to: list[Address] = Field(default_factory=list)
     envelope_sender: str | None = None
+    #: Envelope sender with the outbox id (VERP), e.g. ``bounces+{id}@firma.pl``: a bounce
+    #: that quotes nothing of the message is still matched by the address it comes back to.
+    bounce_address: str | None = None
     transport: str = "smtp"
     settings: dict[str, Any] = Field(default_factory=dict)
     auth: str | None = "password"
@@ -453,6 +456,21 @@ class Account(_Model):
         if value:
             Address.parse(value, field="envelope_sender")
         return value or None
+
+    @field_validator("bounce_address")
+    @classmethod
+    def _bounce(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        local = value.rpartition("@")[0]
+        if local.count("{id}") != 1 or "+{id}" not in local:
+            raise _raise(
+                keys.ACCOUNT_INVALID_SETTINGS,
+                field="bounce_address",
+                problem="it must hold “+{id}” before the @, e.g. bounces+{id}@firma.pl",
+            )
+        Address.parse(value.replace("{id}", "0" * 16), field="bounce_address")
+        return value
 
     @field_validator("display_name")
     @classmethod

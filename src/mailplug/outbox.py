@@ -33,9 +33,10 @@ slower to build, which shows when a flush drains tens of thousands.)
 from __future__ import annotations
 
 import abc
+import asyncio
 import enum
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -57,6 +58,7 @@ __all__ = [
     "Attempt",
     "Change",
     "Claim",
+    "Delivery",
     "ErrorInfo",  # (defined in mailplug.errors; kept importable from here)
     "Filter",
     "NewEntry",
@@ -66,7 +68,9 @@ __all__ = [
     "Outcome",
     "RecipientState",
     "RecipientStatus",
+    "apply_delivery",
     "new_id",
+    "status_after_deliveries",
     "utcnow",
 ]
 
@@ -95,6 +99,11 @@ class RecipientStatus(enum.StrEnum):
     SENT = "sent"  # the server accepted it
     FAILED = "failed"  # refused for good, or given up
     CANCELLED = "cancelled"
+    # Set by delivery reports after the server accepted the message (see Delivery):
+    DELAYED = "delayed"  # a server further on is still trying
+    BOUNCED = "bounced"  # a server further on gave up: the bounce's classified reason
+    READ = "read"  # a read receipt: displayed
+    DELETED_UNREAD = "deleted-unread"  # a read receipt: deleted without being displayed
 
 
 @dataclass(slots=True)
@@ -186,12 +195,17 @@ class NewEntry:
         cls, message: Message, account: Account, composed: Composed, *, now: datetime | None = None
     ) -> NewEntry:
         sender = message.sender or account.from_address
+        entry_id = new_id()
+        envelope = composed.envelope
+        if account.bounce_address:
+            # VERP: the envelope sender carries the outbox id (mailplug.tracking matches it).
+            envelope = replace(envelope, sender=account.bounce_address.replace("{id}", entry_id))
         return cls(
-            id=new_id(),
+            id=entry_id,
             # The Message-ID on the wire (the composer may have filled in the domain).
             message_id=composed.envelope.message_id,
             account=account.name,
-            envelope=composed.envelope,
+            envelope=envelope,
             data=composed.data,
             subject=message.subject,
             sender=str(sender),
@@ -334,6 +348,8 @@ class Change:
     error: ErrorInfo | None = None
     subject: str = ""
     recipients: tuple[str, ...] = ()
+    #: Extra facts for listeners (a report's recipient state and reporting server).
+    details: dict[str, Any] = field(default_factory=dict)
 
     def event(self) -> StatusEvent:
         error = self.error
@@ -349,7 +365,75 @@ class Change:
             error=error,
             subject=self.subject,
             recipients=self.recipients,
+            details=dict(self.details),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """What a delivery report says about one recipient of a stored entry.
+
+    :ivar status: :attr:`RecipientStatus.BOUNCED`, ``DELAYED``, ``READ`` or
+        ``DELETED_UNREAD``.
+    :ivar at: when the report was written (else when it was read).
+    :ivar error: the classified reason of a bounce or delay (its ``host`` is the
+        reporting server).
+    :ivar reporter: the server (or mail program) that wrote the report.
+    """
+
+    address: str
+    status: RecipientStatus
+    at: datetime
+    error: ErrorInfo | None = None
+    reporter: str | None = None
+
+
+#: What a report may overwrite: a bounce or a read receipt is not undone by a
+#: later delay notice, and nothing a report says revives a refused recipient.
+_REPORT_RANK = {
+    RecipientStatus.PENDING: 0,
+    RecipientStatus.SENT: 1,
+    RecipientStatus.DELAYED: 2,
+    RecipientStatus.READ: 3,
+    RecipientStatus.DELETED_UNREAD: 3,
+    RecipientStatus.BOUNCED: 4,
+    RecipientStatus.FAILED: 5,
+    RecipientStatus.CANCELLED: 5,
+}
+
+
+def apply_delivery(state: RecipientState, delivery: Delivery) -> RecipientState | None:
+    """The recipient's state after ``delivery``, or ``None`` when it changes nothing.
+
+    The same report applied twice changes nothing (idempotent); a weaker word
+    never overwrites a stronger one (a delay after a bounce, a bounce of a
+    recipient the server refused outright).  Storage plugins call this inside
+    their transaction so every storage decides alike.
+    """
+    if state.status is delivery.status:
+        return None
+    if _REPORT_RANK[delivery.status] <= _REPORT_RANK[state.status] and not (
+        delivery.status is RecipientStatus.BOUNCED and state.status is RecipientStatus.READ
+    ):
+        return None
+    if state.status in (RecipientStatus.FAILED, RecipientStatus.CANCELLED):
+        return None
+    return RecipientState(state.address, delivery.status, delivery.error, delivery.at)
+
+
+def status_after_deliveries(status: Status, recipients: Sequence[RecipientState]) -> Status:
+    """The entry's status once reports are applied: ``bounced`` when every recipient
+    the server took bounced, ``partially-bounced`` when some did, else unchanged."""
+    bounced = [r for r in recipients if r.status is RecipientStatus.BOUNCED]
+    if not bounced or status not in (Status.SENT, Status.PARTIAL, Status.PARTIALLY_BOUNCED):
+        return status
+    others = [
+        r
+        for r in recipients
+        if r.status
+        not in (RecipientStatus.BOUNCED, RecipientStatus.FAILED, RecipientStatus.CANCELLED)
+    ]
+    return Status.PARTIALLY_BOUNCED if others else Status.BOUNCED
 
 
 @dataclass(frozen=True, slots=True)
@@ -470,6 +554,10 @@ class Filter:
         return replace(self, **changes)
 
 
+def _nothing() -> None:
+    return None
+
+
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
@@ -488,6 +576,9 @@ class Outbox(abc.ABC):
 
     #: Name the plugin registered it under.
     name: str = ""
+    #: Whether workers in several processes share it and it hands out connection slots
+    #: (:meth:`take_connection`): the flush engine then asks for one per connection.
+    shares_connections: bool = False
 
     def __init__(self, *, services: Services) -> None:
         self.services = services
@@ -504,7 +595,31 @@ class Outbox(abc.ABC):
         :raises mailplug.errors.StorageError: nothing of the batch was stored.
         """
 
+    async def insert_within(self, connection: Any, entries: Sequence[NewEntry]) -> list[Added]:
+        """Store ``entries`` inside the host's own open database transaction.
+
+        The transactional-outbox pattern: the mail exists if and only if the
+        host's transaction commits.  ``connection`` is the host's database
+        connection (for the PostgreSQL outbox a psycopg connection); the
+        storage writes through it and never commits it.  Storages that cannot
+        join a host's transaction keep this default.
+
+        :raises mailplug.errors.StorageError: ``outbox.no_host_transaction``.
+        """
+        from .outbox_keys import OUTBOX_NO_HOST_TRANSACTION
+
+        raise OUTBOX_NO_HOST_TRANSACTION.error(storage=self.name or type(self).__name__)
+
     # -- sending (the core's flush engine) ----------------------------------
+
+    def watch(self, wake: asyncio.Event) -> Callable[[], None]:
+        """Set ``wake`` whenever another process queues mail or makes some due again.
+
+        Lets workers on several machines sleep until there is work instead of
+        polling.  The default watches nothing (workers then notice other
+        processes' mail by polling).  Returns a function that stops watching.
+        """
+        return _nothing
 
     @abc.abstractmethod
     async def claim(
@@ -556,6 +671,21 @@ class Outbox(abc.ABC):
         """
         return await self.waiting()
 
+    async def take_connection(self, account: str, *, limit: int) -> int | None:
+        """Take one of ``account``'s ``limit`` connection slots, shared by every worker
+        of this outbox (every process, every machine).
+
+        Providers lock accounts that open too many connections at once, so
+        ``max_connections`` must hold across all workers, not per process.
+        Returns the slot taken, or ``None`` when all ``limit`` are in use by
+        other workers.  A slot of a worker that dies is freed.  Asked only
+        when :attr:`shares_connections` is set; the default always gives slot 0.
+        """
+        return 0
+
+    async def give_connection(self, account: str, slot: int) -> None:  # noqa: B027 - optional
+        """Give back a slot :meth:`take_connection` handed out."""
+
     # -- accounts -----------------------------------------------------------
 
     @abc.abstractmethod
@@ -604,6 +734,30 @@ class Outbox(abc.ABC):
     @abc.abstractmethod
     async def purge(self, *, before: datetime, statuses: Sequence[Status]) -> int:
         """Delete entries in ``statuses`` dated before ``before``; returns how many."""
+
+    # -- delivery reports (bounces, delays, read receipts) ------------------
+
+    async def record_deliveries(
+        self, ref: str, deliveries: Sequence[Delivery], *, now: datetime
+    ) -> list[Change]:
+        """Apply what delivery reports say about entry ``ref`` (id or Message-ID), atomically.
+
+        Each delivery whose address is one of the entry's recipients moves that
+        recipient with :func:`apply_delivery` (a change that changes nothing is
+        skipped, so applying a report twice is harmless); the entry's status
+        becomes :func:`status_after_deliveries`.  Returns one :class:`Change`
+        per recipient that changed (``status`` the entry's new status,
+        ``recipients`` that address, ``error`` the reason, ``details`` with
+        ``recipient_status`` and ``reporter``).
+
+        Optional: the default raises ``outbox.reports_unsupported``; bounce
+        tracking then lists reports without recording them.
+
+        :raises mailplug.errors.StorageError: ``outbox.reports_unsupported``.
+        """
+        from .outbox_keys import OUTBOX_REPORTS_UNSUPPORTED
+
+        raise OUTBOX_REPORTS_UNSUPPORTED.error(storage=self.name or type(self).__name__)
 
     async def aclose(self) -> None:  # noqa: B027 - optional
         """Release files and connections."""

@@ -107,6 +107,24 @@ OUTBOX_TRANSPORT_FAILED = ErrorSpec(
     "The message will be sent again automatically. If the problem persists, update or "
     "reinstall the plugin that provides the transport.",
 )
+OUTBOX_REPORTS_UNSUPPORTED = ErrorSpec(
+    "outbox.reports_unsupported",
+    C.CONFIGURATION,
+    False,
+    "The outbox storage “{storage}” cannot record bounces and read receipts.",
+    "Update the plugin that provides this storage, or use the built-in SQLite outbox; the "
+    "reports stay in the mailbox and are listed as not recorded.",
+    exception=StorageError,
+)
+OUTBOX_NO_HOST_TRANSACTION = ErrorSpec(
+    "outbox.no_host_transaction",
+    C.CONFIGURATION,
+    False,
+    "The outbox “{storage}” cannot store mail inside the application's own database transaction.",
+    "Enqueue without a connection, or move the outbox to a database that supports it "
+    "(PostgreSQL: mailplug outbox move --to postgresql://…).",
+    exception=StorageError,
+)
 
 OUTBOX_ERRORS: tuple[ErrorSpec, ...] = (
     STORAGE_READ_ONLY,
@@ -120,6 +138,8 @@ OUTBOX_ERRORS: tuple[ErrorSpec, ...] = (
     OUTBOX_EXPIRED,
     OUTBOX_INTERRUPTED,
     OUTBOX_TRANSPORT_FAILED,
+    OUTBOX_REPORTS_UNSUPPORTED,
+    OUTBOX_NO_HOST_TRANSACTION,
 )
 
 # -- texts (CLI, demo) --------------------------------------------------------
@@ -183,6 +203,10 @@ RECIPIENT_PENDING = Text("waiting", context="recipient")
 RECIPIENT_SENT = Text("delivered", context="recipient")
 RECIPIENT_FAILED = Text("refused", context="recipient")
 RECIPIENT_CANCELLED = Text("cancelled", context="recipient")
+RECIPIENT_DELAYED = Text("delayed on the way", context="recipient")
+RECIPIENT_BOUNCED = Text("bounced after acceptance", context="recipient")
+RECIPIENT_READ = Text("read", context="recipient")
+RECIPIENT_DELETED_UNREAD = Text("deleted unread", context="recipient")
 
 OUTBOX_TEXTS: tuple[Text, ...] = tuple(v for v in list(globals().values()) if isinstance(v, Text))
 OUTBOX_MESSAGES: tuple[ErrorSpec | Text, ...] = (*OUTBOX_ERRORS, *OUTBOX_TEXTS)

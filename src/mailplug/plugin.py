@@ -33,6 +33,7 @@ hook                                      hands the core
 ``mailplug_register_messages``            the plugin's own :class:`ErrorSpec` and :class:`Text`
 ``mailplug_register_presets``             a :class:`Preset`
 ``mailplug_register_commands``            a :class:`Command`
+``mailplug_register_report_parsers``      a :class:`ReportParser` → :class:`Report`
 ``mailplug_message_status``               (listens) a :class:`StatusEvent`
 ========================================  =============================================
 
@@ -53,6 +54,7 @@ from . import check_keys, keys, outbox_keys
 from . import importers as import_keys
 from .auth import Authenticator, AuthFactory, Credentials
 from .check import CheckOptions, CheckReport, CheckStep, Fix, Note, Probe, StepStatus, tls_facts
+from .client_headers import is_client_header, strip_client_headers
 from .commands import (
     EX_CONFIG,
     EX_DATAERR,
@@ -107,6 +109,7 @@ from .outbox import (
     Attempt,
     Change,
     Claim,
+    Delivery,
     Filter,
     NewEntry,
     Outbox,
@@ -115,11 +118,14 @@ from .outbox import (
     Outcome,
     RecipientState,
     RecipientStatus,
+    apply_delivery,
     new_id,
+    status_after_deliveries,
     utcnow,
 )
 from .presets import NOTES as PRESET_NOTES
 from .presets import Preset, Server
+from .reports import Report, ReportParser, ReportRecipient, read_message
 from .services import SecretStore, SecretStoreFactory, Services
 from .status import Status
 from .text import CatalogFile, Text, fill
@@ -166,6 +172,7 @@ __all__ = [
     "ConfigurationError",
     "ConnectionFailedError",
     "Credentials",
+    "Delivery",
     "DeliveryError",
     "EncryptionError",
     "Envelope",
@@ -200,6 +207,9 @@ __all__ = [
     "RecipientState",
     "RecipientStatus",
     "RecipientsRefusedError",
+    "Report",
+    "ReportParser",
+    "ReportRecipient",
     "SecretStore",
     "SecretStoreFactory",
     "SendResult",
@@ -215,17 +225,22 @@ __all__ = [
     "Transport",
     "TransportFactory",
     "VersionError",
+    "apply_delivery",
     "ascii_domain",
     "check_keys",
     "fill",
     "hookimpl",
     "import_keys",
+    "is_client_header",
     "keys",
     "locked",
     "new_id",
     "outbox_keys",
     "read_file",
+    "read_message",
     "redact",
+    "status_after_deliveries",
+    "strip_client_headers",
     "tls_facts",
     "utcnow",
 ]

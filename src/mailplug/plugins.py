@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from .importers import Importer
     from .models import Account
     from .presets import PresetRegistry
+    from .reports import ReportParser
     from .services import SecretStoreFactory
     from .transport import TransportFactory
 
@@ -55,7 +56,9 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("imap", "mailplug_imap.plugin"),
     ("oauth", "mailplug_oauth.plugin"),
     ("sqlite", "mailplug_sqlite.plugin"),
+    ("postgres", "mailplug_postgres.plugin"),
     ("legacy", "mailplug_legacy.plugin"),
+    ("reports", "mailplug_reports.plugin"),
     ("secrets", "mailplug_secrets.plugin"),
     ("locales", "mailplug_locales.plugin"),
 )
@@ -72,6 +75,7 @@ _REGISTRATION_HOOKS = {
     "message": "mailplug_register_messages",
     "preset": "mailplug_register_presets",
     "command": "mailplug_register_commands",
+    "report-parser": "mailplug_register_report_parsers",
 }
 
 
@@ -288,6 +292,12 @@ class Plugins:
 
         self._call_each("mailplug_register_commands", make)
         return list(found.values())
+
+    @functools.cached_property
+    def report_parsers(self) -> dict[str, ReportParser]:
+        """Delivery-report parsers by name, in call order (the first answer wins)."""
+        found: dict[str, ReportParser] = self._collect("report-parser")
+        return found
 
     @functools.cached_property
     def presets(self) -> PresetRegistry:

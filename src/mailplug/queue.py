@@ -55,17 +55,33 @@ class Queue:
     # -- adding -------------------------------------------------------------------
 
     async def add(
-        self, items: Sequence[tuple[Message, Account, Composed]], *, now: datetime | None = None
+        self,
+        items: Sequence[tuple[Message, Account, Composed]],
+        *,
+        now: datetime | None = None,
+        connection: Any = None,
     ) -> list[Added]:
-        """Store composed messages in one transaction and report the new ``queued`` ones."""
+        """Store composed messages in one transaction and report the new ``queued`` ones.
+
+        :param connection: the host's database connection: store inside its open
+            transaction (see :meth:`mailplug.outbox.Outbox.insert_within`).
+        """
         when = now or _utcnow()
         entries = [NewEntry.from_message(m, a, c, now=when) for m, a, c in items]
-        return await self.insert(entries)
+        return await self.insert(entries, connection=connection)
 
-    async def insert(self, entries: Sequence[NewEntry]) -> list[Added]:
-        """Store ``entries`` (see :meth:`mailplug.outbox.Outbox.insert`) and report them."""
+    async def insert(self, entries: Sequence[NewEntry], *, connection: Any = None) -> list[Added]:
+        """Store ``entries`` (see :meth:`mailplug.outbox.Outbox.insert`) and report them.
+
+        With ``connection`` the entries join the host's transaction; the
+        ``queued`` events are reported when they are written, before the host
+        commits (a host that rolls back has no mail, whatever the events said).
+        """
         outbox = await self.outbox()
-        added = await outbox.insert(entries)
+        if connection is None:
+            added = await outbox.insert(entries)
+        else:
+            added = await outbox.insert_within(connection, entries)
         by_id = {e.id: e for e in entries}
         changes = []
         for a in added:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from .compose import Composed
     from .events import StatusEvent
     from .outbox import Outbox
+    from .reports import Report
     from .retry import RetryPolicy
     from .transport import Transport
 
@@ -39,6 +40,23 @@ __all__ = ["Runtime", "StatusListener"]
 log = logging.getLogger("mailplug")
 
 StatusListener = Callable[["StatusEvent"], Any]
+
+
+def storage_name(name: str | None, location: object, storages: Mapping[str, object]) -> str | None:
+    """The storage plugin for an outbox: the one whose name is the address's scheme.
+
+    ``outbox_path="postgresql://…"`` selects the plugin registered as
+    ``postgresql`` without the host naming it; a path (or a scheme no plugin
+    registered) keeps ``name``.  ``name=None`` (no outbox) stays ``None``.
+
+    :param name: the storage the host named (``"sqlite"`` by default).
+    :param location: the ``outbox_path`` (or the accounts file's ``outbox``).
+    :param storages: the registered storage factories by name.
+    """
+    if name is None or not isinstance(location, str) or "://" not in location:
+        return name
+    scheme = location.split("://", 1)[0].lower()
+    return scheme if scheme in storages else name
 
 
 class Runtime:
@@ -74,6 +92,10 @@ class Runtime:
         self.accounts: dict[str, Account] = {}
         #: Called with every status event, besides the ``mailplug_message_status`` hook.
         self.listeners: list[StatusListener] = []
+        if outbox is not None and "://" in outbox:
+            # outbox="postgresql://…" is an address: its scheme picks the storage.
+            outbox_path = outbox_path or outbox
+            outbox = "sqlite"
         self._outbox_name = outbox
         self._outbox_path = outbox_path
         self._outbox: Outbox | None = None
@@ -137,6 +159,21 @@ class Runtime:
     ) -> ErrorSpec:
         """The error spec for a server reply (``mailplug_classify_reply``)."""
         return self.plugins.classify(reply, stage=stage, host=host, account=account)
+
+    def parse_report(self, raw: bytes, *, account: Account | None = None) -> Report:
+        """What a message from the inbox says about mail we sent (parsed and classified).
+
+        Each failed or delayed recipient is classified like a live refusal of
+        ``RCPT TO`` (:meth:`classify`), so a bounce gives the same key, sentence
+        and advice as the server's immediate answer would have.
+        """
+        from .reports import parse_report
+
+        return parse_report(
+            raw,
+            list(self.plugins.report_parsers.values()),
+            lambda reply: self.classify(reply, stage="rcpt", account=account),
+        )
 
     def classify_refusals(
         self, results: Iterable[RecipientResult], *, host: str | None, account: Account | None
@@ -249,11 +286,11 @@ class Runtime:
         if self._outbox is None:
             async with self.lock:
                 if self._outbox is None:
-                    name = self._outbox_name
+                    path = self._outbox_path or self.config.outbox
+                    name = storage_name(self._outbox_name, path, self.plugins.storage)
                     factory = self.plugins.storage.get(name) if name else None
                     if factory is None:
                         raise self.localize(keys.OUTBOX_UNAVAILABLE.error(name=name or "—"))
-                    path = self._outbox_path or self.config.outbox
                     opened = factory(path, services=self.services)
                     if inspect.isawaitable(opened):
                         opened = await opened

@@ -18,7 +18,18 @@ class Status(enum.StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     UNCERTAIN = "uncertain"
+    #: Accepted by the server, then every recipient bounced (a delivery report came back).
+    BOUNCED = "bounced"
+    #: Accepted by the server, then some recipients bounced.
+    PARTIALLY_BOUNCED = "partially-bounced"
 
     @property
     def final(self) -> bool:
-        return self in {Status.SENT, Status.PARTIAL, Status.FAILED, Status.CANCELLED}
+        return self in {
+            Status.SENT,
+            Status.PARTIAL,
+            Status.FAILED,
+            Status.CANCELLED,
+            Status.BOUNCED,
+            Status.PARTIALLY_BOUNCED,
+        }

@@ -38,6 +38,8 @@ STATUS_DEFERRED = Text("deferred", context="status")
 STATUS_FAILED = Text("failed", context="status")
 STATUS_CANCELLED = Text("cancelled", context="status")
 STATUS_UNCERTAIN = Text("outcome uncertain", context="status")
+STATUS_BOUNCED = Text("bounced", context="status")
+STATUS_PARTIALLY_BOUNCED = Text("partially bounced", context="status")
 
 #: The name of each outbox status, as the user reads it.
 STATUS_TEXTS: dict[Status, Text] = {
@@ -49,6 +51,8 @@ STATUS_TEXTS: dict[Status, Text] = {
     Status.FAILED: STATUS_FAILED,
     Status.CANCELLED: STATUS_CANCELLED,
     Status.UNCERTAIN: STATUS_UNCERTAIN,
+    Status.BOUNCED: STATUS_BOUNCED,
+    Status.PARTIALLY_BOUNCED: STATUS_PARTIALLY_BOUNCED,
 }
 
 #: The name of each error category and of the retry outcome, as the user reads them

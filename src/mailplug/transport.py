@@ -194,6 +194,15 @@ class Transport(abc.ABC):
             else:
                 yield result
 
+    async def close_idle(self) -> None:  # noqa: B027 - optional for stateless transports
+        """Close connections kept open for reuse (those in use stay open).
+
+        Called when a worker hands the account's connection slot to a worker
+        in another process (see :meth:`mailplug.outbox.Outbox.take_connection`),
+        so open connections never outnumber the slots held.  The transport
+        stays usable.
+        """
+
     async def aclose(self) -> None:  # noqa: B027 - optional for stateless transports
         """Close connections; called once when the mailer is done with the transport."""
 

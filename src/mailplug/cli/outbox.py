@@ -48,6 +48,10 @@ RECIPIENT_TEXTS: dict[str, Text] = {
     "sent": k.RECIPIENT_SENT,
     "failed": k.RECIPIENT_FAILED,
     "cancelled": k.RECIPIENT_CANCELLED,
+    "delayed": k.RECIPIENT_DELAYED,
+    "bounced": k.RECIPIENT_BOUNCED,
+    "read": k.RECIPIENT_READ,
+    "deleted-unread": k.RECIPIENT_DELETED_UNREAD,
 }
 #: Statuses ``retry --all`` picks up.
 RETRY_ALL = (Status.FAILED, Status.PARTIAL, Status.DEFERRED, Status.UNCERTAIN)

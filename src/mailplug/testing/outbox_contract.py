@@ -79,7 +79,9 @@ from ..outbox import (
     WAITING_STATUSES,
     AccountPause,
     Attempt,
+    Change,
     Claim,
+    Delivery,
     ErrorInfo,
     Filter,
     NewEntry,
@@ -1173,3 +1175,61 @@ class OutboxContract(abc.ABC):
             assert await box.get(ids[0]) is None
         finally:
             await self.close_outbox(box)
+
+    # -- delivery reports (optional: record_deliveries) ----------------------------
+
+    async def _deliver(
+        self, outbox: Outbox, ref: str, *deliveries: Delivery, now: datetime
+    ) -> list[Change]:
+        try:
+            return await outbox.record_deliveries(ref, list(deliveries), now=now)
+        except MailplugError as exc:
+            if exc.key == "outbox.reports_unsupported":
+                pytest.skip("this outbox does not record delivery reports (optional)")
+            raise
+
+    async def test_bounce_after_acceptance_moves_recipient_and_entry(self, outbox: Outbox) -> None:
+        """A bounce of one of two accepted recipients: that recipient ``bounced`` with its
+        error and time, the entry ``partially-bounced``, one change naming the recipient;
+        the same report again changes nothing; the other one bouncing makes it ``bounced``."""
+        to = ["a@example.com", "b@example.com"]
+        (entry_id,) = await self._insert(outbox, make_entry(1, to=to))
+        await self._finish(outbox, entry_id, Status.SENT)
+        entry = await outbox.get(entry_id)
+        assert entry is not None
+        bounce = Delivery("A@example.com", RecipientStatus.BOUNCED, _at(hours=1), _UNKNOWN, "mx")
+        (change,) = await self._deliver(outbox, entry.message_id, bounce, now=_at(hours=1))
+        assert (change.id, change.previous, change.status) == (
+            entry_id,
+            Status.SENT,
+            Status.PARTIALLY_BOUNCED,
+        )
+        assert change.recipients == ("a@example.com",) and change.error == _UNKNOWN
+        assert change.details["recipient_status"] == "bounced"
+        got = await outbox.get(entry_id)
+        assert got is not None and got.status is Status.PARTIALLY_BOUNCED
+        states = {r.address: r for r in got.recipients}
+        assert states["a@example.com"].status is RecipientStatus.BOUNCED
+        assert states["a@example.com"].error == _UNKNOWN
+        assert states["a@example.com"].updated_at == _at(hours=1)
+        assert states["b@example.com"].status is RecipientStatus.SENT
+        assert await self._deliver(outbox, entry_id, bounce, now=_at(hours=2)) == []
+        other = Delivery("b@example.com", RecipientStatus.BOUNCED, _at(hours=3), _UNKNOWN)
+        (change,) = await self._deliver(outbox, entry_id, other, now=_at(hours=3))
+        assert change.status is Status.BOUNCED
+        assert (await outbox.counts())[str(Status.BOUNCED)] == 1
+
+    async def test_reports_never_undo_a_stronger_state(self, outbox: Outbox) -> None:
+        """A delay after a read receipt, or any report about a refused recipient or an
+        address the message was not sent to, changes nothing."""
+        (entry_id,) = await self._insert(outbox, make_entry(1, to=["a@example.com"]))
+        await self._finish(outbox, entry_id, Status.SENT)
+        read = Delivery("a@example.com", RecipientStatus.READ, _at(hours=1))
+        (change,) = await self._deliver(outbox, entry_id, read, now=_at(hours=1))
+        assert change.status is Status.SENT and change.details["recipient_status"] == "read"
+        late = Delivery("a@example.com", RecipientStatus.DELAYED, _at(hours=2), _UNKNOWN)
+        stranger = Delivery("z@example.com", RecipientStatus.BOUNCED, _at(hours=2), _UNKNOWN)
+        assert await self._deliver(outbox, entry_id, late, stranger, now=_at(hours=2)) == []
+        got = await outbox.get(entry_id)
+        assert got is not None and got.recipients[0].status is RecipientStatus.READ
+        assert await self._deliver(outbox, "<never@sent.example>", read, now=_at(hours=3)) == []

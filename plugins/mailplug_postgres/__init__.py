@@ -1,0 +1,1 @@
+"""mailplug built-in plugin: postgres (a shared outbox on PostgreSQL, extra ``postgres``)."""

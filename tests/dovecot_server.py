@@ -1,0 +1,174 @@
+"""A private Dovecot IMAP server for the tests: 127.0.0.1, ephemeral ports, temp config.
+
+Debian's ``dovecot-imapd`` (``make test`` installs it).  Each server gets its
+own folder (config, passwd-file passdb, Maildir store, trustme certificates),
+a plain/STARTTLS port and an implicit-TLS port, and is stopped by its process id.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mailplug.testing.smtp import shared_ca
+
+DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
+
+
+def available() -> bool:
+    return Path(DOVECOT).exists() and _user("dovecot") is not None
+
+
+def _user(name: str) -> pwd.struct_passwd | None:
+    try:
+        return pwd.getpwnam(name)
+    except KeyError:
+        return None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+CONFIG = """\
+protocols = imap
+listen = 127.0.0.1
+base_dir = {root}/run
+state_dir = {root}/state
+instance_name = mailplug-test-{port}
+log_path = {root}/dovecot.log
+ssl = yes
+ssl_cert = <{root}/server.pem
+ssl_key = <{root}/server.key
+ssl_min_protocol = TLSv1.2
+disable_plaintext_auth = no
+mail_location = maildir:{root}/mail/%u
+mail_plugins =
+first_valid_uid = 1
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {root}/passwd
+}}
+userdb {{
+  driver = static
+  args = uid=dovecot gid=dovecot home={root}/mail/%u
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    address = 127.0.0.1
+    port = {tls_port}
+    ssl = yes
+  }}
+}}
+"""
+
+
+@dataclass
+class Dovecot:
+    """One running server; :meth:`stop` ends it by its process id."""
+
+    root: Path
+    port: int
+    tls_port: int
+    ca_file: Path
+    users: dict[str, str]
+    process: subprocess.Popen[bytes] | None = None
+    log: list[str] = field(default_factory=list)
+
+    @classmethod
+    def start(cls, users: dict[str, str], *, timeout: float = 15.0) -> Dovecot:
+        root = Path(tempfile.mkdtemp(prefix="mailplug-dovecot-"))
+        root.chmod(0o755)  # the mail processes run as the dovecot user
+        # The SMTP test kit's CA: one ca_file trusts both servers, as an in-house CA would.
+        ca = shared_ca()
+        cert = ca.issue_cert("127.0.0.1", "localhost")
+        cert.private_key_pem.write_to_path(str(root / "server.key"))
+        cert.cert_chain_pems[0].write_to_path(str(root / "server.pem"))
+        for extra in cert.cert_chain_pems[1:]:
+            with (root / "server.pem").open("ab") as f:
+                f.write(extra.bytes())
+        ca.cert_pem.write_to_path(str(root / "ca.pem"))
+        (root / "ca.pem").chmod(0o644)
+        (root / "passwd").write_text("".join(f"{u}:{{PLAIN}}{p}\n" for u, p in users.items()))
+        mail = root / "mail"
+        mail.mkdir()
+        owner = _user("dovecot")
+        assert owner is not None
+        os.chown(mail, owner.pw_uid, owner.pw_gid)
+        server = cls(root, _free_port(), _free_port(), root / "ca.pem", dict(users))
+        (root / "dovecot.conf").write_text(
+            CONFIG.format(root=root, port=server.port, tls_port=server.tls_port)
+        )
+        server.process = subprocess.Popen(
+            [DOVECOT, "-F", "-c", str(root / "dovecot.conf")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", server.tls_port), timeout=1):
+                    pass
+                with socket.create_connection(("127.0.0.1", server.port), timeout=1) as s:
+                    if s.recv(100).startswith(b"* OK"):
+                        return server
+            except OSError:
+                time.sleep(0.1)
+        server.stop()
+        raise RuntimeError(f"dovecot did not start: {server.log_text()}")
+
+    def log_text(self) -> str:
+        path = self.root / "dovecot.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def imap(self, security: str = "tls", username: str | None = None) -> dict[str, Any]:
+        port = self.tls_port if security == "tls" else self.port
+        return {"host": "127.0.0.1", "port": port, "security": security, "username": username}
+
+    def append(self, user: str, data: bytes, folder: str = "INBOX") -> None:
+        """APPEND a message as the user (a plain connection: this is the test's side)."""
+        import imaplib
+
+        client = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)
+        try:
+            client.login(user, self.users[user])
+            client.append(folder, None, None, data)
+        finally:
+            client.logout()
+
+    def flags(self, user: str, folder: str = "INBOX") -> list[str]:
+        import imaplib
+
+        client = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)
+        try:
+            client.login(user, self.users[user])
+            client.select(folder, readonly=True)
+            _, data = client.fetch("1:*", "(FLAGS)")
+            return [d.decode() for d in data if isinstance(d, bytes)]
+        finally:
+            client.logout()
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+            self.process = None
+        shutil.rmtree(self.root, ignore_errors=True)

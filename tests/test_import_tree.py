@@ -1,0 +1,138 @@
+"""A mail folder in every layout mail programs leave: every file accounted for.
+
+mbsync/offlineimap/getmail/mutt's folder of Maildirs, Maildir++ and notmuch/Dovecot
+nesting, IMAP folder names in several languages and in modified UTF-7, extensionless
+message files, mbox files among them, symbolic links (followed, loops reported).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from tests.legacy_fixtures import mail_tree, message_bytes_of, write, write_maildir
+
+from mailplug.config import load_config
+from mailplug.mailer import AsyncMailer
+from mailplug.testing import memory_account
+from mailplug_legacy.tree import plan_tree, sniff_file
+
+
+@pytest.fixture
+async def mailer() -> AsyncIterator[AsyncMailer]:
+    m = AsyncMailer([memory_account("jan", "jan@firma.pl")], config=load_config())
+    try:
+        yield m
+    finally:
+        await m.aclose()
+
+
+def files_under(root: Path) -> set[Path]:
+    """Every entry that is not a folder, without following links (what ``find -type f,l`` lists)."""
+    found: set[Path] = set()
+    for dirpath, dirnames, filenames in os.walk(root):
+        base = Path(dirpath)
+        found |= {base / f for f in filenames}
+        found |= {base / d for d in dirnames if (base / d).is_symlink()}
+    return found
+
+
+async def test_every_file_of_every_layout_is_accounted_for(
+    tmp_path: Path, mailer: AsyncMailer
+) -> None:
+    root = tmp_path / "Mail"
+    expected = mail_tree(root, tmp_path / "elsewhere")
+    report = await asyncio.wait_for(mailer.import_path(root, account="jan"), 60)
+    assert report.format == "maildir"  # sniffed: a folder holding Maildirs
+
+    outcomes: dict[Path, list[str]] = {}
+    for m in report.messages:
+        outcomes.setdefault(m.source, []).append(m.status)
+    for p in report.failures:
+        outcomes.setdefault(p.source, []).append("failed")
+    want = {
+        path: sorted(outcome.removeprefix("mbox:").split(",")) for path, outcome in expected.items()
+    }
+    assert {path: sorted(statuses) for path, statuses in outcomes.items()} == want
+    keys = {p.source.name: p.error.key for p in report.failures}
+    assert keys == {
+        "Sent.mbox": "legacy.message.empty",
+        "pusty.eml": "legacy.file.empty",
+        "zniknal.eml": "legacy.file.missing",
+    }
+
+    # the counts add up: one outcome per file (per message in an mbox), none twice
+    flat = Counter(s for statuses in want.values() for s in statuses)
+    for status in ("sent", "queued", "skipped", "left", "failed"):
+        assert report.counts[status] == flat[status], status
+    assert report.counts["duplicate"] == 0
+    # nothing under the folder is missing from the report: a link to a folder is either
+    # reported itself (a loop, a folder already read) or followed (its files are reported)
+    for path in files_under(root) - set(outcomes):
+        assert path.is_symlink() and any(o.is_relative_to(path) for o in outcomes), path
+    # the left-out folders are named, each with the reason on each file
+    assert set(report.skipped_folders) == {"Account/INBOX", "notmuch"}
+    left = {m.source.name: m.reason for m in report.messages if m.status == "left"}
+    assert all(reason is not None for reason in left.values())
+    text = "\n".join(report.summary(mailer.translator, "pl"))
+    assert "Celowo nie zaimportowano" in text and "Account/INBOX" in text
+
+    # a second run adds nothing
+    again = await asyncio.wait_for(mailer.import_path(root, account="jan"), 60)
+    assert again.counts["sent"] == again.counts["queued"] == 0
+    assert again.counts["duplicate"] == flat["sent"] + flat["queued"]
+
+
+async def test_maildir_format_on_an_mbsync_folder_imports_sent(
+    tmp_path: Path, mailer: AsyncMailer
+) -> None:
+    account = tmp_path / "Mail" / "Konto"
+    write_maildir(account / "INBOX", cur=[(message_bytes_of(1), "S")])
+    write_maildir(account / "Elementy wysłane", cur=[(message_bytes_of(2), "S")])
+    write_maildir(account / "Sent Items", new=[message_bytes_of(3)])
+    report = await asyncio.wait_for(
+        mailer.import_path(account, format="maildir", account="jan"), 60
+    )
+    assert report.counts["sent"] == 2 and report.counts["left"] == 1
+    assert report.skipped_folders == ["INBOX"]
+
+
+def test_sniffing_tells_mail_from_other_files(tmp_path: Path) -> None:
+    assert sniff_file(write(tmp_path / "a", message_bytes_of(1))) == "message"
+    assert sniff_file(write(tmp_path / "b", b"Return-Path: <a@b.pl>\r\nX-Foo: 1\r\n\r\n")) == (
+        "message"
+    )
+    assert sniff_file(write(tmp_path / "c", b"From a@b.pl Mon Jan  1 10:00:00 2024\nA: b\n")) == (
+        "mbox"
+    )
+    assert sniff_file(write(tmp_path / "d", b"key: value\nother: thing\n")) is None
+    assert sniff_file(write(tmp_path / "e", b"\x89PNG\r\n\x1a\n")) is None
+    assert sniff_file(tmp_path / "missing") is None
+
+
+def test_a_link_loop_is_planned_once(tmp_path: Path) -> None:
+    root = write_maildir(tmp_path / "Sent", new=[message_bytes_of(1)])
+    (root / "again").symlink_to(root, target_is_directory=True)
+    plans = plan_tree(root, forced=False)
+    assert [(p.path.name, p.action) for p in plans] == [
+        (next((root / "new").iterdir()).name, "maildir"),
+        ("again", "left"),
+    ]
+
+
+async def test_a_cut_multipart_is_imported_with_a_note_on_its_entry(
+    tmp_path: Path, mailer: AsyncMailer
+) -> None:
+    whole = message_bytes_of(7)
+    cut = whole[: len(whole) * 2 // 3]  # inside the attachment: no closing boundary
+    path = write(tmp_path / "Sent" / "cut.eml", cut)
+    report = await asyncio.wait_for(mailer.import_path(path), 30)
+    assert report.counts["sent"] == 1 and not report.failures
+    (outcome,) = report.messages
+    assert outcome.reason is not None and "closing boundary" in outcome.reason.text.msgid
+    entry = await (await mailer.outbox()).get("<msg-7@firma.pl>")
+    assert entry is not None and "closing boundary" in entry.metadata["import.note"]
