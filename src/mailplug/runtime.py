@@ -145,7 +145,10 @@ class Runtime:
             raise self.localize(keys.ACCOUNT_NOT_CONFIGURED.error(address=message.sender.email))
         defaults = [a for a in self.accounts.values() if a.default] or list(self.accounts.values())
         if not defaults:
-            raise self.localize(keys.ACCOUNT_NOT_CONFIGURED.error(address="—"))
+            from .config import default_config_path
+
+            where = self.config.path or default_config_path()
+            raise self.localize(keys.ACCOUNT_NONE.error(file=str(where)))
         return defaults[0]
 
     # -- errors and languages ---------------------------------------------------
