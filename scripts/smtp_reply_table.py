@@ -39,9 +39,14 @@ Provider rows (Gmail, Microsoft 365, Yahoo) run first, through their own
 `mailplug_classify_reply` hook implementation: Microsoft's own codes always,
 the others when the server's host or the reply text identifies the provider.
 
-`smtp.rate.daily_quota` and `smtp.auth.too_many_attempts` are transient even
-for 5xx replies: Gmail's daily limit (`550 5.4.5`) and Yahoo's login lockout
-(`535 … #AUTH005`) lift by themselves. The outbox defers
+`smtp.rate.daily_quota`, `smtp.rate.limited` and `smtp.auth.too_many_attempts`
+are transient even for 5xx replies: Gmail's daily limit (`550 5.4.5`), rate
+blocks (`550 … too many mails`, QQ's "frequency limited") and Yahoo's login
+lockout (`535 … #AUTH005`) lift by themselves. A row with the same key in both
+columns says the class does not decide ("Retrying will NOT succeed" under 4xx).
+
+Phrases that name one cause (the *evidence* tier and the overrides) outrank
+the generic codes they come with (`5.0.0`, `5.1.1`, `5.7.1`, `550`, `554`). The outbox defers
 `smtp.rate.daily_quota` until the next day.
 """
 

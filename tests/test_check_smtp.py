@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from tests.smtp_server import Script, SMTPServer
 
-from mailplug import AsyncMailer, hookimpl
+from mailplug import AsyncMailer, Category, hookimpl
 from mailplug.check import CheckReport, CheckStep, StepStatus
 
 USER, PASSWORD = "jan@example.pl", "s3cret-Pa55w0rd"
@@ -105,7 +105,9 @@ async def test_the_json_report_is_what_a_settings_dialog_needs(smtp_server: Star
     for step in data["steps"]:
         assert set(step) >= {"name", "title", "status", "seen", "summary", "error", "notes"}
         assert step["status"] in ("passed", "failed", "skipped")
-    assert {s["name"]: s["status"] for s in data["steps"]}["mail_from"] == "skipped"
+    # MAIL FROM is tried (then RSET) even without a test recipient; RCPT TO is not.
+    assert {s["name"]: s["status"] for s in data["steps"]}["mail_from"] == "passed"
+    assert {s["name"]: s["status"] for s in data["steps"]}["rcpt_to"] == "skipped"
     # Nothing secret anywhere in the report.
     assert PASSWORD not in repr(data) and PASSWORD not in report.render("pl")
 
@@ -573,3 +575,69 @@ def test_the_sync_mailer_checks_too(smtp_server: Start) -> None:
     with Mailer([login(srv)], outbox=None, entry_points=False) as mailer:
         report = mailer.check_account("test", **FAST)
     assert report.ok and report.step("login").status is StepStatus.PASSED  # type: ignore[union-attr]
+
+
+# --------------------------------------------------------------------------
+# Issue 11: the check tries MAIL FROM by default; diagnosis with context
+# --------------------------------------------------------------------------
+
+
+async def test_mail_from_is_tried_without_a_test_recipient(smtp_server: Start) -> None:
+    srv = smtp_server(tls="starttls", users={USER: PASSWORD})
+    report = await run_check([login(srv)])
+
+    assert report.ok, report.render("en")
+    assert statuses(report)["mail_from"] == "passed"
+    assert statuses(report)["rcpt_to"] == "skipped"
+    verbs = [verb for _, verb in srv.commands]
+    assert verbs.index("RSET") > verbs.index("MAIL") and "RCPT" not in verbs
+    assert srv.messages == []
+
+
+async def test_starttls_required_before_mail_names_the_security_setting(
+    smtp_server: Start,
+) -> None:
+    srv = smtp_server(tls="starttls", require_starttls=True)
+    report = await run_check([srv.account(auth=None, security="none")])
+
+    step = failed(report)
+    assert step.name == "mail_from", report.render("en")
+    assert step.error.category is Category.ENCRYPTION  # type: ignore[union-attr]
+    assert step.fix is not None
+    assert (step.fix.setting, step.fix.value) == ("settings.security", "starttls")
+    assert "settings.security" in report.render("en")
+    assert srv.messages == []
+
+
+async def test_client_host_rejected_for_an_account_without_login_names_auth(
+    smtp_server: Start,
+) -> None:
+    # Postfix on a submission port answers a client that did not log in this way.
+    srv = smtp_server(
+        tls="starttls",
+        users={USER: PASSWORD},
+        auth_require_tls=False,
+        script=Script(
+            mail=lambda address: (
+                "554 5.7.1 <unknown[127.0.0.1]>: Client host rejected: Access denied"
+            )
+        ),
+    )
+    report = await run_check([srv.account(auth=None)])
+
+    step = failed(report)
+    assert step.name == "mail_from", report.render("en")
+    assert step.fix is not None
+    assert (step.fix.setting, step.fix.value) == ("auth", "password")
+    rendered = report.render("en")
+    assert "does not log in" in rendered and "PLAIN" in rendered
+    assert "does not log in" not in report.render("pl")
+    assert "To konto się nie loguje" in report.render("pl")
+
+
+async def test_offered_login_methods_are_named_once(smtp_server: Start) -> None:
+    srv = smtp_server(tls="starttls", users={USER: PASSWORD})
+    report = await run_check([login(srv)])
+    rendered = report.render("pl")
+    line = next(x for x in rendered.splitlines() if "oferowane metody logowania" in x)
+    assert "PLAIN" in line and "oferowane:" not in line.split("logowania", 1)[1]

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mailplug import AsyncMailer
 from mailplug.errors import Category, ErrorSpec, MailplugError, ServerReply
 from mailplug.i18n import Translator
 from mailplug.models import Account
@@ -96,8 +97,9 @@ POSTFIX: list[Case] = [
      "server", True),
     ("connect", "421 4.7.0 mail.example.com Error: too many connections from 203.0.113.5",
      "smtp.rate.too_many_connections", "rate-limit", True),
-    ("connect", "421 4.4.2 mail.example.com Error: timeout exceeded", "smtp.service.unavailable",
-     "server", True),
+    # 421 4.4.2 is a dropped connection, not a busy server.
+    ("connect", "421 4.4.2 mail.example.com Error: timeout exceeded", "smtp.connection.problem",
+     "connection", True),
     ("data", "550 5.7.1 rejected by DMARC policy for example.com",
      "smtp.rejected.sender_authentication", "rejected", False),
     ("rcpt", "550 5.7.1 <bob@example.com>: Recipient address rejected: SPF fail - not authorized",
@@ -311,7 +313,8 @@ GMAIL: list[Case] = [
      "550 5.7.1 this message has been blocked. - gsmtp", "smtp.message.spam", "rejected", False),
     ("data", "421-4.7.28 [203.0.113.5] Our system has detected an unusual rate of\n"
      "421 4.7.28 unsolicited mail originating from your IP address. - gsmtp",
-     "smtp.rate.limited_temporary", "rate-limit", True),
+     # a "rate" of unsolicited mail is about spam, not volume
+     "smtp.message.spam_temporary", "rejected", True),
     ("rcpt", "450-4.2.1 The user you are trying to contact is receiving mail at a rate that\n"
      "450 4.2.1 prevents additional messages from being delivered. - gsmtp",
      "smtp.rate.limited_temporary", "rate-limit", True),
@@ -474,7 +477,8 @@ QMAIL_SENDMAIL_OTHERS: list[Case] = [
      "smtp.mailbox.unavailable", "recipient", False),
     ("data", "552 Requested mail action aborted: exceeded storage allocation",
      "smtp.mailbox.full", "mailbox-full", False),
-    ("data", "550 Message content not accepted", "smtp.message.spam", "rejected", False),
+    # a content policy, not spam
+    ("data", "550 Message content not accepted", "smtp.message.content_policy", "rejected", False),
 ]
 
 POLISH_TEXTS: list[Case] = [
@@ -777,7 +781,7 @@ def test_client_side_failures_use_the_seed_sentences(spec: ErrorSpec, sentence: 
 
 def test_invalid_login_advice_is_the_seeds() -> None:
     error = replies.AUTH_INVALID_CREDENTIALS.error()
-    assert "Sprawdź, co wpisałeś w ustawieniach e-mail" in error.advice(
+    assert "Sprawdź dane wpisane w ustawieniach e-mail" in error.advice(
         "pl", translator=full_translator()
     )
 
@@ -800,7 +804,8 @@ def test_server_error_advice_is_the_seeds() -> None:
         (ServerReply(550, "5.2.1", "Account disabled"), "smtp.mailbox.disabled"),
         (ServerReply(550, None, ""), "smtp.mailbox.unavailable"),
         (ServerReply(450, None, ""), "smtp.mailbox.busy"),
-        (ServerReply(550, "5.1.0", "Address rejected"), "smtp.recipient.rejected"),
+        # a bare "Address rejected" is most often an unknown user
+        (ServerReply(550, "5.1.0", "Address rejected"), "smtp.recipient.unknown"),
     ],
 )
 def test_rcpt_stage_gives_recipient_keys(plugins: Plugins, reply: ServerReply, key: str) -> None:
@@ -897,7 +902,11 @@ def test_unknown_codes_fall_back_by_class(code: int, key: str, transient: bool) 
 
 # -- properties of the table ----------------------------------------------------------
 
-TRANSIENT_WHATEVER_THE_CLASS = {"smtp.rate.daily_quota", "smtp.auth.too_many_attempts"}
+TRANSIENT_WHATEVER_THE_CLASS = {
+    "smtp.rate.daily_quota",
+    "smtp.rate.limited",
+    "smtp.auth.too_many_attempts",
+}
 ALL_SPECS = replies.REPLY_ERRORS + providers.PROVIDER_ERRORS + client_keys.CLIENT_ERRORS
 
 
@@ -921,6 +930,10 @@ def test_transient_follows_the_reply_class() -> None:
     for r in every:
         for spec, transient in ((r.meaning.permanent, False), (r.meaning.temporary, True)):
             if spec is None or spec.key in TRANSIENT_WHATEVER_THE_CLASS:
+                continue
+            # One key for both classes: the row says the reply class does not decide
+            # ("Retrying will NOT succeed" under 4xx, "frequency limited" under 5xx).
+            if r.meaning.permanent is r.meaning.temporary:
                 continue
             if spec.key == "server.unknown":
                 assert not transient
@@ -1124,3 +1137,73 @@ def test_reply_table_doc_matches_the_code() -> None:
     assert doc == module.render(), "run: .venv/bin/python scripts/smtp_reply_table.py"
     for s in ALL_SPECS:
         assert f"`{s.key}`" in doc
+
+
+@pytest.mark.parametrize(
+    ("stage", "code", "enhanced", "text", "key"),
+    [
+        # A sender's null MX keeps its reason (not a generic "sender rejected").
+        ("mail", 550, "5.7.27", "Sender address has null MX", "smtp.sender.null_mx"),
+        (
+            "rcpt",
+            550,
+            "5.7.27",
+            "<a@nomail.example>: Sender address rejected: Domain nomail.example does not "
+            "accept mail (nullMX)",
+            "smtp.sender.null_mx",
+        ),
+        # Content policy after DATA is not spam.
+        ("data", 550, "5.7.1", "Message content rejected", "smtp.message.content_policy"),
+        (
+            "data",
+            451,
+            "4.7.1",
+            "Message content deferred",
+            "smtp.message.content_policy_temporary",
+        ),
+        # Text evidence outranks a generic code.
+        ("rcpt", 550, "5.7.1", "Please turn on SMTP Authentication", "smtp.auth.required"),
+        ("rcpt", 553, None, "Rejected: listed at zen.spamhaus.org", "smtp.rejected.reputation"),
+        ("rcpt", 550, "5.1.1", "user is over quota", "smtp.mailbox.full"),
+        ("rcpt", 550, "5.2.3", "message too large for this recipient", "smtp.message.too_big"),
+        ("rcpt", 550, None, "Address rejected", "smtp.recipient.unknown"),
+        ("data", 550, "5.0.0", "Line limit exceeded", "smtp.message.too_big"),
+        ("rcpt", 550, "5.1.1", "Utilisateur inconnu", "smtp.recipient.unknown"),
+        ("rcpt", 550, None, "Postfach voll", "smtp.mailbox.full"),
+    ],
+)
+def test_specific_text_outranks_a_generic_code(
+    stage: str, code: int, enhanced: str | None, text: str, key: str
+) -> None:
+    mailer = AsyncMailer(outbox=None, entry_points=False)
+    assert mailer.explain(code, enhanced, text, stage=stage).key == key
+
+
+def test_5_7_139_advice_does_not_offer_oauth_to_an_oauth_account() -> None:
+    mailer = AsyncMailer(outbox=None, entry_points=False)
+    reply = ServerReply(
+        535,
+        "5.7.139",
+        "Authentication unsuccessful, SmtpClientAuthentication is disabled for "
+        "the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information.",
+    )
+    host = {"host": "smtp.office365.com", "port": 587, "security": "starttls"}
+    accounts = {
+        auth: Account.model_validate(
+            {
+                "name": "m",
+                "email": "m@firma.pl",
+                "transport": "smtp",
+                "auth": auth,
+                "settings": host,
+            }
+        )
+        for auth in ("password", "microsoft-oauth2")
+    }
+    password = mailer.classify(reply, stage="auth", account=accounts["password"])
+    oauth = mailer.classify(reply, stage="auth", account=accounts["microsoft-oauth2"])
+    assert "OAuth" in password.error().advice("en")
+    assert oauth.key == "smtp.auth.smtp_auth_disabled.oauth"
+    for lang in ("en", "pl"):
+        assert "OAuth" not in oauth.error().advice(lang)
+    assert oauth.category == password.category and oauth.transient == password.transient

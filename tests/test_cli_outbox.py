@@ -123,7 +123,7 @@ def test_flush_text_summary_and_deferred_exit_code(cli: Any) -> None:
     later = send(cli, "pelna@example.com")
     code, out, _ = cli("--lang", "pl", "outbox", "flush", "--no-progress")
     assert code == 75
-    assert "odłożono na później" in out
+    assert "czeka na ponowną próbę" in out
     assert later in out
     assert "1 wiadomość czeka na wysłanie." in out
     code, out, _ = cli("--lang", "en", "outbox", "flush", "--progress")

@@ -116,7 +116,15 @@ def test_cli_version_and_explain_json(capsys: pytest.CaptureFixture[str]) -> Non
     assert json.loads(capsys.readouterr().out)["api"] == "1.0"
     assert main(["explain", "file.problem", "--json", "--lang", "pl"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert set(data) == {"key", "category", "transient", "message", "advice"}
+    assert set(data) == {
+        "key",
+        "category",
+        "transient",
+        "message",
+        "advice",
+        "category_label",
+        "reply",
+    }
     assert data["key"] == "file.problem" and data["message"].startswith("Problem z plikiem e-mail")
 
 

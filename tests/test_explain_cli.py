@@ -10,7 +10,7 @@ from mailplug import AsyncMailer
 from mailplug.cli import main
 from mailplug.errors import Text
 
-JSON_FIELDS = {"key", "category", "transient", "message", "advice"}
+JSON_FIELDS = {"key", "category", "transient", "message", "advice", "category_label", "reply"}
 
 
 # fmt: off
@@ -119,7 +119,8 @@ def test_explain_plain_text_output(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["--lang", "pl", "explain", "452", "4.3.1", "Insufficient", "system", "storage"])
     out = capsys.readouterr().out.splitlines()
     assert code == 0
-    assert out[0] == "smtp.server.no_space (server, transient)"
+    # category and retry words in the user's language
+    assert out[0] == "smtp.server.no_space (serwer; tymczasowy: może minąć sam)"
     assert out[1].startswith("Brak miejsca po stronie serwera.")
     assert out[2].startswith("Wiadomość zostanie automatycznie wysłana ponownie.")
 
@@ -135,3 +136,42 @@ def test_explain_an_error_key(capsys: pytest.CaptureFixture[str]) -> None:
 def test_explain_unknown_reply_falls_back(capsys: pytest.CaptureFixture[str]) -> None:
     data = run_json(capsys, "explain", "250", "OK")
     assert data["key"] == "server.unknown"
+
+
+@pytest.mark.parametrize(
+    ("argv", "key"),
+    [
+        (["explain", "abc"], "explain.unknown_input"),
+        (["explain", "999"], "explain.unknown_input"),
+        (["explain", "550", "--stage", "nowhere"], "explain.unknown_stage"),
+    ],
+)
+def test_explain_refuses_what_it_cannot_explain(
+    capsys: pytest.CaptureFixture[str], argv: list[str], key: str
+) -> None:
+    assert main(["--lang", "pl", *argv]) == 64
+    err = capsys.readouterr().err
+    assert key in err
+    assert "is neither" not in err and "is not a step" not in err  # Polish, not English
+    assert main([*argv, "--json"]) == 64
+    data = json.loads(capsys.readouterr().out)
+    assert data["error"]["key"] == key
+
+
+def test_explain_json_adds_the_reply_and_the_localized_category(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    data = run_json(capsys, "--lang", "pl", "explain", "550", "5.1.1", "User", "unknown")
+    assert data["category"] == "recipient"
+    assert data["category_label"] == "odbiorca"
+    assert data["reply"] == "550 5.1.1 User unknown"
+
+
+def test_a_language_that_is_not_installed_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--lang", "xx", "explain", "550"]) == 64
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "“xx” is not installed" in captured.err and "en, pl" in captured.err
+    # A region of an installed language is fine.
+    assert main(["--lang", "pl_PL", "explain", "550"]) == 0
+    assert "odbiorca" in capsys.readouterr().out

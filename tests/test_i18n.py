@@ -25,6 +25,10 @@ SEED = Path(__file__).resolve().parents[2] / "shared" / "seed"
         ({"LANG": "de_DE", "LC_MESSAGES": "en_GB", "LC_ALL": "pl_PL@euro"}, "pl_PL"),
         ({"LANG": "C"}, "en"),
         ({"LANG": "POSIX"}, "en"),
+        # GNU gettext's LANGUAGE list wins over the locale, except under C/POSIX.
+        ({"LANGUAGE": "pl:en", "LANG": "en_US.UTF-8"}, "pl"),
+        ({"LANGUAGE": "pl_PL:en"}, "pl_PL"),
+        ({"LANGUAGE": "pl", "LC_ALL": "C"}, "en"),
     ],
 )
 def test_detect_locale_order(env: dict[str, str], expected: str) -> None:
@@ -155,3 +159,32 @@ def test_every_seed_config_file_and_version_message_is_verbatim_in_polish() -> N
     assert "Zrestartuj program i sprawdź, czy inne aplikacje nie blokują tego pliku." in (
         t.gettext(keys.FILE_PROBLEM.advice_text, "pl")
     )
+
+
+def test_i18n_check_catches_misspelled_and_dropped_placeholders(tmp_path: Path) -> None:
+    from mailplug.i18n import Translator
+    from mailplug.text import Text
+
+    po = tmp_path / "xx.po"
+    po.write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n'
+        '"Plural-Forms: nplurals=2; plural=(n != 1);\\n"\n\n'
+        'msgid "Server {host} replied: {reply}"\nmsgstr "Serwer {hots} odpowiedział: {reply}"\n\n'
+        'msgid "Recipient: {recipient}"\nmsgstr "Odbiorca"\n\n'
+        'msgid "Server: {host}"\nmsgstr "Serwer: {host}"\n\n'
+        'msgid "{n} file"\nmsgid_plural "{n} files"\n'
+        'msgstr[0] "jeden plik"\nmsgstr[1] "{n} pliki"\n',
+        encoding="utf-8",
+    )
+    texts = [
+        Text("Server {host} replied: {reply}"),
+        Text("Recipient: {recipient}"),
+        Text("Server: {host}"),
+        Text("{n} file", plural="{n} files"),
+    ]
+    report = Translator({"xx": [po]}).report("xx", texts)
+    assert [t.msgid for t in report.placeholders] == [
+        "Server {host} replied: {reply}",
+        "Recipient: {recipient}",
+    ]
+    assert not report.complete

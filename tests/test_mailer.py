@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -47,6 +48,21 @@ async def test_no_account_for_address_names_it() -> None:
     assert "kadry@firma.pl" in err.message("pl")
     assert err.message("pl").startswith("Nie skonfigurowano poprawnie konta pocztowego")
     assert not err.transient
+
+
+async def test_first_run_without_any_account_says_where_it_looked(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("MAILPLUG_CONFIG", str(tmp_path / "accounts.toml"))
+    async with AsyncMailer([], outbox=None, entry_points=False) as mailer:
+        with pytest.raises(AccountNotConfiguredError) as info:
+            await mailer.send(Message(to="a@example.com"))
+    err = info.value
+    assert err.key == "account.none"
+    for lang in ("pl", "en"):
+        assert str(tmp_path / "accounts.toml") in err.message(lang)
+        assert "mailplug accounts add" in err.advice(lang)
+        assert "—" not in err.message(lang)
 
 
 async def test_unknown_transport_is_a_settings_error() -> None:

@@ -182,3 +182,26 @@ def test_account_repr_and_public_dict_hide_secrets() -> None:
 def test_account_auth_none_from_toml_string() -> None:
     acc = Account.model_validate({"name": "x", "email": "x@example.com", "auth": "none"})
     assert acc.auth is None
+
+
+def test_invalid_message_sentence_has_no_pydantic_english() -> None:
+    from mailplug.errors import MessageError
+
+    with pytest.raises(MessageError) as info:
+        Message(to="a@example.com", subject="x", send_at="yesterday-ish")  # type: ignore[arg-type]
+    err = info.value
+    assert err.key == "message.invalid"
+    polish = err.message("pl")
+    assert "„Wyślij o”" in polish and "musi być datą z godziną" in polish
+    assert "Input should" not in polish and "valid datetime" not in polish
+    assert "must be a date and time" in err.message("en")
+
+
+def test_field_names_in_message_errors_are_the_users_words() -> None:
+    from mailplug.errors import MessageError
+
+    with pytest.raises(MessageError) as info:
+        Message(to="bad address", subject="x")
+    err = info.value
+    assert "w polu „Do”" in err.message("pl") and "w polu to" not in err.message("pl")
+    assert "field To" in err.message("en")

@@ -305,7 +305,7 @@ async def test_incorrect_login_data_advice_is_the_seed_advice(
 ) -> None:
     case = CASES["535 incorrect login data"]
     err = await provoke(smtp_server(**case.server), case)
-    assert "Sprawdź, co wpisałeś w ustawieniach e-mail" in err.advice("pl")
+    assert "Sprawdź dane wpisane w ustawieniach e-mail" in err.advice("pl")
 
 
 async def test_connection_failed_client_side() -> None:

@@ -178,6 +178,16 @@ async def test_size_limit_checked_before_data(smtp_server: Server) -> None:
     assert "MAIL" not in {verb for _, verb in srv.commands}
 
 
+async def test_sizes_are_human_readable_in_the_users_language(smtp_server: Server) -> None:
+    srv = smtp_server(size_limit=1536)
+    err = await failure(srv.account(), message(text="x" * 5000))
+    async with AsyncMailer(outbox=None, entry_points=False) as mailer:
+        err = mailer.localize(err)
+    assert "1,5\u00a0kB" in err.message("pl")
+    assert "1.5\u00a0kB" in err.message("en")
+    assert "1536" not in err.message("pl") and " B," not in err.message("pl")
+
+
 async def test_raw_bytes_are_dot_stuffed_and_get_crlf(smtp_server: Server) -> None:
     srv = smtp_server()
     account = Account.model_validate(srv.account())
@@ -791,3 +801,16 @@ def test_sync_mailer_sends(smtp_server: Server) -> None:
     with Mailer([srv.account()], outbox=None, secret_store=None, entry_points=False) as m:
         assert m.send(message()).ok
     assert len(srv.messages) == 1
+
+
+async def test_untrusted_certificate_sentence_has_no_openssl_english(smtp_server: Server) -> None:
+    srv = smtp_server(tls="starttls")
+    account = srv.account()
+    del account["settings"]["ca_file"]
+    err = await failure(account)
+    assert err.key == "tls.certificate_untrusted"
+    async with AsyncMailer(outbox=None, entry_points=False) as mailer:
+        polish = mailer.localize(err).message("pl")
+    assert polish.startswith("Certyfikat serwera")
+    for openssl in ("certificate", "self-signed", "unable to get", "issuer"):
+        assert openssl not in polish

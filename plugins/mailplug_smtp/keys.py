@@ -87,7 +87,9 @@ TLS_CERT_UNTRUSTED = ErrorSpec(
     "tls.certificate_untrusted",
     C.ENCRYPTION,
     False,
-    "The certificate of the server {host} is not trusted ({problem}).",
+    # OpenSSL's own words ("self-signed certificate") stay in the details, not here.
+    "The certificate of the server {host} is not trusted: it is self-signed or issued by an "
+    "authority this computer does not know.",
     "If this is your company's own server, set the path of its CA certificate (ca_file) in the "
     "account settings; otherwise contact the server's administrator.",
     pauses="account",
@@ -174,8 +176,9 @@ SIZE_EXCEEDED = ErrorSpec(
     "smtp.size_exceeded",
     C.MESSAGE_TOO_BIG,
     False,
-    "The message ({size} bytes) is larger than the server {host} accepts ({limit} bytes).",
+    "The message ({size}) is larger than the server {host} accepts ({limit}).",
     "Remove or shrink attachments, or send large files as links.",
+    sizes=("size", "limit"),
 )
 
 CLIENT_ERRORS: tuple[ErrorSpec, ...] = (

@@ -106,7 +106,11 @@ def classify_provider_reply(
     if host is None and account is not None:
         configured = account.settings.get("host")
         host = configured if isinstance(configured, str) else None
-    return providers.classify(reply, stage=stage, host=host)
+    spec = providers.classify(reply, stage=stage, host=host)
+    oauth = account is not None and account.auth == "microsoft-oauth2"
+    if spec is providers.SMTP_AUTH_DISABLED and oauth:
+        return providers.SMTP_AUTH_DISABLED_OAUTH
+    return spec
 
 
 @hookimpl(trylast=True)

@@ -358,8 +358,26 @@ class _Probe:
     ) -> tuple[Fix | None, list[Note]]:
         key = error.key
         text = error.reply.text if error.reply else ""
+        conn = self.conn
+        if key in ("smtp.tls.required", "smtp.auth.encryption_required") and not (
+            conn and conn.encrypted
+        ):
+            starttls = conn is not None and "starttls" in conn.extensions
+            return Fix("settings.security", "starttls" if starttls else "tls"), []
         if key == "smtp.auth.required" or (key == "smtp.rejected.relay" and self.auth is None):
             return Fix("auth", "password"), []
+        # Postfix's "554 5.7.1 <unknown[…]>: Client host rejected: Access denied" on a
+        # submission port is its answer to a client that did not log in: when this
+        # account does not log in and the server offers a login, that is the cause,
+        # not a blocklist.
+        offered = list(conn.auth_mechanisms) if conn else []
+        if (
+            self.auth is None
+            and offered
+            and error.category in (Category.REJECTED, Category.AUTHENTICATION)
+        ):
+            note = Note(ck.NOTE_NO_LOGIN_BUT_OFFERED, {"mechanisms": ", ".join(offered)})
+            return Fix("auth", "password"), [note]
         if (
             key.startswith("smtp.sender.")
             or (
@@ -662,12 +680,12 @@ class _Probe:
     async def _dry_run(self) -> None:
         conn = self.conn
         assert conn is not None
-        if self.rcpt is None:
-            self.report.skipped("mail_from", Note(ck.SKIP_NO_RCPT))
-            self.report.skipped("rcpt_to", Note(ck.SKIP_NO_RCPT))
-            return
+        # MAIL FROM runs even without a test recipient: servers that refuse a client
+        # (STARTTLS first, login first, sender not allowed) say so there, and a passing
+        # check must mean that mail can go.  RSET cancels it; nothing is sent.
         sender = self.account.envelope_sender or self.account.email.ascii_email
-        encoding = "ascii" if sender.isascii() and self.rcpt.isascii() else "utf-8"
+        rcpt = self.rcpt or ""
+        encoding = "ascii" if sender.isascii() and rcpt.isascii() else "utf-8"
         nothing_sent = Note(ck.NOTE_NOTHING_SENT)
         try:
             try:
@@ -692,7 +710,11 @@ class _Probe:
                 "mail_from",
                 seen={"address": sender, "reply": str(reply)},
                 summary=Note(ck.SUMMARY_ACCEPTED, {"address": sender, "reply": str(reply)}),
+                notes=[nothing_sent] if self.rcpt is None else [],
             )
+            if self.rcpt is None:
+                self.report.skipped("rcpt_to", Note(ck.SKIP_NO_RCPT))
+                return
             try:
                 reply = await conn.command(
                     "rcpt", b"RCPT", b"TO:<" + self.rcpt.encode(encoding) + b">"

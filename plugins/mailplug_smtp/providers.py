@@ -43,6 +43,18 @@ GOOGLE_INVALID_CREDENTIALS = ErrorSpec(
     "does not work here. Or switch the account to Gmail (OAuth) login.",
     pauses="account",
 )
+#: 5.7.139 for an account that already logs in with Microsoft 365 (OAuth): OAuth does
+#: not lift the organisation's switch, so the advice must not suggest it.
+SMTP_AUTH_DISABLED_OAUTH = ErrorSpec(
+    "smtp.auth.smtp_auth_disabled.oauth",
+    C.AUTHENTICATION,
+    False,
+    "Logging in to send mail (SMTP AUTH) is disabled for this Microsoft 365 organisation or "
+    "mailbox, even with the Microsoft 365 (OAuth) login this account already uses.",
+    "Ask the Microsoft 365 administrator to turn on Authenticated SMTP for this mailbox "
+    "(Microsoft 365 admin center → user → Mail → Manage email apps).",
+    pauses="account",
+)
 MICROSOFT_INVALID_CREDENTIALS = ErrorSpec(
     "smtp.auth.invalid_credentials.microsoft",
     C.AUTHENTICATION,
@@ -87,6 +99,7 @@ PROVIDER_ERRORS: tuple[ErrorSpec, ...] = (
     GOOGLE_INVALID_CREDENTIALS,
     MICROSOFT_INVALID_CREDENTIALS,
     SMTP_AUTH_DISABLED,
+    SMTP_AUTH_DISABLED_OAUTH,
     BASIC_AUTH_DISABLED,
     AUTH_BLOCKED_BY_POLICY,
 )
@@ -212,6 +225,7 @@ MICROSOFT = Provider(
 _YAHOO_HOSTS = re.compile(r"(?:^|\.)(?:yahoo|yahoodns|aol|ymail)\.(?:com|net)\.?$")
 _YAHOO_SIGNATURE = re.compile(r"yahoo|\baol\b|\[(?:tss?|bl|cs)\d\d\]|#auth\d+|#mbr\d+")
 _P_YAHOO_DEFERRED = pattern("[TSSnn] deferred", r"\[tss?0[1-4]\]")
+_P_YAHOO_COMPLAINTS = pattern("[TSSnn] user complaints", r"due to (?:user )?complaints")
 _P_YAHOO_BLOCKED = pattern("[BLnn] / [TSS09] blocked", r"\[bl\d\d\]|\[tss09\]|permanently deferred")
 
 YAHOO = Provider(
@@ -225,8 +239,12 @@ YAHOO = Provider(
             M(replies.AUTH_TOO_MANY_ATTEMPTS, replies.AUTH_TOO_MANY_ATTEMPTS),
             text=pattern("#AUTH005", r"#auth005"),
         ),
-        rule(M(replies.REJECTED_REPUTATION), text=_P_YAHOO_BLOCKED),
-        # "421 4.7.0 [TSS04] Messages from … temporarily deferred due to user complaints".
+        # "421 4.7.1 [TS03] All messages from … will be permanently deferred; Retrying will
+        # NOT succeed": permanent although 4xx.
+        rule(M(replies.REJECTED_REPUTATION, replies.REJECTED_REPUTATION), text=_P_YAHOO_BLOCKED),
+        # "421 4.7.0 [TSS04] Messages from … temporarily deferred due to user complaints":
+        # the sending server's reputation, not its volume.
+        rule(M(None, replies.REJECTED_REPUTATION_TEMPORARY), text=_P_YAHOO_COMPLAINTS),
         rule(M(None, replies.RATE_LIMITED_TEMPORARY), text=_P_YAHOO_DEFERRED),
         # "554 5.7.9 Message not accepted for policy reasons."
         rule(M(replies.REJECTED_POLICY), enh="7.9", stage=("mail", "rcpt", "data")),

@@ -7,8 +7,9 @@ user reads and the advice.  Which reply means which key is decided by the
 reply table in :mod:`mailplug_smtp.rules` (and, before it, by
 :mod:`mailplug_smtp.providers`); ``docs/smtp-replies.md`` lists both.
 
-A key's ``transient`` flag follows the reply class, with two deliberate
-exceptions: :data:`DAILY_QUOTA` (Gmail sends ``550 5.4.5``) and
+A key's ``transient`` flag follows the reply class, with deliberate
+exceptions: :data:`DAILY_QUOTA` (Gmail sends ``550 5.4.5``),
+:data:`RATE_LIMITED` (``550 … too many mails``, ``5.2.121``) and
 :data:`AUTH_TOO_MANY_ATTEMPTS` (Yahoo sends ``535``) are transient because
 they lift by themselves.
 """
@@ -482,6 +483,16 @@ SENDER_INVALID = ErrorSpec(
     "Correct the sender's address in the account settings; it should look like name@example.com.",
     pauses="account",
 )
+#: The sender's domain publishes a null MX (RFC 7505): it says it sends no mail.
+SENDER_NULL_MX = ErrorSpec(
+    "smtp.sender.null_mx",
+    C.REJECTED,
+    False,
+    "The server refused the sender's address because its domain says it does not accept mail "
+    "(null MX), so replies could never reach it.",
+    "Send from an address whose domain receives mail, or ask the administrator of the "
+    "sender's domain to replace its null MX record with a real mail server.",
+)
 SENDER_BLOCKED = ErrorSpec(
     "smtp.sender.blocked",
     C.REJECTED,
@@ -539,12 +550,40 @@ MESSAGE_INVALID_CONTENT = ErrorSpec(
     "The server rejected the message because its format or content is not accepted.",
     A_ADMIN,
 )
+#: A content policy (not spam): a rule about what messages may contain, applied after DATA.
+MESSAGE_CONTENT_POLICY = ErrorSpec(
+    "smtp.message.content_policy",
+    C.REJECTED,
+    False,
+    "The recipient's server refused the message because of its rules about message content "
+    "(a content policy), not because of the address or the sending server.",
+    "Check what the message contains (attachments, links, wording) against the recipient's "
+    "rules, change it and send it again, or ask the recipient's administrator which rule it "
+    "broke, quoting the server's reply shown above.",
+)
+MESSAGE_CONTENT_POLICY_TEMPORARY = ErrorSpec(
+    "smtp.message.content_policy_temporary",
+    C.REJECTED,
+    True,
+    "The recipient's server put off the message because of its rules about message content.",
+    A_RETRY,
+)
 TRANSACTION_FAILED = ErrorSpec(
     "smtp.transaction.failed",
     C.REJECTED,
     False,
     "Connection failed. The server refused to carry out the delivery.",
     A_ADMIN,
+)
+
+# -- connection --------------------------------------------------------------------------
+
+CONNECTION_PROBLEM = ErrorSpec(
+    "smtp.connection.problem",
+    C.CONNECTION,
+    True,
+    "The server reported that a network connection failed or timed out during the delivery.",
+    A_RETRY,
 )
 
 # -- policy --------------------------------------------------------------------------------
@@ -634,7 +673,7 @@ REJECTED_HELO = ErrorSpec(
 RATE_LIMITED = ErrorSpec(
     "smtp.rate.limited",
     C.RATE_LIMIT,
-    False,
+    True,
     "The server refused the message because too many messages were sent in a short time.",
     "Send fewer messages at a time, or set a limit of messages per minute in the account "
     "settings, and send again later.",

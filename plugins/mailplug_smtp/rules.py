@@ -9,6 +9,13 @@ has a key for the reply's class (4xx temporary, 5xx permanent) wins:
 1. *overrides* — texts that mean one thing whatever code the server chose
    (daily sending limit, too many login attempts, relaying denied, sender not
    owned by the login …): real servers attach these to the most varied codes;
+   a "rate limit" that states its cause (SPF/DKIM, no TLS, unsolicited mail) is
+   about that cause; sizes, quotas and "authentication required" come before
+   Exchange's resolver codes and relaying;
+1b. *evidence* — phrases that name one cause (a named blocklist, a bare
+   "Address rejected", "refused to talk to me", a stated unavailable service,
+   a failed connection, a sender's null MX, replies in other languages) outrank
+   the generic codes they come with (5.0.0, 5.1.1, 5.7.1, 550, 553, 554);
 2. *enhanced* — enhanced status codes with one meaning (RFC 3463, 4954, 5248,
    7504, 7372, 7505), refined by stage or text where servers reuse them;
 3. *reply code* — reply codes with one meaning (RFC 5321, 4954, 7504);
@@ -61,6 +68,7 @@ P_DAILY = pattern(
     r"\b(?:daily|per day|a day|24[- ]?hours?|24h)\b[^.]{0,40}\b(?:limit|quota|maximum)",
     r"\b(?:limit|quota)\b[^.]{0,40}\b(?:daily|per day|24[- ]?hours?)\b",
     r"dzienn\w* limit|limit\w* (?:dzienn|dobow)|dobow\w* limit",
+    r"(?:messages|mails|e-?mails|recipients) (?:per|a) day",
 )
 P_LOGIN_ATTEMPTS = pattern(
     "too many login attempts",
@@ -91,7 +99,9 @@ P_RECIPIENTS = pattern(
 )
 P_NOT_LOGGED_IN = pattern("not logged in", r"not logged in|niezalogowan\w*|nie zalogowan\w*")
 P_FULL_MESSAGES = pattern(
-    "too many messages in the mailbox", r"too many (?:messages|mails|e-?mails) (?:in|stored)"
+    "too many messages in the mailbox",
+    r"too many (?:messages|mails|e-?mails) (?:in|stored|on the server)",
+    r"zu ?viele (?:mails|nachrichten|e-?mails) (?:im|auf dem)",
 )
 P_RATE = pattern(
     "rate limit",
@@ -246,6 +256,7 @@ P_INVALID_CONTENT = pattern(
     r"invalid (?:message )?(?:content|header|format|mime)|malformed (?:message|header|mime)",
     r"headers?[^.]{0,30}(?:invalid|malformed|missing|too long|duplicate)",
     r"8-?bit (?:data|content|mime)|rfc ?5322|rfc ?2822|missing (?:required )?header",
+    r"(?:subject|header|from|to)[^.]{0,20}(?:invalid|illegal|forbidden) characters?",
 )
 P_VIRUS = pattern(
     "virus or forbidden attachment",
@@ -291,13 +302,13 @@ P_TOO_BIG = pattern(
 )
 P_BAD_ADDRESS = pattern(
     "address syntax",
-    r"address syntax",
+    r"address syntax|(?:rcpt|recipient)(?: to)? syntax",
     r"syntax (?:error )?in (?:the )?(?:e-?mail )?(?:address|recipient|sender|mailbox)",
     r"malformed (?:address|recipient|sender|e-?mail|local)|missing or malformed",
     r"fully[- ]qualified (?:address|e-?mail)",
     r"not (?:a |an )?(?:valid|proper|rfc[- ]?\d*[- ]?compliant) (?:e-?mail )?address",
     r"invalid (?:e-?mail )?address (?:format|syntax)|illegal (?:address|character)|"
-    r"address format|domain (?:part )?(?:is )?missing|must be specified with a domain",
+    r"address format|domain (?:part )?(?:is )?missing|must (?:be specified with|contain) a domain",
     r"(?:nieprawidłow|niepoprawn)\w* (?:format|składni)",
 )
 P_NOT_LOCAL = pattern(
@@ -335,7 +346,7 @@ P_REPUTATION = pattern(
     r"\blisted (?:at|on|by)\b|\b(?:is|are|been|currently) listed in\b",
     r"spamhaus|spamcop|sorbs|barracuda|uceprotect|abuseat|\bcbl\b|\bpbl\b|\bsbl\b|\bxbl\b",
     r"senderscore|sender score|cloudmark|proofpoint|ipcheck|mailspike|\bpsbl\b",
-    r"reputation",
+    r"reputation|\binvalid ip\b",
     r"dynamic(?:ally)?[- ](?:assigned[- ])?(?:ip|address|pool|range)|dial-?up|residential|"
     r"end-?user (?:ip|range)",
     r"reverse dns|\brdns\b|\bptr\b|reverse (?:lookup|mapping|hostname)|cannot find your "
@@ -352,14 +363,13 @@ P_BAD_DOMAIN = pattern(
     r"(?:no such|unknown|invalid|non-?existent) (?:domain|host)\b|nxdomain|nonexistentdomain",
     r"\bno mx\b|mx lookup|unable to (?:find|resolve|route)|find the recipient domain",
     r"invalid (?:dns )?mx",
-    r"name service error|host or domain name not found",
+    r"name service error|host or domain name not found|no valid domain",
     r"domen\w*[^.]{0,30}nie istnieje",
 )
 P_SPAM = pattern(
     "spam or suspicious content",
     r"spam|junk|unsolicited|\bbulk\b|\buce\b",
-    r"content (?:filter|rejected|policy|restrictions?|not accepted)|message content",
-    r"rejected (?:by|due to) (?:the )?(?:content|filter|anti)|\bscor(?:e|ed|ing)\b",
+    r"content filter|rejected (?:by|due to) (?:the )?(?:filter|anti)|\bscor(?:e|ed|ing)\b",
     r"suspicious|phishing|fraud|\bscam\b|high probability",
     r"(?:unacceptable|inappropriate|prohibited|objectionable) content|content (?:is )?unacceptable",
     r"niechcian\w*",
@@ -392,12 +402,155 @@ P_TEMPORARY = pattern(
     r"internal (?:server )?error|system error|server error|processing error|error in processing",
     r"lookup fail\w*|database|timed? ?out|resources?",
     r"spróbuj (?:ponownie )?później|tymczasow\w*",
+    r"plus tard|später|más tarde|più tardi|mais tarde|позже",
 )
 P_AUTH_CMD = pattern(
     "AUTH not enabled or not advertised",
     r"\bauth\w*\b[^.]{0,30}(?:not (?:enabled|advertised|available|supported|implemented|"
     r"allowed)|disabled|unrecognized|unknown)",
     r"not (?:enabled|advertised|available|supported|implemented)",
+)
+
+# -- strong evidence: phrases that name one cause whatever code carries them --------------
+
+P_RATE_BECAUSE_AUTH = pattern(
+    "limited because SPF, DKIM or DMARC failed",
+    r"(?:rate[- ]?limited|deferred|blocked|rejected) because[^.]{0,60}(?:unauthenticated|\bspf\b|"
+    r"\bdkim\b|dmarc|aligned|authenticat)",
+)
+P_NO_TLS_USED = pattern(
+    "message not sent over TLS",
+    r"(?:not|wasn't|was not) (?:using|sent over|sent using|delivered over) (?:a )?(?:tls|ssl|an "
+    r"encrypted)",
+    r"(?:does ?n[o']t|does not|did not|didn't) (?:support|offer|use) (?:start)?tls",
+    r"\btls (?:is )?required for|requiretls|must be sen[dt] (?:with|over|using) (?:an )?encrypt",
+)
+P_UNSOLICITED = pattern(
+    "unsolicited mail or user complaints",
+    r"unsolicited|user complaints|spam complaints",
+)
+P_NEVER_SUCCEED = pattern(
+    "retrying will not succeed",
+    r"retrying will not succeed|will not succeed|permanently (?:deferred|blocked|rejected)",
+)
+P_AUTH_TURN_ON = pattern(
+    "turn on SMTP authentication",
+    r"(?:turn on|enable|activate|use) (?:smtp[- ])?auth\w*",
+    r"(?:proper |smtp )?(?:authentication|authori[sz]ation) (?:is )?required",
+    r"without (?:smtp[- ])?(?:authentication|authori[sz]ation|auth\b|login)",
+    r"(?:login|log in) to the (?:imap|pop3?)[^.]{0,20}before sending",
+    r"anonymous (?:client|user|sender)[^.]{0,40}(?:not|no) (?:have )?permission",
+)
+P_BLOCKLIST = pattern(
+    "named blocklist",
+    r"bl[ao]ck ?-?list|bl[ao]cklisted|black ?listed|\bdnsbl\b|\b[a-z-]*rbl\b|blocked using",
+    r"\blisted (?:at|on|by)\b|\b(?:is|are|been|currently) listed in\b",
+    r"spamhaus|spamcop|sorbs|barracuda|uceprotect|abuseat|\bcbl\b|\bpbl\b|\bsbl\b|\bxbl\b|"
+    r"\bpsbl\b|mailspike|open proxy",
+    r"czarn\w* li(?:st|ś)|liste noire|schwarze liste|lista negra|lista nera",
+)
+P_FREQUENCY = pattern(
+    "frequency or rate limited",
+    r"frequency (?:limit\w*|exceeded|too high)|too frequent",
+    r"(?:sent|send|sending) (?:too|to) many (?:mails|messages|e-?mails)",
+    r"\b(?:receive|receiving) (?:limit|rate)|receiving (?:e-?)?mail at a rate",
+    r"\bthread limit",
+)
+P_SIZE_STRONG = pattern(
+    "message, line or header too large",
+    r"(?:message|mail|e-?mail|attachment|header|headers)s? (?:is |are )?(?:too (?:large|big|"
+    r"long))",
+    r"too (?:large|big) for (?:this|the) (?:recipient|organi[sz]ation|server|system)",
+    r"headers? (?:size )?(?:too large|limit exceeded)|too many headers",
+    r"(?:attachment|message) size (?:over|exceed)|sizelimit|size limit exceeded",
+    r"exceeds? (?:the )?(?:maximum |max )?(?:message |allowed )?size",
+    r"trop (?:volumineux|grand|gros)|zu gro(?:ß|ss)|demasiado grande|troppo grande|"
+    r"muito grande|za duż\w*|zbyt duż\w*|слишком (?:большое|велико)",
+)
+P_LINE_TOO_LONG = pattern(
+    "line too long",
+    r"\bline (?:is )?too long|(?:line|header)[^.]{0,30}(?:length|limit)[^.]{0,20}(?:exceed|is \d|"
+    r"too)|line length|line limit",
+)
+P_FULL_STRONG = pattern(
+    "mailbox full / over quota (stated)",
+    r"(?:mailbox|mail box|inbox|mail ?folder|account|user|recipient)[^.]{0,40}\b(?:is )?full\b",
+    r"over ?quota|(?:mailbox|storage|disk|user|recipient)[^.]{0,20}quota (?:exceeded|exceed|full|"
+    r"reached)|quotaexceeded",
+    r"(?:would )?exceed\w* (?:the )?(?:maximum )?(?:mailbox|storage|disk) (?:size|quota|limit)",
+    r"mailbox size limit|mailbox (?:is )?(?:over|too large)",
+    r"(?:exhausted|used up|run out of)[^.]{0,30}(?:storage|space|quota)",
+    r"speicher\w*[^.]{0,20}(?:voll|überschritten|ueberschritten|erschöpft)",
+    r"boîte[^.]{0,30}pleine|boite[^.]{0,30}pleine|postfach[^.]{0,20}voll|speicherplatz|"
+    r"buzón[^.]{0,20}lleno|casella[^.]{0,20}piena|caixa[^.]{0,20}cheia|"
+    r"skrzynk\w*[^.]{0,30}(?:pełna|przepełnion)|переполнен",
+)
+P_BARE_ADDRESS_REJECTED = pattern(
+    'bare "address rejected"',
+    r"^(?:<[^>]*>\s*:?\s*)?(?:recipient )?address rejected\s*\.?$",
+)
+P_SPAM_STATED = pattern("spam (stated)", r"\bspam\b|junk mail|\bunsolicited")
+P_NOT_ALLOWLISTED = pattern(
+    "not on the allowlist", r"not (?:in|on) (?:the |our )?(?:white|allow)[- ]?list"
+)
+P_AUTH_DISABLED = pattern(
+    "authentication disabled",
+    r"auth\w* (?:is )?(?:disabled|not enabled)|smtp auth\w* is disabled",
+)
+P_ENCRYPTION_FOR_MECHANISM = pattern(
+    "encryption required for the login method",
+    r"encryption required for (?:the )?(?:requested )?auth\w*",
+)
+P_HELO_NAME = pattern(
+    "HELO name not found",
+    r"invalid (?:domain|host) ?name|host ?(?:name )?not found|helo command rejected",
+)
+P_REFUSED_TO_TALK = pattern(
+    "refused to talk to me", r"refused to talk to me|service refus\w*|service refused"
+)
+P_SERVICE_STATED = pattern(
+    "service unavailable (stated)",
+    r"service (?:is )?(?:currently |temporarily )?(?:not available|unavailable)",
+    r"(?:server|system|mailbox server) (?:is )?(?:busy|overloaded|shutting down|not available)",
+)
+P_CONTENT_POLICY = pattern(
+    "content policy",
+    r"content (?:policy|polic\w+|restrictions?|rules?)|message content (?:rejected|deferred|"
+    r"not accepted)|(?:rejected|deferred) (?:by|due to) (?:the )?content",
+    r"(?:transport|mail flow|organi[sz]ation(?:al)?) rule",
+)
+P_SENDER_NULL_MX = pattern(
+    "sender domain has a null MX",
+    r"sender address rejected[^;]{0,80}(?:null ?mx|does ?n[o']t accept (?:e-?)?mail)",
+)
+P_CONNECTION_FAILURE = pattern(
+    "connection failed or timed out",
+    r"timed? ?out|timeout|bad connection|no answer from host|connection (?:lost|dropped|reset|"
+    r"broken)|lost connection",
+)
+P_RELAY_INTL = pattern(
+    "relaying denied (translated)",
+    r"relay(?:age)? (?:verweigert|refusé|interdit|non autorisé)|retransmis\w+ (?:denegada|negada)|"
+    r"inoltro (?:negato|non consentito)|ретрансляция запрещена|przekazywanie\w* (?:zabronione|"
+    r"niedozwolone)",
+)
+P_UNKNOWN_INTL = pattern(
+    "recipient unknown (translated)",
+    r"(?:utilisateur|destinataire|adresse|bo[iî]te)[^.]{0,20}(?:inconnu\w*|inexistant\w*|"
+    r"n'existe pas)",
+    r"(?:benutzer|empfänger|adresse|postfach|mailbox)[^.]{0,20}(?:unbekannt|existiert nicht|"
+    r"nicht vorhanden)|unbekannte\w* (?:benutzer|empfänger)",
+    r"(?:usuario|destinatario|dirección|buzón)[^.]{0,20}(?:desconocid\w*|no existe|inexistente)",
+    r"(?:utente|destinatario|indirizzo|casella)[^.]{0,20}(?:sconosciut\w*|inesistente|non esiste)",
+    r"(?:usuário|utilizador|destinatário|endereço|caixa)[^.]{0,20}(?:desconhecid\w*|inexistente|"
+    r"não existe)",
+    r"(?:пользовател\w*|адрес\w*|ящик\w*|получател\w*)[^.]{0,20}(?:не существует|не найден|"
+    r"неизвест\w*)|нет такого",
+)
+P_REJECTED_INTL = pattern(
+    "rejected (translated)",
+    r"\brejet[ée]e?\b|refus[ée]e?\b|abgelehnt|zurückgewiesen|rechazad\w*|rifiutat\w*|"
+    r"respint\w*|rejeitad\w*|recusad\w*|отклонен\w*|отказ\w*",
 )
 
 # --------------------------------------------------------------------------
@@ -435,6 +588,15 @@ _TLS_UNAVAILABLE = M(replies.TLS_REFUSED, replies.TLS_UNAVAILABLE)
 _CONTENT = M(replies.MESSAGE_INVALID_CONTENT, replies.REJECTED_POLICY_TEMPORARY)
 _HELO = M(replies.REJECTED_HELO, replies.REJECTED_POLICY_TEMPORARY)
 _PARAMS = M(replies.COMMAND_PARAMETER_NOT_IMPLEMENTED, replies.COMMAND_PARAMETERS_UNAVAILABLE)
+# A block that lifts by itself (QQ's "frequency limited", a recipient's receive rate):
+# transient even under 5xx.
+_RATE_LIFTS = M(replies.RATE_LIMITED_TEMPORARY, replies.RATE_LIMITED_TEMPORARY)
+# "Retrying will NOT succeed": permanent even under 4xx.
+_NEVER = M(replies.REJECTED_POLICY, replies.REJECTED_POLICY)
+# TLS is a client change: retrying the same way cannot work, whatever the class.
+_TLS_NEEDED = M(replies.TLS_REQUIRED, replies.TLS_REQUIRED)
+_CONTENT_POLICY = M(replies.MESSAGE_CONTENT_POLICY, replies.MESSAGE_CONTENT_POLICY_TEMPORARY)
+_CONNECTION = M(None, replies.CONNECTION_PROBLEM)
 
 _NOT_MAIL = ("connect", "ehlo", "starttls", "auth", "rcpt", "data", "quit", "rset", "")
 
@@ -449,16 +611,54 @@ RULES: tuple[Rule, ...] = (
         rule(M(None, replies.RATE_TOO_MANY_CONNECTIONS), text=P_CONNECTIONS),
         rule(_RECIPIENTS, text=P_RECIPIENTS),
         rule(_FULL, text=P_FULL_MESSAGES),
+        # A "rate limit" that states its cause is about that cause, not volume.
+        rule(_SENDER_AUTH, text=P_RATE_BECAUSE_AUTH),
+        rule(_TLS_NEEDED, text=P_NO_TLS_USED),
+        rule(_SPAM, text=P_UNSOLICITED),
+        rule(_NEVER, text=P_NEVER_SUCCEED),
+        rule(_RATE_LIFTS, text=P_FREQUENCY),
         rule(_RATE, text=P_RATE),
         rule(M(None, replies.REJECTED_GREYLISTED), text=P_GREYLIST),
         rule(_SENDER_BLOCKED, text=P_SENDER_BLOCKED),
         rule(M(replies.AUTH_REQUIRED), text=P_NOT_LOGGED_IN),
+        # Sizes and quotas before Exchange's RESOLVER.RST.* ("…SizeLimit; too large").
+        rule(_FULL, text=P_FULL_STRONG),
+        rule(_TOO_BIG, text=P_SIZE_STRONG),
+        # In the message a long line is the message's fault; in a command it is protocol.
+        rule(_TOO_BIG, stage=("data", ""), text=P_LINE_TOO_LONG),
+        rule(M(replies.RECIPIENT_RESTRICTED), text=P_RESTRICTED),
+        # "Relaying denied. Proper authentication required.": the cure is logging in.
+        rule(M(replies.AUTH_REQUIRED), text=P_AUTH_TURN_ON),
         rule(_NOT_OWNED, text=P_NOT_OWNED),
+        rule(M(replies.SENDER_NULL_MX), text=P_SENDER_NULL_MX),
         rule(_SENDER_INVALID, text=P_SENDER_SYNTAX),
         rule(_SENDER, text=P_SENDER),
         rule(_RELAY, text=P_RELAY),
-        rule(M(replies.RECIPIENT_RESTRICTED), text=P_RESTRICTED),
+        rule(_RELAY, text=P_RELAY_INTL),
         rule(_UNKNOWN, text=P_EXCHANGE_NOT_FOUND),
+    ),
+    *tier(
+        "evidence",
+        # Phrases that name one cause outrank the generic codes they come with
+        # (5.0.0, 5.1.1, 5.7.1, 550, 553, 554 …).
+        rule(M(replies.SENDER_NULL_MX), enh="7.27"),
+        rule(_REPUTATION, text=P_BLOCKLIST),
+        rule(_UNKNOWN, text=P_BARE_ADDRESS_REJECTED),
+        rule(_UNKNOWN, text=P_UNKNOWN_INTL),
+        rule(_POLICY, text=P_REFUSED_TO_TALK),
+        rule(_SPAM, text=P_SPAM_STATED),
+        rule(_POLICY, text=P_NOT_ALLOWLISTED),
+        # A greeting refusal that gives a reason (PTR, "your IP") is about the sender.
+        rule(_REPUTATION, code=(421, 550, 554), stage="connect", text=P_REPUTATION),
+        # RFC 5321's 554 greeting: the server refuses this client.
+        rule(M(replies.SERVICE_REFUSED), code=554, stage="connect", text=P_SERVICE_STATED),
+        rule(M(replies.SERVER_NO_MAIL), code=554, text=P_SERVICE_STATED),
+        rule(M(None, replies.SERVICE_UNAVAILABLE), text=P_SERVICE_STATED),
+        # An unresolvable name in answer to HELO is this computer's name.
+        rule(_HELO, stage="ehlo", text=P_HELO_NAME),
+        rule(M(replies.AUTH_NOT_SUPPORTED), text=P_AUTH_DISABLED),
+        rule(M(replies.AUTH_ENCRYPTION_REQUIRED), text=P_ENCRYPTION_FOR_MECHANISM),
+        rule(_CONNECTION, text=P_CONNECTION_FAILURE),
     ),
     *tier(
         "enhanced",
@@ -476,7 +676,9 @@ RULES: tuple[Rule, ...] = (
         rule(_SENDER_BLOCKED, enh="7.13", stage="mail"),
         rule(_DISABLED, enh="7.13"),
         rule(M(replies.AUTH_WEB_LOGIN_REQUIRED), enh="7.14", stage=AUTH_STAGES),
-        rule(M(replies.AUTH_MECHANISM_UNSUPPORTED), enh="7.4"),
+        rule(M(replies.AUTH_MECHANISM_UNSUPPORTED), enh="7.4", stage=AUTH_STAGES),
+        rule(_TLS_UNAVAILABLE, enh="7.4"),
+        rule(_RCPT_REJECTED, enh=("7.17", "7.18")),
         rule(M(replies.AUTH_REQUIRED), enh="7.57"),
         rule(_NOT_OWNED, enh="7.60"),
         rule(_RELAY, enh=("7.54", "7.64")),
@@ -507,7 +709,9 @@ RULES: tuple[Rule, ...] = (
         rule(_UNKNOWN, enh="4.1", text=P_EOP_DENIED),
         rule(_BAD_DOMAIN, enh="4.4"),
         rule(_RECIPIENTS, enh="5.3"),
-        rule(M(replies.ADDRESS_UTF8_UNSUPPORTED), enh="6.7"),
+        rule(M(replies.ADDRESS_UTF8_UNSUPPORTED), enh=("6.7", "6.9")),
+        rule(_SERVER, enh=("2.4", "6.5")),
+        rule(_CONNECTION, enh="4.0-2"),
     ),
     *tier(
         "reply code",
@@ -525,7 +729,9 @@ RULES: tuple[Rule, ...] = (
         rule(M(replies.SERVER_NO_MAIL), code=521),
         rule(_TLS_UNAVAILABLE, code=454, text=P_TLS_UNAVAILABLE),
         rule(_TLS_UNAVAILABLE, stage="starttls", not_code=421),
-        rule(M(None, replies.AUTH_TEMPORARY_FAILURE), code=454),
+        rule(_SERVER, code=454, enh=("3", "4")),
+        rule(M(None, replies.AUTH_TEMPORARY_FAILURE), code=454, stage=AUTH_STAGES),
+        rule(_SERVER, code=454),
         rule(M(replies.AUTH_MECHANISM_UNSUPPORTED), code=504, stage="auth"),
         rule(M(replies.AUTH_NOT_SUPPORTED), code=502, stage="auth"),
         rule(M(replies.AUTH_NOT_SUPPORTED), code=503, stage="auth", text=P_AUTH_CMD),
@@ -533,7 +739,7 @@ RULES: tuple[Rule, ...] = (
     *tier(
         "text",
         rule(_TLS_UNAVAILABLE, text=P_TLS_UNAVAILABLE),
-        rule(M(replies.TLS_REQUIRED), text=P_TLS_REQUIRED),
+        rule(_TLS_NEEDED, text=P_TLS_REQUIRED),
         rule(_SENDER_AUTH, text=P_SENDER_AUTH),
         rule(M(replies.AUTH_REQUIRED), text=P_AUTH_REQUIRED),
         rule(M(replies.AUTH_ACCOUNT_DISABLED), stage="auth", text=P_ACCOUNT_DISABLED),
@@ -558,6 +764,7 @@ RULES: tuple[Rule, ...] = (
         rule(_REPUTATION, text=P_REPUTATION),
         rule(_BAD_DOMAIN, text=P_BAD_DOMAIN),
         rule(_SPAM, text=P_SPAM),
+        rule(_CONTENT_POLICY, text=P_CONTENT_POLICY),
         rule(_MAILBOX, text=P_MAILBOX_BUSY),
         rule(_DISABLED, text=P_ACCOUNT_DISABLED),
     ),
@@ -590,11 +797,15 @@ RULES: tuple[Rule, ...] = (
         rule(_MAILBOX, text=P_MAILBOX_UNAVAILABLE),
         rule(M(None, replies.SERVICE_UNAVAILABLE), text=P_SERVICE),
         rule(_POLICY, text=P_REFUSED),
+        rule(_POLICY, text=P_REJECTED_INTL),
         rule(_SERVER, text=P_TEMPORARY),
     ),
     *tier(
         "default",
         rule(_POLICY, enh="7"),
+        # x.0 ("other undefined") and x.5 (protocol) say nothing about the recipient.
+        rule(_SERVER, enh="0", not_code=554),
+        rule(M(replies.COMMAND_INVALID, replies.SERVER_ERROR_TEMPORARY), enh="5"),
         rule(M(None, replies.MAILBOX_BUSY), code=450),
         rule(M(None, replies.SERVER_ERROR_TEMPORARY), code=451),
         rule(M(None, replies.SERVER_NO_SPACE), code=452),

@@ -150,7 +150,8 @@ SUMMARY_TLS = Text(
 SUMMARY_TLS_UNVERIFIED = Text(
     "{version}, {cipher}; the certificate is not checked (verify = false)"
 )
-SUMMARY_AUTH = Text("offered: {mechanisms}")
+# The step title already says "offered": the summary is the list alone.
+SUMMARY_AUTH = Text("{mechanisms}", context="check summary")
 SUMMARY_LOGIN = Text("logged in as {username} ({mechanism})")
 SUMMARY_ACCEPTED = Text("{address} accepted: {reply}")
 
@@ -169,6 +170,10 @@ NOTE_TOKEN_REFRESHED = Text("A fresh access token was obtained.")
 NOTE_REFUSED_PLUGIN = Text("The plugin “{plugin}” was not loaded: {reason}")
 NOTE_NOTHING_SENT = Text("Nothing was sent: the transaction was cancelled with RSET.")
 NOTE_ANSWERS_ON = Text("The server answers on port {port} with “{security}”.")
+NOTE_NO_LOGIN_BUT_OFFERED = Text(
+    "This account does not log in, but the server offers a login ({mechanisms}) and refuses "
+    "mail from clients that have not logged in. Set “auth” in the account settings."
+)
 
 # -- ``mailplug accounts add`` -----------------------------------------------
 

@@ -37,7 +37,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
 from . import texts
-from .text import Text, fill
+from .text import Text, fill, format_size
 
 __all__ = [
     "AccountNotConfiguredError",
@@ -117,6 +117,12 @@ class ErrorSpec:
         delivered: the retry policy's ``uncertain`` setting decides).
     :param exception: the exception class :meth:`error` raises (default: the
         category's class, see the tree above).
+    :param sizes: names of parameters that are sizes in bytes; messages show them
+        human-readable, with the language's number format (``1,5 MB``).
+    :param translated: names of parameters whose value is an English phrase
+        registered as a :class:`Text` whose context is the parameter's name
+        (``problem``: what is wrong with a field; ``field``: a message field's
+        name); it is translated with the message.
     """
 
     key: str
@@ -128,6 +134,10 @@ class ErrorSpec:
     fields: tuple[str, ...] = field(default=())
     retry: Literal["quota-reset", "uncertain"] | None = None
     exception: type[MailplugError] | None = None
+    #: Parameters that are sizes in bytes: shown as "1,5 MB" in the user's language.
+    sizes: tuple[str, ...] = ()
+    #: Parameters whose value is an English text to translate too (msgctxt = the name).
+    translated: tuple[str, ...] = ()
 
     @property
     def message_text(self) -> Text:
@@ -209,20 +219,28 @@ class MailplugError(Exception):
 
         return default_translator()
 
-    def _values(self) -> dict[str, Any]:
+    def _values(self, lang: str | None = None, t: Translates | None = None) -> dict[str, Any]:
         # ``{host}`` and ``{recipient}`` in a message name the error's own attributes.
         extra = {"host": self.host, "recipient": self.recipient}
-        return {**{k: v for k, v in extra.items() if v is not None}, **self.params}
+        values = {**{k: v for k, v in extra.items() if v is not None}, **self.params}
+        for name in self.spec.sizes:
+            if isinstance(values.get(name), int):
+                values[name] = format_size(values[name], lang)
+        if t is not None:
+            for name in self.spec.translated:
+                if isinstance(values.get(name), str):
+                    values[name] = t.gettext(Text(values[name], context=name), lang)
+        return values
 
     def message(self, lang: str | None = None, *, translator: Translates | None = None) -> str:
         """The one plain sentence, in ``lang`` (default: the user's locale)."""
         t = self._translator(translator)
-        return fill(t.gettext(self.spec.message_text, lang), self._values())
+        return fill(t.gettext(self.spec.message_text, lang), self._values(lang or _lang_of(t), t))
 
     def advice(self, lang: str | None = None, *, translator: Translates | None = None) -> str:
         """What to do about it, in ``lang``."""
         t = self._translator(translator)
-        return fill(t.gettext(self.spec.advice_text, lang), self._values())
+        return fill(t.gettext(self.spec.advice_text, lang), self._values(lang or _lang_of(t), t))
 
     def details(
         self, lang: str | None = None, *, translator: Translates | None = None
@@ -279,6 +297,12 @@ class MailplugError(Exception):
             _rebuild,
             (type(self), self.spec, self.reply, self.recipient, self.host, self.params),
         )
+
+
+def _lang_of(translator: object) -> str | None:
+    """The translator's default language, when it has one (sizes and numbers follow it)."""
+    lang = getattr(translator, "lang", None)
+    return lang if isinstance(lang, str) else None
 
 
 def _rebuild(

@@ -12,6 +12,7 @@ import functools
 import gettext
 import logging
 import os
+import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -54,14 +55,19 @@ def normalize_lang(value: str) -> str:
 
 
 def detect_locale(explicit: str | None = None, environ: Mapping[str, str] | None = None) -> str:
-    """The language: ``explicit``, else ``LC_ALL``/``LC_MESSAGES``/``LANG``, else English."""
+    """The language: ``explicit``, else ``LANGUAGE``, ``LC_ALL``/``LC_MESSAGES``/``LANG``.
+
+    As in GNU gettext, ``LANGUAGE`` (``pl:en``, first entry) wins over the locale
+    variables unless the locale is ``C``/``POSIX``; with nothing set it is English.
+    """
     if explicit:
         return normalize_lang(explicit)
     env = os.environ if environ is None else environ
-    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        if env.get(name):
-            return normalize_lang(env[name])
-    return FALLBACK_LANG
+    locale = next((env[n] for n in ("LC_ALL", "LC_MESSAGES", "LANG") if env.get(n)), "")
+    first = (env.get("LANGUAGE") or "").split(":", 1)[0].strip()
+    if first and locale.split(".", 1)[0] not in ("C", "POSIX"):
+        return normalize_lang(first)
+    return normalize_lang(locale) if locale else FALLBACK_LANG
 
 
 def _candidates(lang: str) -> list[str]:
@@ -183,6 +189,8 @@ class Translator:
                 value = cat.entries[key]
                 if isinstance(value, tuple) and len(value) < cat.num_plurals:
                     report.untranslated.append(text)
+                elif not _same_placeholders(text, value):
+                    report.placeholders.append(text)
                 continue
             if key in cat.fuzzy:
                 report.fuzzy.append(text)
@@ -199,10 +207,39 @@ class CatalogReport:
     missing: list[Text] = field(default_factory=list)
     fuzzy: list[Text] = field(default_factory=list)
     untranslated: list[Text] = field(default_factory=list)
+    #: Translations whose ``{placeholders}`` differ from the English (misspelled, dropped
+    #: or added): the user would see ``…`` instead of the value.
+    placeholders: list[Text] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
-        return not (self.missing or self.fuzzy or self.untranslated)
+        return not (self.missing or self.fuzzy or self.untranslated or self.placeholders)
+
+
+_PLACEHOLDER = re.compile(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _names(template: str) -> set[str]:
+    return set(_PLACEHOLDER.findall(template))
+
+
+def _same_placeholders(text: Text, translation: str | tuple[str, ...]) -> bool:
+    """Whether a translation names the same ``{placeholders}`` as the English.
+
+    Plural forms may leave out ``{n}`` (a language may say "one message" in words).
+    """
+    wanted = _names(text.msgid) | _names(text.plural or "")
+    forms = translation if isinstance(translation, tuple) else (translation,)
+    for form in forms:
+        if not form:
+            continue
+        got = _names(form)
+        if isinstance(translation, tuple):
+            if got - wanted or (wanted - {"n"}) - got:
+                return False
+        elif got != wanted:
+            return False
+    return True
 
 
 def core_catalog_files() -> list[tuple[str, CatalogFile]]:

@@ -38,13 +38,14 @@ ACCOUNT_NOT_CONFIGURED = ErrorSpec(
     pauses="account",
     exception=AccountNotConfiguredError,
 )
+#: No account at all (a first run): where mailplug looked, and how to add one.
 ACCOUNT_NONE = ErrorSpec(
     "account.none",
     C.CONFIGURATION,
     False,
-    "No mail account is configured: mailplug looked in {config}.",
-    "Add an account with: mailplug accounts add --email ADDRESS (mailplug paths shows where "
-    "the files are), or give the accounts to the mailer in code.",
+    "No mail account is set up: mailplug looked in {file} and found none.",
+    "Add an account with “mailplug accounts add”, or point mailplug to your accounts file with "
+    "--config or the MAILPLUG_CONFIG environment variable.",
     pauses="account",
     exception=AccountNotConfiguredError,
 )
@@ -55,6 +56,7 @@ ACCOUNT_INVALID_SETTINGS = ErrorSpec(
     "The mail account settings are invalid or incomplete: {field} — {problem}.",
     _CHECK_SETTINGS,
     pauses="account",
+    translated=("problem",),
 )
 ACCOUNT_SETTINGS_PROBLEM = ErrorSpec(
     "account.settings_problem",
@@ -131,6 +133,7 @@ MESSAGE_INVALID_ADDRESS = ErrorSpec(
     "The address “{address}” in the field {field} is not a valid e-mail address.",
     "Correct the address; it should look like name@example.com.",
     exception=MessageError,
+    translated=("field",),
 )
 MESSAGE_NO_RECIPIENTS = ErrorSpec(
     "message.no_recipients",
@@ -147,6 +150,7 @@ MESSAGE_INVALID = ErrorSpec(
     "The message cannot be sent: {field} — {problem}.",
     "Correct the message and send it again.",
     exception=MessageError,
+    translated=("field", "problem"),
 )
 MESSAGE_INVALID_TEXT = ErrorSpec(
     "message.invalid_text",
@@ -287,6 +291,29 @@ HOST_APP_INVALID = ErrorSpec(
     "Point it at a function without arguments that returns a Mailer or an AsyncMailer "
     "(or at such an object).",
 )
+LANGUAGE_MISSING = ErrorSpec(
+    "i18n.language_missing",
+    C.CONFIGURATION,
+    False,
+    "The language “{lang}” is not installed, so messages cannot be shown in it.",
+    "Use one of the installed languages ({available}), or install a language package for “{lang}”.",
+)
+EXPLAIN_UNKNOWN_INPUT = ErrorSpec(
+    "explain.unknown_input",
+    C.CONFIGURATION,
+    False,
+    "“{value}” is neither a server reply code (a number from 200 to 599) nor a known error key.",
+    "Give a reply code such as 550, optionally followed by the enhanced code (5.1.1) and the "
+    "server's text, or an error key such as smtp.recipient.unknown.",
+)
+EXPLAIN_UNKNOWN_STAGE = ErrorSpec(
+    "explain.unknown_stage",
+    C.CONFIGURATION,
+    False,
+    "“{stage}” is not a step of sending mail.",
+    "Use one of: {stages}.",
+)
+
 CORE_ERRORS: tuple[ErrorSpec, ...] = tuple(  # every ErrorSpec defined above
     v for v in list(globals().values()) if isinstance(v, ErrorSpec)
 )

@@ -26,8 +26,9 @@ from pydantic import (
     model_validator,
 )
 
-from . import keys
+from . import keys, problems
 from .errors import ErrorSpec, MailplugError, MessageError
+from .problems import problem_for
 
 __all__ = [
     "Account",
@@ -89,7 +90,8 @@ class _Model(BaseModel):
         if isinstance(cause, MailplugError):
             return cause
         field = ".".join(str(p) for p in first.get("loc", ())) or "?"
-        problem = first.get("msg", "invalid value")
+        # pydantic's English stays in the cause; the sentence gets a translatable text.
+        problem = problem_for(str(first.get("type", "")))
         return cls._invalid.error(field=field, problem=problem, account=data.get("name"), cause=exc)
 
     @classmethod
@@ -214,7 +216,7 @@ class Attachment(_Model):
             raise _raise(
                 keys.MESSAGE_INVALID,
                 field="attachments",
-                problem="give either a file path or the content bytes",
+                problem=problems.FILE_OR_CONTENT.msgid,
             )
         for name in ("filename", "content_type", "content_id"):
             value = getattr(self, name)
@@ -312,13 +314,15 @@ class Message(_Model):
         for name, header_value in value.items():
             if not _HEADER_NAME_RE.match(name):
                 raise _raise(
-                    keys.MESSAGE_INVALID, field=f"headers.{name!r}", problem="not a header name"
+                    keys.MESSAGE_INVALID,
+                    field=f"headers.{name!r}",
+                    problem=problems.NOT_A_HEADER.msgid,
                 )
             if name.lower() in _RESERVED_HEADERS:
                 raise _raise(
                     keys.MESSAGE_INVALID,
                     field=f"headers.{name}",
-                    problem="set this header through its own field",
+                    problem=problems.OWN_FIELD.msgid,
                 )
             if _has_line_break(header_value):
                 raise _raise(keys.MESSAGE_HEADER_INJECTION, field=name)

@@ -195,6 +195,19 @@ ACCOUNT_NOT_PAUSED = Text("Account “{account}” was not paused.")
 NEXT_ATTEMPT = Text("next attempt {when}")
 SCHEDULED_FOR = Text("scheduled for {when}")
 RETRIED = Text("{n} message will be sent again.", plural="{n} messages will be sent again.")
+RETRIED_WAITING = Text(
+    "{n} message is queued again, but its account's mail is waiting, so it is not sent yet.",
+    plural="{n} messages are queued again, but their account's mail is waiting, so they are not "
+    "sent yet.",
+)
+ACCOUNT_HELD_UNTIL = Text(
+    "The account “{account}” is on hold until {until}; its mail is sent after that, or after "
+    "“mailplug outbox resume {account}”."
+)
+ACCOUNT_PAUSED_WAITS = Text(
+    "The account “{account}” is paused; its mail is sent after its settings are fixed, or after "
+    "“mailplug outbox resume {account}”."
+)
 CANCELLED = Text("{n} message cancelled.", plural="{n} messages cancelled.")
 PURGED = Text("{n} old message removed.", plural="{n} old messages removed.")
 WORKER_STARTED = Text("Waiting for mail to send (Ctrl-C to stop)…")

@@ -141,11 +141,6 @@ class Runtime:
     def account_by(self, name: str | None, sender: Address | None) -> Account:
         """The account named ``name``, else the one whose address is ``sender``, else
         the default (see :meth:`account_for`)."""
-        if not self.accounts:  # a first run: say where the accounts were looked for
-            from .config import default_config_path
-
-            where = self.config.path or default_config_path()
-            raise self.localize(keys.ACCOUNT_NONE.error(config=str(where)))
         if name:
             return self.account(name)
         if sender is not None:
@@ -156,7 +151,10 @@ class Runtime:
             raise self.localize(keys.ACCOUNT_NOT_CONFIGURED.error(address=sender.email))
         defaults = [a for a in self.accounts.values() if a.default] or list(self.accounts.values())
         if not defaults:
-            raise self.localize(keys.ACCOUNT_NOT_CONFIGURED.error(address="—"))
+            from .config import default_config_path
+
+            where = self.config.path or default_config_path()
+            raise self.localize(keys.ACCOUNT_NONE.error(file=str(where)))
         return defaults[0]
 
     # -- errors and languages ---------------------------------------------------

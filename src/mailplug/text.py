@@ -38,6 +38,26 @@ class _Params(dict[str, Any]):
         return "…"
 
 
+_UNITS = ("B", "kB", "MB", "GB", "TB")
+
+
+def format_size(size: int, lang: str | None = None) -> str:
+    """``size`` bytes for people: ``1,5 MB`` in Polish, ``1.5 MB`` in English (babel)."""
+    from babel.numbers import format_decimal
+
+    value = float(size)
+    unit = 0
+    while value >= 1024 and unit < len(_UNITS) - 1:
+        value /= 1024
+        unit += 1
+    locale = (lang or "en").replace("-", "_")
+    try:
+        number = format_decimal(value, format="#,##0.#", locale=locale)
+    except (ValueError, LookupError):  # a locale babel does not know: its digits are fine
+        number = format_decimal(value, format="#,##0.#", locale="en")
+    return f"{number}\u00a0{_UNITS[unit]}"
+
+
 def fill(template: str, params: Mapping[str, Any]) -> str:
     """``template`` with its ``{placeholders}`` filled from ``params``.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .problems import PROBLEM_TEXTS
 from .status import Status
 from .text import Text
 
@@ -34,6 +35,13 @@ PASSWORD_PROMPT = Text("Password for the account “{name}” (not shown): ")
 PASSWORD_EMPTY = Text("No password was given; nothing was stored.")
 PASSWORD_STORED = Text("Stored the password of the account “{name}” ({store}).")
 
+NOT_QUEUED = Text(
+    "Nothing was queued, so the message will not be sent again by itself. Send it again later, "
+    "or send it without --now so that the outbox retries it."
+)
+SENT_SUMMARY = Text("Sent {id} through {host}: {accepted} accepted, {refused} refused.")
+SENT_REFUSED = Text("  Refused {address}: {sentence}")
+
 STATUS_QUEUED = Text("waiting to be sent", context="status")
 STATUS_SENDING = Text("being sent", context="status")
 STATUS_SENT = Text("sent", context="status")
@@ -59,4 +67,27 @@ STATUS_TEXTS: dict[Status, Text] = {
     Status.PARTIALLY_BOUNCED: STATUS_PARTIALLY_BOUNCED,
 }
 
-CORE_TEXTS: tuple[Text, ...] = tuple(v for v in globals().values() if isinstance(v, Text))
+#: The name of each error category and of the retry outcome, as the user reads them
+#: (``mailplug explain``).
+CATEGORY_TEXTS: dict[str, Text] = {
+    "configuration": Text("settings", context="category"),
+    "authentication": Text("login", context="category"),
+    "encryption": Text("encryption", context="category"),
+    "connection": Text("connection", context="category"),
+    "recipient": Text("recipient", context="category"),
+    "mailbox-full": Text("mailbox full", context="category"),
+    "message-too-big": Text("message too big", context="category"),
+    "rejected": Text("refused", context="category"),
+    "rate-limit": Text("sending limit", context="category"),
+    "server": Text("server", context="category"),
+    "file": Text("file", context="category"),
+    "version": Text("version", context="category"),
+}
+TRANSIENT = Text("temporary: it may pass by itself", context="retry")
+PERMANENT = Text("permanent: it will not pass by itself", context="retry")
+
+CORE_TEXTS: tuple[Text, ...] = (
+    PROBLEM_TEXTS
+    + tuple(CATEGORY_TEXTS.values())
+    + tuple(v for v in globals().values() if isinstance(v, Text))
+)

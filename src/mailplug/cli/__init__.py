@@ -52,6 +52,21 @@ def _plugin_commands() -> list[Command]:
     return [c for c in found if (c.group, c.name) not in taken]
 
 
+def _check_language(lang: str | None) -> None:
+    """Refuse ``--lang`` for a language no catalog provides (no silent English)."""
+    if not lang:
+        return
+    from ..i18n import FALLBACK_LANG, normalize_lang
+    from ..keys import LANGUAGE_MISSING
+    from ..plugins import Plugins
+
+    wanted = normalize_lang(lang)
+    installed = set(Plugins().catalogs) | {FALLBACK_LANG}
+    if wanted in installed or wanted.split("_")[0] in installed:
+        return
+    raise LANGUAGE_MISSING.error(lang=lang, available=", ".join(sorted(installed)))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (0 ok, sysexits codes on failure)."""
     _load_commands()
@@ -66,6 +81,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 64
     ctx = Context(args)
     try:
+        try:
+            _check_language(ctx.lang)
+        except MailplugError as exc:  # a wrong option: a usage error
+            ctx.print_error(exc)
+            return 64
         code = int(handler(ctx, args) or 0)
         sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
         return code

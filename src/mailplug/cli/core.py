@@ -10,7 +10,7 @@ from typing import Any
 from .. import __version__
 from .._version import API_VERSION
 from ..errors import MailplugError
-from ._base import EX_CONFIG, EX_OK, Context, command
+from ._base import EX_CONFIG, EX_OK, EX_USAGE, Context, command, exit_code_for
 
 
 @command("version", help="print the mailplug and plugin API versions")
@@ -63,6 +63,7 @@ def _explain_args(p: argparse.ArgumentParser) -> None:
     "explain", help="explain a server reply or an error key in plain words", arguments=_explain_args
 )
 def explain(ctx: Context, args: argparse.Namespace) -> int:
+    from .. import keys, texts
     from ..errors import ServerReply
     from ..mailer import AsyncMailer
 
@@ -71,31 +72,69 @@ def explain(ctx: Context, args: argparse.Namespace) -> int:
     if enhanced is not None and not enhanced[:1].isdigit():
         text.insert(0, enhanced)
         enhanced = None
-    if args.code.isdigit():
-        error = mailer.explain(int(args.code), enhanced, " ".join(text), stage=args.stage)
+    usage = None
+    if args.stage.strip().lower() not in EXPLAIN_STAGES:
+        usage = keys.EXPLAIN_UNKNOWN_STAGE.error(stage=args.stage, stages=", ".join(EXPLAIN_STAGES))
+    elif args.code.isdigit():
+        if not 200 <= int(args.code) <= 599:
+            usage = keys.EXPLAIN_UNKNOWN_INPUT.error(value=args.code)
+        else:
+            error = mailer.explain(int(args.code), enhanced, " ".join(text), stage=args.stage)
     else:
         spec = mailer.plugins.errors.get(args.code)
         if spec is None:
-            ctx.err.write(f"unknown error key or reply code: {args.code}\n")
-            return 64
-        error = mailer.localize(
-            spec.error(reply=ServerReply(text=" ".join(text)) if text else None)
-        )
+            usage = keys.EXPLAIN_UNKNOWN_INPUT.error(value=args.code)
+        else:
+            error = mailer.localize(
+                spec.error(reply=ServerReply(text=" ".join(text)) if text else None)
+            )
+    if usage is not None:
+        usage = mailer.localize(usage)
+        if ctx.json:
+            ctx.print_json({"error": usage.to_dict(ctx.lang)})
+        else:
+            ctx.err.write(f"{usage.render(ctx.lang)} ({usage.key})\n")
+        return EX_USAGE
+    full = error.to_dict(ctx.lang)
     data = {
-        k: v
-        for k, v in error.to_dict(ctx.lang).items()
-        if k in {"key", "category", "transient", "message", "advice"}
+        k: v for k, v in full.items() if k in {"key", "category", "transient", "message", "advice"}
     }
+    category = texts.CATEGORY_TEXTS.get(str(error.category))
+    retry = ctx.t(texts.TRANSIENT if error.transient else texts.PERMANENT)
+    data["category_label"] = ctx.t(category) if category else str(error.category)
+    data["reply"] = str(error.reply) if error.reply is not None else None
     if ctx.json:
         ctx.print_json(data)
     else:
         ctx.print(
-            f"{data['key']} ({data['category']}, "
-            f"{'transient' if data['transient'] else 'permanent'})",
+            f"{data['key']} ({data['category_label']}; {retry})",
             data["message"],
             data["advice"],
         )
     return EX_OK
+
+
+#: The steps ``explain --stage`` knows (the SMTP plugin maps them to its own).
+EXPLAIN_STAGES = (
+    "connect",
+    "greeting",
+    "ehlo",
+    "helo",
+    "lhlo",
+    "starttls",
+    "tls",
+    "auth",
+    "login",
+    "mail",
+    "sender",
+    "rcpt",
+    "recipient",
+    "data",
+    "bdat",
+    "message",
+    "quit",
+    "rset",
+)
 
 
 def _i18n_args(p: argparse.ArgumentParser) -> None:
@@ -134,6 +173,7 @@ def i18n_check(ctx: Context, args: argparse.Namespace) -> int:
                         "missing": [t.msgid for t in r.missing],
                         "fuzzy": [t.msgid for t in r.fuzzy],
                         "untranslated": [t.msgid for t in r.untranslated],
+                        "placeholders": [t.msgid for t in r.placeholders],
                     }
                     for r in reports
                 },
@@ -147,7 +187,8 @@ def i18n_check(ctx: Context, args: argparse.Namespace) -> int:
                 if r.complete
                 else (
                     f"{len(r.missing)} missing, {len(r.fuzzy)} fuzzy, "
-                    f"{len(r.untranslated)} untranslated"
+                    f"{len(r.untranslated)} untranslated, "
+                    f"{len(r.placeholders)} with wrong placeholders"
                 )
             )
             ctx.print(f"{r.lang}: {len(texts)} messages, {state}")
@@ -155,6 +196,7 @@ def i18n_check(ctx: Context, args: argparse.Namespace) -> int:
                 ("missing", r.missing),
                 ("fuzzy", r.fuzzy),
                 ("untranslated", r.untranslated),
+                ("placeholders differ", r.placeholders),
             ):
                 for t in items:
                     ctx.print(f"  {label}: [{t.context or ''}] {t.msgid}")
@@ -277,10 +319,13 @@ def _send_args(p: argparse.ArgumentParser) -> None:
 
 @command("send", help="queue a message (or send it directly with --now)", arguments=_send_args)
 def send(ctx: Context, args: argparse.Namespace) -> int:
+    from .. import texts
     from ..charsets import decode_text
     from ..compose import read_file
     from ..models import Attachment, Message
 
+    # The mailer first: the accounts file's ``lang`` then applies to message errors too.
+    mailer = ctx.mailer(outbox=None if args.now else "sqlite")
     text = args.text
     if text == "-":
         # Bytes, decoded as declared (--charset, a BOM, UTF-8, else the terminal's
@@ -306,9 +351,26 @@ def send(ctx: Context, args: argparse.Namespace) -> int:
         attachments=[Attachment(path=p) for p in args.attach],
         read_receipt=args.read_receipt,
     )
-    mailer = ctx.mailer(outbox=None if args.now else "sqlite")
     if args.now:
-        result = ctx.run(mailer.send(message))
+        try:
+            result = ctx.run(mailer.send(message))
+        except MailplugError as exc:
+            if not exc.transient:
+                raise
+            # Advice for a temporary failure promises an automatic resend, which is
+            # the outbox's job: --now queued nothing, so say that instead.
+            exc.translator = exc.translator or mailer.translator
+            data = exc.to_dict(ctx.lang)
+            data["advice"] = ctx.t(texts.NOT_QUEUED)
+            if ctx.json:
+                ctx.print_json({"error": data})
+            else:
+                ctx.err.write(f"{data['message']}\n{data['advice']}\n")
+            return exit_code_for(exc)
+        refusals = [
+            mailer.localize(r.error.error(reply=r.reply, recipient=r.address)) if r.error else None
+            for r in result.refused
+        ]
         data = {
             "message_id": result.message_id,
             "host": result.host,
@@ -320,19 +382,29 @@ def send(ctx: Context, args: argparse.Namespace) -> int:
                     "enhanced": r.enhanced,
                     "text": r.text,
                     "key": r.error_key,
+                    "category": str(r.error.category) if r.error else None,
+                    "transient": r.transient,
+                    "message": error.message(ctx.lang) if error else None,
                 }
-                for r in result.refused
+                for r, error in zip(result.refused, refusals, strict=True)
             ],
         }
         if ctx.json:
             ctx.print_json(data)
         else:
             ctx.print(
-                f"sent {result.message_id} via {result.host}: "
-                f"{len(result.accepted)} accepted, {len(result.refused)} refused"
+                ctx.t(
+                    texts.SENT_SUMMARY,
+                    id=result.message_id,
+                    host=result.host or "—",
+                    accepted=len(result.accepted),
+                    refused=len(result.refused),
+                )
             )
-            for r in result.refused:
-                ctx.print(f"  refused {r.address}: {r.code} {r.enhanced or ''} {r.text}")
+            for r, error in zip(result.refused, refusals, strict=True):
+                sentence = error.message(ctx.lang) if error else ""
+                ctx.print(ctx.t(texts.SENT_REFUSED, address=r.address, sentence=sentence))
+                ctx.print("    " + ctx.t(texts.SERVER_REPLIED_NO_HOST, reply=str(r.reply)))
         return (
             EX_OK if not result.refused else 75 if all(r.transient for r in result.refused) else 69
         )
@@ -349,7 +421,8 @@ def send(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def _update_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("lang", help="language code, e.g. pl, de, pt_BR")
+    # Not ``lang``: that is the global --lang (the language messages are shown in).
+    p.add_argument("catalog_lang", metavar="LANG", help="language code, e.g. pl, de, pt_BR")
     p.add_argument("file", type=Path, help="the .po file to create or extend")
     p.add_argument("--plugin", help="only the messages of this plugin (e.g. smtp, core)")
 
@@ -368,7 +441,7 @@ def i18n_update(ctx: Context, args: argparse.Namespace) -> int:
     from ..i18n import normalize_lang
     from ..mailer import AsyncMailer
 
-    lang = normalize_lang(args.lang)
+    lang = normalize_lang(args.catalog_lang)
     mailer = AsyncMailer(outbox=None)
     lacking = mailer.translator.report(lang, mailer.plugins.texts(args.plugin)).missing
     if args.file.exists():

@@ -5,7 +5,8 @@ and ends with a summary table; the first Ctrl-C lets the messages being sent
 finish and leaves the rest queued, a second one aborts them too.
 
 Exit codes of ``flush``: 0 when everything due was sent, 75 (temporary
-failure) when something was deferred or an account is paused, 69 when a
+failure) when something was deferred or an account is held, 78 when an
+account is paused until its settings or password are fixed, 69 when a
 message failed for good.
 """
 
@@ -21,9 +22,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .. import outbox_keys as k
 from .. import texts
 from ..dispatch import FlushReport
-from ..errors import StorageError
+from ..errors import Category, StorageError
 from ..storage import Status
 from ._base import (
+    EX_CONFIG,
     EX_OK,
     EX_TEMPFAIL,
     EX_UNAVAILABLE,
@@ -491,10 +493,17 @@ def _summary(ctx: Context, mailer: AsyncMailer, report: FlushReport) -> None:
         ctx.print(ctx.t(texts.WAITING, n=waiting))
 
 
-def _flush_code(report: FlushReport | None) -> int:
+def _flush_code(report: FlushReport | None, mailer: AsyncMailer | None = None) -> int:
     if report is None:
         return 130
     counts = report.counts
+    # Paused until someone fixes the settings or the password: retrying later will
+    # not help, so this is a configuration error (78), not a temporary one (75).
+    if mailer is not None:
+        for pause in report.paused.values():
+            spec = mailer.plugins.errors.get(pause.error.key) if pause.error else None
+            if pause.until is None and spec is not None and spec.category is Category.CONFIGURATION:
+                return EX_CONFIG
     if counts.get(str(Status.FAILED)) or counts.get(str(Status.PARTIAL)):
         return EX_UNAVAILABLE
     if (
@@ -546,8 +555,11 @@ def outbox_flush(ctx: Context, args: argparse.Namespace) -> int:
         data = report.to_dict()
         if failure is not None:
             data["error"] = failure.to_dict(ctx.lang)
-        for problem in data["problems"]:
-            if problem["error"]:
+        for problem, change in zip(data["problems"], report.problems, strict=True):
+            # The stored error carries its parameters: no unfilled {placeholders}.
+            if change.error is not None:
+                problem["message"] = mailer.reason(change.error).message(ctx.lang)
+            elif problem["error"]:
                 spec = mailer.plugins.errors.get(problem["error"])
                 if spec is not None:
                     problem["message"] = mailer.localize(spec.error()).message(ctx.lang)
@@ -559,7 +571,7 @@ def outbox_flush(ctx: Context, args: argparse.Namespace) -> int:
         ctx.err.write(failure.render(ctx.lang) + "\n")
     else:
         _summary(ctx, mailer, report)
-    return exit_code_for(failure) if failure is not None else _flush_code(report)
+    return exit_code_for(failure) if failure is not None else _flush_code(report, mailer)
 
 
 def _unrecorded(ctx: Context, report: FlushReport) -> None:
@@ -699,10 +711,29 @@ def outbox_retry(ctx: Context, args: argparse.Namespace) -> int:
                     k.OUTBOX_NOTHING_TO_RETRY.error(ref=ref, status=status_name(ctx, entry.status))
                 )
     n = ctx.run(mailer.retry(*refs))
+    # An account on hold or paused keeps its mail waiting: do not promise a send.
+    now = datetime.now(UTC)
+    paused = {
+        name: pause
+        for name, pause in ctx.run(mailer.paused_accounts()).items()
+        if pause.active(now)
+    }
+    accounts = {ctx.run(mailer.status(ref)).account for ref in refs} if paused else set()
+    waiting = sorted(accounts & set(paused))
     if ctx.json:
-        ctx.print_json({"retried": n})
+        # The shape stays {"retried": n}; accounts whose mail waits are added when any.
+        ctx.print_json({"retried": n, **({"waiting_for_account": waiting} if waiting else {})})
+        return EX_OK
+    if waiting and accounts <= set(paused):
+        ctx.print(ctx.t(k.RETRIED_WAITING, n=n))
     else:
         ctx.print(ctx.t(k.RETRIED, n=n))
+    for name in waiting:
+        pause = paused[name]
+        if pause.until is not None:
+            ctx.print(ctx.t(k.ACCOUNT_HELD_UNTIL, account=name, until=when(pause.until)))
+        else:
+            ctx.print(ctx.t(k.ACCOUNT_PAUSED_WAITS, account=name))
     return EX_OK
 
 
