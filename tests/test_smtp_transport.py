@@ -692,7 +692,7 @@ async def test_no_password_or_token_in_logs_reprs_or_errors(
     [
         ({"port": 587}, "settings.host"),
         ({"host": "smtp.example.com", "port": 70000}, "settings.port"),
-        ({"host": "smtp.example.com", "security": "ssl"}, "settings.security"),
+        ({"host": "smtp.example.com", "security": "smime"}, "settings.security"),
         ({"host": "smtp.example.com", "min_tls": "1.1"}, "settings.min_tls"),
         ({"host": "smtp.example.com", "timeout": 0}, "settings.timeout"),
         ({"host": "smtp.example.com", "max_connections": 0}, "settings.max_connections"),

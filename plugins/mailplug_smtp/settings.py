@@ -30,6 +30,8 @@ Security = Literal["starttls", "tls", "none"]
 #: The port each security mode uses when the account names none.
 DEFAULT_PORTS: dict[str, int] = {"starttls": 587, "tls": 465, "none": 25}
 
+#: Other names people use for a security mode → the setting's value.
+_SECURITY_LABELS = {"ssl": "tls", "ssl/tls": "tls", "implicittls": "tls", "plain": "none"}
 _TLS_VERSIONS = {"1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}
 
 
@@ -37,7 +39,8 @@ class SmtpSettings(BaseModel):
     """Validated SMTP settings of one account.
 
     :ivar security: ``starttls`` (required, never silently downgraded), ``tls``
-        (implicit TLS, port 465) or ``none`` (plain; only for trusted local relays).
+        (implicit TLS, port 465; also accepted as ``ssl`` or ``SSL/TLS``, the label
+        mail programs show) or ``none`` (plain; only for trusted local relays).
     :ivar min_tls: the oldest TLS version accepted (``"1.2"`` or ``"1.3"``).
     :ivar verify: check the server's certificate and name (keep it on).
     :ivar ca_file: CA certificate(s) to trust for an in-house server.
@@ -85,6 +88,15 @@ class SmtpSettings(BaseModel):
             value.encode("idna")
         except UnicodeError:
             raise ValueError("not a valid host name (a part is empty or too long)") from None
+        return value
+
+    @field_validator("security", mode="before")
+    @classmethod
+    def _security(cls, value: Any) -> Any:
+        # The labels mail programs show (Thunderbird: "SSL/TLS", "STARTTLS", "None").
+        if isinstance(value, str):
+            label = value.strip().lower().replace(" ", "")
+            return _SECURITY_LABELS.get(label, label)
         return value
 
     @field_validator("min_tls", mode="before")

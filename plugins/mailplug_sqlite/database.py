@@ -14,6 +14,8 @@ import logging
 import os
 import sqlite3
 import stat
+import threading
+import weakref
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -155,6 +157,45 @@ def _writable(path: Path) -> bool:
     return bool(mode & stat.S_IWUSR)
 
 
+class _ForkGuard:
+    """Parks every database thread while the process forks.
+
+    A thread inside SQLite holds its mutexes (the memory allocator's at least);
+    forked at that moment, the child inherits them locked and its own first
+    SQLite call waits forever.  So before ``fork()`` each database thread is made
+    to wait, in Python, between two statements, and is released after it.
+    """
+
+    #: How long a fork waits for a running statement to finish.
+    TIMEOUT = 10.0
+
+    def __init__(self) -> None:
+        self.live: weakref.WeakSet[Database] = weakref.WeakSet()
+        self.release = threading.Event()
+
+    def before(self) -> None:
+        self.release.clear()
+        for db in list(self.live):
+            db._park(self.release, self.TIMEOUT)
+
+    def after_in_parent(self) -> None:
+        self.release.set()
+
+    def after_in_child(self) -> None:
+        # The child has none of these threads; its mailer opens a new Database.
+        self.live = weakref.WeakSet()
+        self.release = threading.Event()
+
+
+_FORK_GUARD = _ForkGuard()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(
+        before=_FORK_GUARD.before,
+        after_in_parent=_FORK_GUARD.after_in_parent,
+        after_in_child=_FORK_GUARD.after_in_child,
+    )
+
+
 class Database:
     """One SQLite connection, living on one dedicated thread."""
 
@@ -164,6 +205,25 @@ class Database:
         self.read_only = options.read_only
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mailplug-sqlite")
         self._conn: sqlite3.Connection | None = None
+        self._closed = False
+        _FORK_GUARD.live.add(self)
+
+    def _park(self, release: threading.Event, timeout: float) -> None:
+        """Have the database thread wait for ``release`` (see :class:`_ForkGuard`)."""
+        if self._conn is None or self._closed:
+            return  # no connection: the thread never entered SQLite
+        parked = threading.Event()
+
+        def park() -> None:
+            parked.set()
+            release.wait(timeout)
+
+        try:
+            self._executor.submit(park)
+        except RuntimeError:
+            return  # shut down: no thread left
+        if not parked.wait(timeout):
+            log.warning("outbox %s: a statement still runs while the process forks", self.path)
 
     # -- the boundary ---------------------------------------------------------
 
@@ -181,7 +241,15 @@ class Database:
         then runs on the same thread — e.g. to give back claimed entries.
         """
         loop = asyncio.get_running_loop()
-        future: Future[T] = self._executor.submit(self._call, fn, args)
+        try:
+            future: Future[T] = self._executor.submit(self._call, fn, args)
+        except RuntimeError:
+            if self._closed:
+                raise
+            # The interpreter is exiting (a host's atexit handler closing the mailer,
+            # a worker finishing): Python has joined every executor thread, so no
+            # other thread can use the connection; run the statement here instead.
+            return self._call(fn, args)
         wrapped = asyncio.wrap_future(future, loop=loop)
         try:
             return await asyncio.shield(wrapped)
@@ -235,11 +303,18 @@ class Database:
                 )
             uri = f"file:{_uri_path(path)}?mode=ro"
             conn = sqlite3.connect(
-                uri, uri=True, isolation_level=None, timeout=self.options.busy_timeout
+                uri,
+                uri=True,
+                isolation_level=None,
+                timeout=self.options.busy_timeout,
+                check_same_thread=False,  # one thread at a time; see run
             )
         else:
             conn = sqlite3.connect(
-                str(path), isolation_level=None, timeout=self.options.busy_timeout
+                str(path),
+                isolation_level=None,
+                timeout=self.options.busy_timeout,
+                check_same_thread=False,  # one thread at a time; see run
             )
         try:
             self._configure(conn)
@@ -280,6 +355,7 @@ class Database:
             if self._conn is not None:
                 await self.run(close)
         finally:
+            self._closed = True
             self._executor.shutdown(wait=True)
 
 

@@ -192,6 +192,10 @@ ADD_CONFIRM = Text("Save this account? [y]es / [n]o / [e]dit: ")
 ADD_EDIT_FIELD = Text("{label} [{value}]: ")
 ADD_HOST_PROMPT = Text("Your server name (like {example}): ")
 ADD_INVALID_VALUE = Text("“{value}” cannot be used here: {problem}")
+ADD_PORT_MISMATCH = Text(
+    "Warning: port {port} usually goes with security “{expected}”, not “{security}”; "
+    "the connection will probably fail. Check the settings your provider gives."
+)
 ADD_SAVED = Text("Saved the account “{name}” in {file}.")
 ADD_CANCELLED = Text("Nothing was saved.")
 ADD_NEXT_PASSWORD = Text(

@@ -845,6 +845,8 @@ async def _unpause_changed(runtime: Runtime, outbox: Outbox, now: datetime) -> N
             if pause.until <= now:
                 await outbox.resume_account(name)
             continue
+        if name not in runtime.accounts:
+            continue  # another process's account: only a process that knows it may resume it
         current = fingerprint(runtime.accounts.get(name))
         if pause.fingerprint is not None and current != pause.fingerprint:
             log.info("settings of account %s changed: sending resumes", name)
@@ -887,6 +889,10 @@ async def flush(
     """
     outbox: Outbox = await runtime.outbox()
     names = [account] if account is not None else accounts
+    # A worker never takes mail of an account it does not know: it would have to
+    # fail or pause it, while the process that does know it (a host that passed the
+    # account in code) sends it fine.  That mail is left for such a process.
+    names = [n for n in (names if names is not None else runtime.accounts) if n in runtime.accounts]
     engine = _Flush(
         runtime,
         outbox,
@@ -982,6 +988,11 @@ async def _work(
     unsaved: list[tuple[str, list[Unrecorded]]] = []
     backoff = error_backoff
     while not stop.is_set():
+        # Only mail this runtime can send wakes it (see flush); read every pass, as
+        # a host may add accounts while the worker runs.
+        known = [
+            n for n in (names if names is not None else runtime.accounts) if n in runtime.accounts
+        ]
         wake.clear()
         try:
             await _save_unrecorded(runtime, outbox, unsaved, clock())
@@ -1007,7 +1018,7 @@ async def _work(
         if stop.is_set():
             break
         now = clock()
-        due = await outbox.next_due(now=now, accounts=names)
+        due = await outbox.next_due(now=now, accounts=known)
         timeout = poll_interval
         if due is not None:
             timeout = min(poll_interval, max(0.0, (due - now).total_seconds()))

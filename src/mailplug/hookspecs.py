@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from .events import StatusEvent
     from .importers import Importer
     from .models import Account
+    from .outgoing import Outgoing
     from .presets import Preset
     from .reports import ReportParser
     from .services import SecretStoreFactory
@@ -238,6 +239,34 @@ def mailplug_register_commands(register: Callable[[Command], None]) -> None:
     plugin registered first is left out (and logged).
 
     :param register: ``register(command)`` with a :class:`mailplug.commands.Command`.
+    """
+
+
+# --------------------------------------------------------------------------
+# Messages on their way
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def mailplug_before_send(outgoing: Outgoing) -> None:
+    """A composed message is about to be stored in the outbox or sent now.
+
+    Called once per message by ``enqueue``, ``enqueue_many``, ``enqueue_raw``
+    and ``send``, after the message is composed (or the raw bytes checked) and
+    before anything is stored — never again when the outbox sends it, so what
+    is stored is what goes on the wire, and a retry sends the same bytes.
+    Every implementation is called, in pluggy's order, each seeing the changes
+    of the previous ones.  Called in the thread that composes (not the event
+    loop's): keep it quick and do no network I/O.
+
+    An implementation may add headers (``outgoing.add_header``), replace
+    ``outgoing.data`` (CRLF line endings, the same Message-ID), change the
+    envelope (``outgoing.set_recipients``), or refuse the message with
+    ``outgoing.refuse(reason)``: the host's call then raises
+    ``message.refused`` and nothing is stored.  Any other exception is reported
+    as ``plugin.before_send_failed`` and nothing is stored either.
+
+    :param outgoing: the account, the envelope and the bytes.
     """
 
 

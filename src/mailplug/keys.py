@@ -93,6 +93,14 @@ SECRET_MISSING = ErrorSpec(
     "system keyring.",
     pauses="account",
 )
+SECRET_STORE_MISSING = ErrorSpec(
+    "account.secret_store_missing",
+    C.CONFIGURATION,
+    False,
+    "There is nowhere to store the password: no secret store is available.",
+    "Install the built-in secret stores (mailplug_secrets) or the keyring extra, or give the "
+    "password in an environment variable.",
+)
 CONFIG_UNREADABLE = ErrorSpec(
     "config.unreadable",
     C.CONFIGURATION,
@@ -250,6 +258,39 @@ OUTBOX_UNAVAILABLE = ErrorSpec(
 )
 
 
+MESSAGE_REFUSED = ErrorSpec(
+    "message.refused",
+    C.REJECTED,
+    False,
+    "The message was not sent: {reason}.",
+    "Change the message as the reason says, or ask the administrator about this rule.",
+    exception=MessageError,
+)
+PLUGIN_BEFORE_SEND_FAILED = ErrorSpec(
+    "plugin.before_send_failed",
+    C.CONFIGURATION,
+    False,
+    "A plugin that checks messages before sending failed: {problem}.",
+    "The message was not stored. Update or disable the plugin (MAILPLUG_DISABLE_PLUGINS) "
+    "and send the message again.",
+)
+HOST_APP_NOT_FOUND = ErrorSpec(
+    "app.not_found",
+    C.CONFIGURATION,
+    False,
+    "The host application’s mailer “{app}” cannot be loaded: {problem}.",
+    "Give it as module:function (e.g. myproject.mail:make_mailer), run the command where "
+    "that module can be imported (the project's directory or virtual environment), and "
+    "check the names.",
+)
+HOST_APP_INVALID = ErrorSpec(
+    "app.invalid",
+    C.CONFIGURATION,
+    False,
+    "The host application’s “{app}” did not give a mailer: {problem}.",
+    "Point it at a function without arguments that returns a Mailer or an AsyncMailer "
+    "(or at such an object).",
+)
 LANGUAGE_MISSING = ErrorSpec(
     "i18n.language_missing",
     C.CONFIGURATION,

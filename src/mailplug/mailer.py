@@ -13,29 +13,33 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures.thread  # registers its exit hook before ours (end of file)
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import keys
+from . import forking, keys
 from .config import Config, default_data_dir, load_config
+from .describe import Description, describe, waiting_text
 from .errors import ConfigurationError, ErrorInfo, ErrorSpec, MailplugError, ServerReply
 from .i18n import Translator
-from .models import Account, Message
+from .models import Account, Address, Message
+from .outbox import NewEntry, new_id
 from .plugins import Plugins
 from .queue import Queue
+from .raw import prepare_raw
 from .runtime import DEFAULT_MAX_MESSAGE_SIZE, Runtime, StatusListener
 from .services import SecretStore, Services
 from .transport import RecipientsRefusedError
 
 if TYPE_CHECKING:
-    import concurrent.futures
-
     from .auth import Authenticator
     from .check import CheckReport
     from .compose import Composed
@@ -52,6 +56,9 @@ __all__ = ["AsyncMailer", "Mailer"]
 
 log = logging.getLogger("mailplug")
 T = TypeVar("T")
+
+#: Seconds a fork waits for the loop thread to stand still, and it waits for the fork.
+_FORK_PARK_TIMEOUT = 10.0
 
 
 class AsyncMailer:
@@ -114,6 +121,13 @@ class AsyncMailer:
         self._worker_stop: asyncio.Event | None = None
         for account in (*config.accounts, *accounts):
             self.runtime.add_account(account)
+        forking.register(self)
+
+    def _after_fork_in_child(self) -> None:
+        # The worker task lives on the parent's loop: a child has none (one worker
+        # per outbox is the rule; a child that wants one calls start_worker()).
+        forking.abandon(self._worker, self._worker_stop)
+        self._worker = self._worker_stop = None
 
     # -- construction -------------------------------------------------------
 
@@ -220,6 +234,15 @@ class AsyncMailer:
         """A stored error as an exception that renders localized message and advice."""
         return self.runtime.reason(error)
 
+    def describe(self, item: OutboxEntry | StatusEvent, lang: str | None = None) -> Description:
+        """An entry's or event's status, reason and advice as a person reads them
+        (see :mod:`mailplug.describe`)."""
+        return describe(self.runtime, item, lang)
+
+    def waiting_text(self, n: int, lang: str | None = None) -> str:
+        """ "3 wiadomości czekają na wysłanie." — ``n`` from :meth:`waiting`."""
+        return waiting_text(self.runtime, n, lang)
+
     def emit(self, event: StatusEvent) -> None:
         """Report a status change to every listener (the hook and ``on_status``)."""
         self.runtime.emit(event)
@@ -259,7 +282,9 @@ class AsyncMailer:
         """
         async with self._errors():
             account = self.runtime.account_for(message)
-            composed = await asyncio.to_thread(self.runtime.compose, message, account)
+            composed = await asyncio.to_thread(
+                lambda: self.runtime.before_send(self.runtime.compose(message, account), account)
+            )
             transport = await self.runtime.transport_for(account)
             started = time.monotonic()
             try:
@@ -352,12 +377,65 @@ class AsyncMailer:
                 out = []
                 for message in items:
                     account = runtime.account_for(message)
-                    out.append((message, account, runtime.compose(message, account)))
+                    composed = runtime.before_send(runtime.compose(message, account), account)
+                    out.append((message, account, composed))
                 return out
 
             composed = await asyncio.to_thread(compose_all)
             added = await self.queue.add(composed, connection=connection)
             return [a.id for a in added]
+
+    async def enqueue_raw(
+        self,
+        data: bytes,
+        *,
+        recipients: Sequence[str],
+        sender: str | None = None,
+        account: str | None = None,
+        priority: int = 3,
+        send_at: datetime | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> str:
+        """Store an already-composed MIME message; returns its outbox id.
+
+        For adapters whose framework renders the message itself (Django's
+        ``message.message().as_bytes()``): nothing is translated field by field.
+        The bytes are checked (see :mod:`mailplug.raw`) and sent as they are, with
+        CRLF line endings; the Message-ID is the one in the bytes (one is added if
+        missing), so enqueueing the same bytes twice stores them once.
+
+        :param recipients: every envelope recipient (To, Cc and Bcc).
+        :param sender: the envelope sender (default: the account's address).
+        :param account: the account's name (default: the one whose address is
+            ``sender``, else the default account).
+        :raises mailplug.errors.MessageError: the bytes or the envelope are not sendable.
+        """
+        async with self._errors():
+            runtime = self.runtime
+            from_address = Address.parse(sender, field="sender") if sender else None
+            acc = runtime.account_by(account, from_address)
+            envelope_from = str(from_address.email if from_address else acc.email.email)
+            runtime._check_size(len(data))  # the outbox's limit holds for raw bytes too
+            raw = prepare_raw(
+                data, sender=envelope_from, recipients=recipients, domain=acc.email.domain
+            )
+            composed = await asyncio.to_thread(runtime.before_send, raw.composed, acc)
+            entry = NewEntry(
+                id=new_id(),
+                message_id=composed.envelope.message_id,
+                account=acc.name,
+                envelope=composed.envelope,
+                data=composed.data,
+                subject=raw.subject,
+                sender=raw.sender or envelope_from,
+                to=raw.to,
+                priority=priority,
+                created_at=datetime.now(UTC),
+                send_at=send_at,
+                metadata=dict(metadata or {}),
+            )
+            (added,) = await self.queue.insert([entry])
+            return added.id
 
     async def _check_accounts_ready(self, messages: list[Message]) -> None:
         """Refuse mail for an account whose settings cannot work (the transport is
@@ -462,8 +540,13 @@ class AsyncMailer:
     # -- lifetime -----------------------------------------------------------
 
     async def aclose(self) -> None:
-        await self.stop_worker()  # a background worker finishes what is on the wire first
-        await self.runtime.aclose()
+        """Stop the worker, then close connections and the outbox (safe to call twice)."""
+        try:
+            await self.stop_worker()  # a background worker finishes what is on the wire first
+        except Exception:
+            log.exception("the background worker failed")
+        finally:
+            await self.runtime.aclose()
 
     async def __aenter__(self) -> AsyncMailer:
         return self
@@ -491,14 +574,59 @@ class Mailer:
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._async = AsyncMailer(*args, **kwargs)
+        self._init(AsyncMailer(*args, **kwargs))
+
+    def _init(self, aio: AsyncMailer) -> None:
+        self._async = aio
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._start_lock = threading.Lock()
+        # Re-entrant: close() may run in a signal handler that interrupted _ensure_loop().
+        self._start_lock = threading.RLock()
+        self._fork_release: threading.Event | None = None
+        forking.register(self)
+        _OPEN.add(self)
+
+    def _before_fork(self) -> None:
+        """Hold the loop thread in Python code while the process forks (see
+        :mod:`mailplug.forking`); :meth:`_after_fork_in_parent` lets it go on."""
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None or thread is threading.current_thread():
+            return
+        parked, release = threading.Event(), threading.Event()
+
+        def park() -> None:
+            parked.set()
+            release.wait(_FORK_PARK_TIMEOUT)
+
+        try:
+            loop.call_soon_threadsafe(park)
+        except RuntimeError:
+            return  # the loop is closed
+        self._fork_release = release
+        parked.wait(_FORK_PARK_TIMEOUT)
+
+    def _after_fork_in_parent(self) -> None:
+        release, self._fork_release = self._fork_release, None
+        if release is not None:
+            release.set()
+
+    def _after_fork_in_child(self) -> None:
+        """The loop thread did not survive the fork: start a new one on next use."""
+        forking.abandon(self._loop, self._thread)
+        self._loop = self._thread = None
+        self._fork_release = None
+        self._start_lock = threading.RLock()
 
     @classmethod
     def from_config(cls, path: Path | str | None = None, **kwargs: Any) -> Mailer:
         return cls(config=load_config(path), **kwargs)
+
+    @classmethod
+    def around(cls, aio: AsyncMailer) -> Mailer:
+        """A sync facade over an existing async mailer (its loop runs in a new thread)."""
+        mailer = cls.__new__(cls)
+        mailer._init(aio)
+        return mailer
 
     @property
     def aio(self) -> AsyncMailer:
@@ -556,6 +684,14 @@ class Mailer:
 
     def compose(self, message: Message, account: Account | None = None) -> Composed:
         return self._async.compose(message, account)
+
+    def describe(self, item: OutboxEntry | StatusEvent, lang: str | None = None) -> Description:
+        """See :meth:`AsyncMailer.describe`."""
+        return self._async.describe(item, lang)
+
+    def waiting_text(self, n: int, lang: str | None = None) -> str:
+        """See :meth:`AsyncMailer.waiting_text`."""
+        return self._async.waiting_text(n, lang)
 
     # -- blocking methods -------------------------------------------------------------
 
@@ -628,6 +764,10 @@ class Mailer:
                 messages, connection=connection, allow_unready_account=allow_unready_account
             )
         )
+
+    def enqueue_raw(self, data: bytes, *, recipients: Sequence[str], **options: Any) -> str:
+        """See :meth:`AsyncMailer.enqueue_raw`."""
+        return self._run(lambda: self._async.enqueue_raw(data, recipients=recipients, **options))
 
     def flush(self, **kwargs: Any) -> FlushReport:
         """Send what is due (see :meth:`AsyncMailer.flush`).
@@ -719,17 +859,37 @@ class Mailer:
         """Run any coroutine of the async mailer: ``mailer.run(lambda m: m.outbox())``."""
         return self._run(lambda: factory(self._async))
 
-    def close(self) -> None:
-        if self._loop is None:
+    def close(self, *, timeout: float = 30.0) -> None:
+        """Stop the worker, close connections and the outbox, end the loop thread.
+
+        Safe to call twice, from ``atexit``, from a signal handler (a blocking call
+        it interrupted raises :class:`concurrent.futures.CancelledError`), and in a
+        forked child (which closes only what it opened itself).  The mailer may be
+        used again afterwards: it starts a new loop thread.
+
+        :param timeout: seconds to wait for messages being sent and for the thread.
+        """
+        with self._start_lock:
+            loop, thread = self._loop, self._thread
+            if thread is not None and thread is threading.current_thread():
+                # A status listener closing its own mailer would wait on itself.
+                raise self._async.localize(keys.SYNC_IN_LOOP.error())
+            self._loop = self._thread = None
+        if loop is None or thread is None:
             return
         try:
-            self._run(self._async.aclose)
+            asyncio.run_coroutine_threadsafe(self._async.aclose(), loop).result(timeout)
+        except Exception:
+            log.exception("closing the mailer failed")
         finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            if self._thread is not None:
-                self._thread.join(timeout=10)
-            self._loop.close()
-            self._loop = self._thread = None
+            done = asyncio.run_coroutine_threadsafe(_cancel_others(), loop)
+            try:
+                done.result(timeout)
+            finally:
+                loop.call_soon_threadsafe(loop.stop)
+                thread.join(timeout)
+                if not thread.is_alive():
+                    loop.close()
 
     def __enter__(self) -> Mailer:
         return self
@@ -741,3 +901,35 @@ class Mailer:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+_OPEN: weakref.WeakSet[Mailer] = weakref.WeakSet()
+
+
+def _close_at_exit() -> None:
+    """Close every sync mailer when the interpreter exits, before Python stops its
+    thread pools: afterwards a worker could not reach the outbox or resolve a host
+    name, and a host's ``atexit.register(mailer.close)`` finds it already closed."""
+    for mailer in list(_OPEN):
+        try:
+            mailer.close()
+        except Exception:
+            log.exception("closing a mailer at exit failed")
+
+
+# The hook concurrent.futures itself uses to run before its executors shut down
+# (stdlib-private, stable since Python 3.9); plain atexit runs too late for that.
+# These hooks run last-registered first: the thread pool module (imported at the
+# top for this reason) registered its own before ours.
+_register_atexit = getattr(threading, "_register_atexit", None)
+if _register_atexit is not None:
+    _register_atexit(_close_at_exit)
+
+
+async def _cancel_others() -> None:
+    """Cancel what still runs on a loop that is about to stop (a call a signal interrupted)."""
+    current = asyncio.current_task()
+    tasks = [t for t in asyncio.all_tasks() if t is not current]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

@@ -33,6 +33,7 @@ hook                                      hands the core
 ``mailplug_register_messages``            the plugin's own :class:`ErrorSpec` and :class:`Text`
 ``mailplug_register_presets``             a :class:`Preset`
 ``mailplug_register_commands``            a :class:`Command`
+``mailplug_before_send``                  (changes or refuses) an :class:`Outgoing` message
 ``mailplug_register_report_parsers``      a :class:`ReportParser` → :class:`Report`
 ``mailplug_message_status``               (listens) a :class:`StatusEvent`
 ========================================  =============================================
@@ -124,6 +125,7 @@ from .outbox import (
     status_after_deliveries,
     utcnow,
 )
+from .outgoing import Outgoing
 from .presets import NOTES as PRESET_NOTES
 from .presets import Preset, Server
 from .reports import Report, ReportParser, ReportRecipient, read_message
@@ -199,6 +201,7 @@ __all__ = [
     "OutboxEntry",
     "OutboxFactory",
     "Outcome",
+    "Outgoing",
     "Preset",
     "Probe",
     "Progress",

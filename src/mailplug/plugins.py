@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from .events import StatusEvent
     from .importers import Importer
     from .models import Account
+    from .outgoing import Outgoing
     from .presets import PresetRegistry
     from .reports import ReportParser
     from .services import SecretStoreFactory
@@ -360,6 +361,24 @@ class Plugins:
             reply=reply, stage=stage, host=host, account=account
         )
         return spec if isinstance(spec, ErrorSpec) else SERVER_UNKNOWN
+
+    def before_send(self, outgoing: Outgoing) -> None:
+        """Let every ``mailplug_before_send`` plugin see (and change or refuse) a message.
+
+        :raises mailplug.errors.MailplugError: a plugin refused it (``message.refused``
+            or its own key), or failed (``plugin.before_send_failed``).
+        """
+        hook = self.pm.hook.mailplug_before_send
+        if not hook.get_hookimpls():
+            return
+        try:
+            hook(outgoing=outgoing)
+        except MailplugError:
+            raise
+        except Exception as exc:
+            raise keys.PLUGIN_BEFORE_SEND_FAILED.error(
+                problem=f"{type(exc).__name__}: {exc}", cause=exc
+            ) from exc
 
     def emit(self, event: StatusEvent) -> None:
         """Hand a status event to every ``mailplug_message_status`` listener.

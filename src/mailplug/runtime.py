@@ -19,11 +19,11 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import keys
+from . import forking, keys
 from .config import Config
 from .errors import ErrorInfo, ErrorSpec, MailplugError, ServerReply
 from .i18n import Translator
-from .models import Account, Message
+from .models import Account, Address, Message
 from .plugins import Plugins
 from .services import SecretStore, Services
 from .transport import RecipientResult, RecipientsRefusedError
@@ -114,6 +114,7 @@ class Runtime:
         self._authenticators: dict[str, Authenticator] = {}
         self._lock: asyncio.Lock | None = None
         self._new_mail: asyncio.Event | None = None
+        forking.register(self)
 
     # -- accounts ---------------------------------------------------------------
 
@@ -135,14 +136,19 @@ class Runtime:
 
         :raises mailplug.errors.AccountNotConfiguredError: no matching account.
         """
-        if message.account:
-            return self.account(message.account)
-        if message.sender is not None:
-            wanted = message.sender.key().lower()
+        return self.account_by(message.account, message.sender)
+
+    def account_by(self, name: str | None, sender: Address | None) -> Account:
+        """The account named ``name``, else the one whose address is ``sender``, else
+        the default (see :meth:`account_for`)."""
+        if name:
+            return self.account(name)
+        if sender is not None:
+            wanted = sender.key().lower()
             for acc in self.accounts.values():
                 if acc.email.key().lower() == wanted:
                     return acc
-            raise self.localize(keys.ACCOUNT_NOT_CONFIGURED.error(address=message.sender.email))
+            raise self.localize(keys.ACCOUNT_NOT_CONFIGURED.error(address=sender.email))
         defaults = [a for a in self.accounts.values() if a.default] or list(self.accounts.values())
         if not defaults:
             from .config import default_config_path
@@ -321,6 +327,20 @@ class Runtime:
         except MailplugError as exc:
             raise self.localize(exc) from None
 
+    def before_send(self, composed: Composed, account: Account) -> Composed:
+        """``composed`` after the ``mailplug_before_send`` plugins (changed or refused)."""
+        from .compose import Composed
+        from .outgoing import Outgoing
+
+        outgoing = Outgoing(account=account, envelope=composed.envelope, data=composed.data)
+        try:
+            self.plugins.before_send(outgoing)
+        except MailplugError as exc:
+            raise self.localize(exc) from exc.__cause__
+        if outgoing.envelope is composed.envelope and outgoing.data is composed.data:
+            return composed
+        return Composed(outgoing.envelope, outgoing.data)
+
     def _check_size(self, size: int) -> None:
         limit = self.max_message_size
         if limit is not None and size > limit:
@@ -339,7 +359,31 @@ class Runtime:
 
     # -- lifetime -------------------------------------------------------------------
 
+    def _after_fork_in_child(self) -> None:
+        """Drop what belongs to the parent: the outbox connection and its thread,
+        pooled connections, the secret store, and loop-bound locks (see
+        :mod:`mailplug.forking`).  Each is opened again on first use."""
+        forking.abandon(
+            self._outbox,
+            self.services.secrets,
+            *self._transports.values(),
+            *self._authenticators.values(),
+            self._lock,
+            self._new_mail,
+        )
+        self._outbox = None
+        self.services.secrets = None
+        self._secrets_opened = False
+        self._transports = {}
+        self._authenticators = {}
+        self._lock = None
+        self._new_mail = None
+
     async def aclose(self) -> None:
+        """Close connections, the outbox and the secret store; safe to call twice.
+
+        Each is closed even when closing another failed (the failure is logged).
+        """
         transports, self._transports = list(self._transports.values()), {}
         for transport in transports:
             try:
@@ -348,7 +392,10 @@ class Runtime:
                 log.exception("closing transport %s failed", transport.name)
         if self._outbox is not None:
             outbox, self._outbox = self._outbox, None
-            await outbox.aclose()
+            try:
+                await outbox.aclose()
+            except Exception:
+                log.exception("closing the outbox failed")
         if self.services.secrets is not None:
             secrets, self.services.secrets = self.services.secrets, None
             self._secrets_opened = False

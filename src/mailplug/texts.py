@@ -23,6 +23,18 @@ WAITING = Text(
     plural="{n} messages are waiting to be sent.",
 )
 
+PATH_CONFIG = Text("Accounts file: {path}")
+PATH_DATA = Text("Data directory: {path}")
+PATH_OUTBOX = Text("Outbox: {path}")
+NO_ACCOUNTS = Text(
+    "No mail account is configured. mailplug looked in {config} (data: {data_dir}). "
+    "Add one with: mailplug accounts add --email ADDRESS"
+)
+
+PASSWORD_PROMPT = Text("Password for the account “{name}” (not shown): ")
+PASSWORD_EMPTY = Text("No password was given; nothing was stored.")
+PASSWORD_STORED = Text("Stored the password of the account “{name}” ({store}).")
+
 NOT_QUEUED = Text(
     "Nothing was queued, so the message will not be sent again by itself. Send it again later, "
     "or send it without --now so that the outbox retries it."

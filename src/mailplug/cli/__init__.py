@@ -9,6 +9,7 @@ both, builds the parser and maps errors to sysexits exit codes.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -25,6 +26,8 @@ COMMAND_MODULES = (
     "mailplug.cli.outbox_care",
     "mailplug.cli.importing",
     "mailplug.cli.check",
+    "mailplug.cli.paths",
+    "mailplug.cli.password",
 )
 
 
@@ -74,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0 if exc.code in (0, None) else 64
     handler = getattr(args, "handler", None)
     if handler is None:
-        parser.print_help()
+        (getattr(args, "group_parser", None) or parser).print_help()
         return 64
     ctx = Context(args)
     try:
@@ -83,12 +86,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         except MailplugError as exc:  # a wrong option: a usage error
             ctx.print_error(exc)
             return 64
-        return int(handler(ctx, args) or 0)
+        code = int(handler(ctx, args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return code
     except MailplugError as exc:
         ctx.print_error(exc)
         return exit_code_for(exc)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `mailplug outbox list | head`: the reader left.  Point stdout at /dev/null
+        # so Python's final flush does not print a traceback; 141 = 128 + SIGPIPE.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     finally:
         ctx.close()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import threading
 import time
@@ -118,6 +119,13 @@ def _common() -> argparse.ArgumentParser:
         help="where the outbox and tokens live (default: $MAILPLUG_DATA_DIR or the user data dir)",
     )
     p.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON")
+    p.add_argument(
+        "--app",
+        default=argparse.SUPPRESS,
+        metavar="MODULE:FUNCTION",
+        help="use the host application's mailer (its accounts and plugins), "
+        "e.g. myproject.mail:make_mailer (default: $MAILPLUG_APP)",
+    )
     return p
 
 
@@ -133,7 +141,7 @@ def build_parser(commands: Iterable[Command]) -> argparse.ArgumentParser:
         if cmd.group is not None:
             if cmd.group not in groups:
                 gp = sub.add_parser(cmd.group, help=f"{cmd.group} commands", parents=[common])
-                gp.set_defaults(handler=None)
+                gp.set_defaults(handler=None, group_parser=gp)  # alone: print its help
                 groups[cmd.group] = gp.add_subparsers(metavar="SUBCOMMAND")
             target = groups[cmd.group]
         p = target.add_parser(cmd.name, help=cmd.help, description=cmd.help, parents=[common])
@@ -193,6 +201,11 @@ class Context:
 
     def mailer(self, **kwargs: Any) -> AsyncMailer:
         """The mailer for the accounts file, built once per command."""
+        app = getattr(self.args, "app", None) or os.environ.get("MAILPLUG_APP")
+        if self._mailer is None and app:
+            from ..hostapp import load_async
+
+            self._mailer = load_async(app)
         if self._mailer is None:
             from ..mailer import AsyncMailer
 

@@ -82,10 +82,29 @@ def _add_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--host", help="SMTP server (needed for hosting providers: your own server)")
     p.add_argument("--port", type=int, help="SMTP port")
-    p.add_argument("--security", choices=("tls", "starttls", "none"), help="SMTP security")
+    p.add_argument(
+        "--security",
+        type=str.lower,
+        choices=("tls", "ssl", "starttls", "none"),
+        help="SMTP security (ssl: the same as tls)",
+    )
     p.add_argument(
         "--yes", "-y", action="store_true", help="save without asking (also without a terminal)"
     )
+
+
+#: The security each well-known submission port speaks (RFC 8314: 465 implicit TLS).
+_PORT_SECURITY = {465: "tls", 587: "starttls"}
+
+
+def _warn_port_mismatch(ctx: Context, smtp: dict[str, Any]) -> None:
+    """Warn about 587 with ``tls`` or 465 with ``starttls``: saved, but it will not connect."""
+    port, security = smtp.get("port"), smtp.get("security")
+    expected = _PORT_SECURITY.get(port) if isinstance(port, int) else None
+    if expected is not None and security in _PORT_SECURITY.values() and security != expected:
+        ctx.err.write(
+            ctx.t(ck.ADD_PORT_MISMATCH, port=port, security=security, expected=expected) + "\n"
+        )
 
 
 def _answers(ctx: Context, text: Text) -> set[str]:
@@ -230,7 +249,8 @@ def accounts_add(ctx: Context, args: argparse.Namespace) -> int:
     if args.port is not None:
         data["settings"]["port"] = args.port
     if args.security is not None:
-        data["settings"]["security"] = args.security
+        data["settings"]["security"] = "tls" if args.security == "ssl" else args.security
+    _warn_port_mismatch(ctx, data["settings"])
 
     if ctx.config_path is not None and not ctx.config_path.exists():
         config = Config(path=ctx.config_path)  # a new accounts file

@@ -244,6 +244,13 @@ def accounts_list(ctx: Context, args: argparse.Namespace) -> int:
     if ctx.json:
         ctx.print_json([a.public_dict() for a in config.accounts])
         return EX_OK
+    if not config.accounts:  # a first run: say where we looked and what to do
+        from ..texts import NO_ACCOUNTS
+        from .paths import paths_of
+
+        found = paths_of(ctx)
+        ctx.err.write(ctx.t(NO_ACCOUNTS, config=found["config"], data_dir=found["data_dir"]) + "\n")
+        return EX_OK
     rows = [
         [
             a.name + (" *" if a.default else ""),
