@@ -6,7 +6,7 @@ A storage plugin (an :class:`~mailplug.outbox.Outbox` registered through
 its outbox::
 
     from mailplug.testing.outbox_contract import OutboxContract
-    from mailplug_postgres import open_postgres_outbox
+    from my_storage_plugin import open_postgres_outbox
 
     class TestPostgresOutbox(OutboxContract):
         async def open_outbox(self, tmp_path, services):
