@@ -57,10 +57,11 @@ Clock = Callable[[], datetime]
 #: leases every third of it, so a killed one's mail is free again this soon.
 DEFAULT_LEASE = 30.0
 DEFAULT_CONCURRENCY = 3
-#: Entries claimed ahead per open connection: enough to keep each connection busy
-#: (pipelining streams; 4 cost about 2x the CPU per message in bench/run.py), few
-#: enough that a killed flusher strands little (and only for one lease).
-CLAIM_FACTOR = 16
+#: Entries claimed ahead per open connection: enough to keep each connection's
+#: pipelined stream full (16 cost ~1.3x and 4 ~2x the CPU per message of the drain
+#: in bench/compare_trees.py), well under a second of sending at pipelined speed,
+#: so a killed flusher strands little, and only for one 30 s lease.
+CLAIM_FACTOR = 64
 #: Tries to record outcomes when the outbox refuses to write (disk full, damaged
 #: page), and the pause before the first retry (doubled each time): then the flush
 #: ends with the storage error instead of holding on to them forever.
