@@ -10,6 +10,10 @@
   "Unsent Messages" becomes queued mail.  Other folders (Inbox, Trash …) are
   named in the report and left alone.  Both folder stores work: mbox files
   and Maildir-style folders.
+- Every other file under the given path is reported as left out, with why:
+  settings read (``prefs.js``, ``logins.json``, ``profiles.ini``), a folder
+  index (``.msf``), a mailbox neither sent nor unsent, a message still being
+  delivered, another profile, or a file the program keeps for itself.
 
 Pointing at the folder holding ``profiles.ini`` (``~/.thunderbird``,
 ``%APPDATA%\\Thunderbird``) imports the default profile; pointing at a mail
@@ -46,6 +50,7 @@ from .files import SourceError, read_source
 from .maildir import is_maildir, read_maildir
 from .mbox import read_mbox
 from .message import decode_text, folder_kind
+from .tree import left_items, left_over, maildir_files, sniff_file
 
 __all__ = ["ThunderbirdImporter", "default_profile", "parse_prefs"]
 
@@ -408,6 +413,7 @@ class ThunderbirdImporter(Importer):
         return any(n.endswith(".msf") for n in names) or "Unsent Messages" in names
 
     def read(self, path: Path, context: ReadContext) -> Iterator[ImportItem]:
+        given = path
         if not (path / "prefs.js").exists() and (path / "profiles.ini").is_file():
             try:
                 path = default_profile(path)
@@ -441,6 +447,13 @@ class ThunderbirdImporter(Importer):
                 folder.path, context, folder=folder.kind, progress_base=done, progress_total=total
             )
             done += _size(folder.path)
+        covered: set[Path] = set()
+        for folder in wanted:
+            covered.update(maildir_files(folder.path) if folder.maildir else [folder.path])
+        reasons = _LeftReasons(given, path, [f for f in folders if f not in wanted])
+        named: set[str] = set()  # the folders left out were named above
+        for plan in left_over(given, covered, reasons):
+            yield from left_items(plan, named)
 
     def _settings(self, profile: _Profile, context: ReadContext) -> Iterator[ImportItem]:
         prefs_path = profile.root / "prefs.js"
@@ -455,6 +468,41 @@ class ThunderbirdImporter(Importer):
             return
         profile.saved_logins = _logins(profile.root)
         yield from _Accounts(profile, context)
+
+
+_SETTINGS_FILES = frozenset({"prefs.js", "logins.json", "profiles.ini"})
+
+
+class _LeftReasons:
+    """Why a file under a Thunderbird path was not imported (see :func:`.tree.left_over`)."""
+
+    def __init__(self, given: Path, profile: Path, skipped: list[_Folder]) -> None:
+        self.given = given
+        self.profile = profile
+        self.skipped = {f.path: f.label for f in skipped}
+
+    def __call__(self, path: Path) -> Reason:
+        if path.name in _SETTINGS_FILES:
+            return Reason(imp.REASON_SETTINGS_READ)
+        if not path.is_relative_to(self.profile):
+            other = next((p for p in path.parents if (p / "prefs.js").is_file()), None)
+            if other is not None and other.is_relative_to(self.given):
+                return Reason(
+                    imp.REASON_OTHER_PROFILE, {"folder": str(other.relative_to(self.given))}
+                )
+        if path.suffix.lower() == ".msf":
+            return Reason(imp.REASON_INDEX_FILE)
+        parent = path.parent
+        if parent.name == "tmp" and is_maildir(parent.parent):
+            return Reason(imp.REASON_IN_DELIVERY)
+        for folder in (path, parent.parent):
+            if folder in self.skipped:
+                return Reason(imp.REASON_IN_FOLDER, {"folder": self.skipped[folder]})
+        if sniff_file(path) is not None:  # mail in a folder Thunderbird does not list
+            base = self.profile if path.is_relative_to(self.profile) else self.given
+            label = str(path.relative_to(base)) if path.is_relative_to(base) else path.name
+            return Reason(imp.REASON_IN_FOLDER, {"folder": label})
+        return Reason(imp.REASON_NOT_MAIL_FILE)
 
 
 def default_profile(root: Path) -> Path:
