@@ -8,6 +8,7 @@ message files, mbox files among them, symbolic links (followed, loops reported).
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -159,6 +160,42 @@ async def test_every_file_under_a_thunderbird_folder_is_accounted_for(tmp_path: 
     archives = left[local / "Archives"]
     assert archives is not None and archives.params == {"folder": "Mail/Local Folders/Archives"}
     assert set(report.skipped_folders) >= {"Local Folders/Inbox", "Local Folders/Stare"}
+
+
+async def test_thunderbird_folder_roles_from_its_folder_cache(tmp_path: Path) -> None:
+    """Folders named in no language we know, flagged Sent / Outbox by Thunderbird itself."""
+    profile = thunderbird_profile(tmp_path / "abcd1234.default-release")
+    local = profile.root / "Mail" / "Local Folders"
+    write(local / "Korespondencja", mbox_bytes([message_bytes_of(11), message_bytes_of(12)]))
+    write(local / "Korespondencja.msf", b"")
+    write(local / "Czeka", mbox_bytes([message_bytes_of(13)]))
+    write(local / "Czeka.msf", b"")
+    write(local / "Kosz", mbox_bytes([message_bytes_of(14)]))
+    write(local / "Kosz.msf", b"")
+    windows = "C:\\Users\\Jan\\AppData\\Roaming\\Thunderbird\\Profiles\\abcd1234.default-release"
+    cache = {
+        # written on Windows, then the profile was copied here
+        f"{windows}\\Mail\\Local Folders\\Korespondencja.msf": {
+            "flags": 0x200 | 0x4,
+            "totalMsgs": 2,
+        },
+        str(local / "Czeka.msf"): {"flags": 0x800 | 0x4},  # the Outbox ("Unsent Messages")
+        str(local / "Kosz.msf"): {"flags": 0x100 | 0x4},  # Trash: left, as by name
+        str(local / "Inbox.msf"): {"flags": 0x1000 | 0x4},
+        "garbage": "not a folder",
+    }
+    write(profile.root / "folderCache.json", json.dumps(cache).encode())
+    async with AsyncMailer(config=load_config()) as m:
+        report = await asyncio.wait_for(m.import_path(profile.root), 60)
+    assert not report.failures
+    status = Counter((o.source.name, o.status) for o in report.messages)
+    assert status[("Korespondencja", "sent")] == 2
+    assert status[("Czeka", "queued")] == 1
+    assert status[("Kosz", "left")] == 1 and status[("Inbox", "left")] == 1
+    assert "Local Folders/Kosz" in report.skipped_folders
+    left = {o.source.name: o.reason for o in report.messages if o.status == "left"}
+    cache_reason = left["folderCache.json"]
+    assert cache_reason is not None and cache_reason.text == imp.REASON_SETTINGS_READ
 
 
 async def test_maildir_format_on_an_mbsync_folder_imports_sent(
