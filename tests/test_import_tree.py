@@ -8,16 +8,25 @@ message files, mbox files among them, symbolic links (followed, loops reported).
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from tests.legacy_fixtures import mail_tree, message_bytes_of, write, write_maildir
+from tests.legacy_fixtures import (
+    mail_tree,
+    mbox_bytes,
+    message_bytes_of,
+    thunderbird_profile,
+    write,
+    write_maildir,
+)
 
 from mailplug.config import load_config
 from mailplug.mailer import AsyncMailer
+from mailplug.plugin import import_keys as imp
 from mailplug.testing import memory_account
 from mailplug_legacy.tree import plan_tree, sniff_file
 
@@ -85,6 +94,108 @@ async def test_every_file_of_every_layout_is_accounted_for(
     again = await asyncio.wait_for(mailer.import_path(root, account="jan"), 60)
     assert again.counts["sent"] == again.counts["queued"] == 0
     assert again.counts["duplicate"] == flat["sent"] + flat["queued"]
+
+
+async def test_every_file_under_a_thunderbird_folder_is_accounted_for(tmp_path: Path) -> None:
+    root = tmp_path / "thunderbird"  # the folder holding profiles.ini
+    profile = thunderbird_profile(root / "Profiles" / "abcd1234.default-release")
+    local = profile.root / "Mail" / "Local Folders"
+    # what a profile holds besides mail: caches, a folder list, a mailbox without its
+    # index, a Maildir-store folder with a message still being delivered, a link loop
+    write(profile.root / "folderTree.json", b'{"mailbox://nobody@Local%20Folders/Inbox":{}}')
+    write(profile.root / "cache2" / "entries" / "0A1B2C", b"\x00\x01binary cache")
+    write(local / "Archives", mbox_bytes([message_bytes_of(1)]))
+    archive = write_maildir(local / "Stare", cur=[(message_bytes_of(2), "S")])
+    write(archive / "tmp" / "1700000000.123.host", message_bytes_of(3))
+    (profile.root / "loop").symlink_to(profile.root, target_is_directory=True)
+    # another profile that is not the installation's default
+    write(root / "Profiles" / "old.default" / "prefs.js", b'user_pref("mail.smtpservers", "");\n')
+    write(root / "Profiles" / "old.default" / "Mail" / "Local Folders" / "Sent", b"")
+    write(
+        root / "profiles.ini",
+        b"[Profile0]\nPath=Profiles/old.default\nIsRelative=1\nDefault=1\n\n"
+        b"[Profile1]\nPath=Profiles/abcd1234.default-release\nIsRelative=1\n\n"
+        b"[InstallABC]\nDefault=Profiles/abcd1234.default-release\n",
+    )
+    async with AsyncMailer(config=load_config()) as m:
+        report = await asyncio.wait_for(m.import_path(root), 60)
+    assert report.format == "thunderbird" and not report.failures
+
+    # every file is in the report, and the counts add up to the outcomes
+    sources = {o.source for o in report.messages} | {p.source for p in report.failures}
+    assert sources == files_under(root)
+    assert sum(report.counts[s] for s in ("queued", "sent", "duplicate", "skipped", "left")) == (
+        len(report.messages)
+    )
+    assert report.counts["queued"] == len(profile.unsent)
+    assert report.counts["sent"] == len(profile.sent) + len(profile.gmail_sent)
+
+    # each file left out says why; mail is never called "not mail"
+    left = {o.source: o.reason for o in report.messages if o.status == "left"}
+    assert all(r is not None for r in left.values())
+    why = {path: r.text.msgid for path, r in left.items() if r is not None}
+    rel = {
+        str(path.relative_to(profile.root)): msgid
+        for path, msgid in why.items()
+        if path.is_relative_to(profile.root)
+    }
+    assert rel["prefs.js"] == rel["logins.json"] == imp.REASON_SETTINGS_READ.msgid
+    assert why[root / "profiles.ini"] == imp.REASON_SETTINGS_READ.msgid
+    for name in ("Sent.msf", "Inbox.msf", "Unsent Messages.msf"):
+        assert rel[f"Mail/Local Folders/{name}"] == imp.REASON_INDEX_FILE.msgid
+    for name in (
+        "Inbox",
+        "Trash",
+        "Archives",
+        "Stare/cur/" + next((archive / "cur").iterdir()).name,
+    ):
+        assert rel[f"Mail/Local Folders/{name}"] == imp.REASON_IN_FOLDER.msgid, name
+    assert rel["Mail/Local Folders/Stare/tmp/1700000000.123.host"] == imp.REASON_IN_DELIVERY.msgid
+    for name in ("key4.db", "times.json", "folderTree.json", "cache2/entries/0A1B2C"):
+        assert rel[name] == imp.REASON_NOT_MAIL_FILE.msgid, name
+    assert rel["loop"] == imp.REASON_LINK_SEEN.msgid
+    old = root / "Profiles" / "old.default"
+    assert why[old / "Mail" / "Local Folders" / "Sent"] == imp.REASON_OTHER_PROFILE.msgid
+    assert why[old / "prefs.js"] == imp.REASON_SETTINGS_READ.msgid  # read to choose the profile
+    archives = left[local / "Archives"]
+    assert archives is not None and archives.params == {"folder": "Mail/Local Folders/Archives"}
+    assert set(report.skipped_folders) >= {"Local Folders/Inbox", "Local Folders/Stare"}
+
+
+async def test_thunderbird_folder_roles_from_its_folder_cache(tmp_path: Path) -> None:
+    """Folders named in no language we know, flagged Sent / Outbox by Thunderbird itself."""
+    profile = thunderbird_profile(tmp_path / "abcd1234.default-release")
+    local = profile.root / "Mail" / "Local Folders"
+    write(local / "Korespondencja", mbox_bytes([message_bytes_of(11), message_bytes_of(12)]))
+    write(local / "Korespondencja.msf", b"")
+    write(local / "Czeka", mbox_bytes([message_bytes_of(13)]))
+    write(local / "Czeka.msf", b"")
+    write(local / "Kosz", mbox_bytes([message_bytes_of(14)]))
+    write(local / "Kosz.msf", b"")
+    windows = "C:\\Users\\Jan\\AppData\\Roaming\\Thunderbird\\Profiles\\abcd1234.default-release"
+    cache = {
+        # written on Windows, then the profile was copied here
+        f"{windows}\\Mail\\Local Folders\\Korespondencja.msf": {
+            "flags": 0x200 | 0x4,
+            "totalMsgs": 2,
+        },
+        str(local / "Czeka.msf"): {"flags": 0x800 | 0x4},  # the Outbox ("Unsent Messages")
+        str(local / "Kosz.msf"): {"flags": 0x100 | 0x4},  # Trash: left, as by name
+        str(local / "Inbox.msf"): {"flags": 0x1000 | 0x4},
+        "garbage": "not a folder",
+    }
+    write(profile.root / "folderCache.json", json.dumps(cache).encode())
+    async with AsyncMailer(config=load_config()) as m:
+        report = await asyncio.wait_for(m.import_path(profile.root), 60)
+    assert not report.failures
+    status = Counter((o.source.name, o.status) for o in report.messages)
+    assert status[("Korespondencja", "sent")] == 2
+    assert status[("Czeka", "queued")] == 1
+    assert status[("Kosz", "left")] == 1 and status[("Inbox", "left")] == 1
+    assert "Local Folders/Kosz" in report.skipped_folders
+    left = {o.source.name: o.reason for o in report.messages if o.status == "left"}
+    cache_reason = left["folderCache.json"]
+    assert cache_reason is not None and cache_reason.text == imp.REASON_SETTINGS_READ
 
 
 async def test_maildir_format_on_an_mbsync_folder_imports_sent(

@@ -7,9 +7,15 @@
   is told which accounts need their password again.
 - Mail folders under ``Mail/`` (Local Folders, POP) and ``ImapMail/``: the
   "Sent" folders (and each identity's own copy folder) become history,
-  "Unsent Messages" becomes queued mail.  Other folders (Inbox, Trash …) are
+  "Unsent Messages" becomes queued mail.  Where Thunderbird recorded a
+  folder's role (the Sent and Outbox flags in ``folderCache.json``), the role
+  decides, whatever the folder is called.  Other folders (Inbox, Trash …) are
   named in the report and left alone.  Both folder stores work: mbox files
   and Maildir-style folders.
+- Every other file under the given path is reported as left out, with why:
+  settings read (``prefs.js``, ``logins.json``, ``profiles.ini``), a folder
+  index (``.msf``), a mailbox neither sent nor unsent, a message still being
+  delivered, another profile, or a file the program keeps for itself.
 
 Pointing at the folder holding ``profiles.ini`` (``~/.thunderbird``,
 ``%APPDATA%\\Thunderbird``) imports the default profile; pointing at a mail
@@ -46,8 +52,9 @@ from .files import SourceError, read_source
 from .maildir import is_maildir, read_maildir
 from .mbox import read_mbox
 from .message import decode_text, folder_kind
+from .tree import left_items, left_over, maildir_files, sniff_file
 
-__all__ = ["ThunderbirdImporter", "default_profile", "parse_prefs"]
+__all__ = ["ThunderbirdImporter", "default_profile", "folder_roles", "parse_prefs"]
 
 log = logging.getLogger("mailplug.legacy")
 
@@ -360,8 +367,58 @@ class _Folder:
     maildir: bool
 
 
-def _folders(server: Path, label: str, sent_names: frozenset[str]) -> Iterator[_Folder]:
-    """Mail folders of one server folder, with ``.sbd`` subfolders."""
+# nsMsgFolderFlags: the special-use roles Thunderbird records per folder.
+_FLAG_SENT, _FLAG_QUEUE = 0x0200, 0x0800
+_FOLDER_CACHE = "folderCache.json"
+_MAIL_DIRS = ("/Mail/", "/ImapMail/")
+
+
+def folder_roles(root: Path) -> dict[Path, Kind]:
+    """Folders whose special-use flag says sent or unsent, from ``folderCache.json``.
+
+    Thunderbird (since 91) keeps each folder's flags there, keyed by the full path
+    of the folder's ``.msf`` index as written on the machine it ran on (so a copied
+    or Windows profile is matched by the part from ``Mail/``/``ImapMail/`` on).
+    The older ``panacea.dat`` (a Mork database) is not read: names decide there.
+    """
+    path = root / _FOLDER_CACHE
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(read_source(path))
+    except (SourceError, ValueError) as exc:
+        log.info("%s not read: %s", path, exc)
+        return {}
+    roles: dict[Path, Kind] = {}
+    for key, props in data.items() if isinstance(data, dict) else ():
+        flags = props.get("flags") if isinstance(props, dict) else None
+        if not isinstance(key, str) or not isinstance(flags, int):
+            continue
+        kind = Kind.SENT if flags & _FLAG_SENT else Kind.QUEUED if flags & _FLAG_QUEUE else None
+        index = key.replace("\\", "/")
+        if kind is None or not index.lower().endswith(".msf"):
+            continue
+        where = Path(index[:-4])
+        if not where.is_relative_to(root) and not Path(index).exists():  # written elsewhere
+            cut = min((i for i in (index.find(d) for d in _MAIL_DIRS) if i >= 0), default=-1)
+            if cut < 0:
+                continue
+            where = root / index[cut + 1 : -4]
+        roles[where] = kind
+    return roles
+
+
+def _folders(
+    server: Path,
+    label: str,
+    sent_names: frozenset[str],
+    roles: dict[Path, Kind] | None = None,
+) -> Iterator[_Folder]:
+    """Mail folders of one server folder, with ``.sbd`` subfolders.
+
+    A folder's role recorded by Thunderbird (``roles``) wins over its name.
+    """
+    roles = roles or {}
     try:
         entries = sorted(server.iterdir(), key=lambda p: p.name)
     except OSError:
@@ -371,11 +428,12 @@ def _folders(server: Path, label: str, sent_names: frozenset[str]) -> Iterator[_
         name = entry.name
         if name.startswith("."):
             continue
+        role = roles.get(entry)
         if entry.is_dir():
             if name.endswith(".sbd"):
-                yield from _folders(entry, f"{label}/{name[:-4]}", sent_names)
+                yield from _folders(entry, f"{label}/{name[:-4]}", sent_names, roles)
             elif is_maildir(entry):
-                kind = folder_kind(name, sent_names=sent_names)
+                kind = role or folder_kind(name, sent_names=sent_names)
                 yield _Folder(entry, f"{label}/{name}", kind, True)
             elif folder_kind(name, sent_names=sent_names) is not None:
                 # A directory where the mailbox file should be: report it.
@@ -384,10 +442,10 @@ def _folders(server: Path, label: str, sent_names: frozenset[str]) -> Iterator[_
             continue
         if entry.suffix.lower() in _NOT_FOLDERS:
             continue
-        known = folder_kind(name, sent_names=sent_names) is not None
-        if not (f"{name}.msf" in names or known or name in {"Inbox", "Trash", "Drafts"}):
+        kind = role or folder_kind(name, sent_names=sent_names)
+        if not (f"{name}.msf" in names or kind is not None or name in {"Inbox", "Trash", "Drafts"}):
             continue
-        yield _Folder(entry, f"{label}/{name}", folder_kind(name, sent_names=sent_names), False)
+        yield _Folder(entry, f"{label}/{name}", kind, False)
 
 
 class ThunderbirdImporter(Importer):
@@ -408,6 +466,7 @@ class ThunderbirdImporter(Importer):
         return any(n.endswith(".msf") for n in names) or "Unsent Messages" in names
 
     def read(self, path: Path, context: ReadContext) -> Iterator[ImportItem]:
+        given = path
         if not (path / "prefs.js").exists() and (path / "profiles.ini").is_file():
             try:
                 path = default_profile(path)
@@ -422,8 +481,9 @@ class ThunderbirdImporter(Importer):
         roots = _mail_roots(path, profile.prefs) if prefs_path.exists() else [path]
         sent_names = frozenset(profile.sent_names)
         folders: list[_Folder] = []
+        roles = folder_roles(path)
         for server in roots:
-            folders += _folders(server, server.name, sent_names)
+            folders += _folders(server, server.name, sent_names, roles)
         wanted = [f for f in folders if f.kind is not None or context.kind is not None]
         for folder in folders:
             if folder.kind is None and context.kind is None:
@@ -441,6 +501,13 @@ class ThunderbirdImporter(Importer):
                 folder.path, context, folder=folder.kind, progress_base=done, progress_total=total
             )
             done += _size(folder.path)
+        covered: set[Path] = set()
+        for folder in wanted:
+            covered.update(maildir_files(folder.path) if folder.maildir else [folder.path])
+        reasons = _LeftReasons(given, path, [f for f in folders if f not in wanted])
+        named: set[str] = set()  # the folders left out were named above
+        for plan in left_over(given, covered, reasons):
+            yield from left_items(plan, named)
 
     def _settings(self, profile: _Profile, context: ReadContext) -> Iterator[ImportItem]:
         prefs_path = profile.root / "prefs.js"
@@ -455,6 +522,41 @@ class ThunderbirdImporter(Importer):
             return
         profile.saved_logins = _logins(profile.root)
         yield from _Accounts(profile, context)
+
+
+_SETTINGS_FILES = frozenset({"prefs.js", "logins.json", "profiles.ini", _FOLDER_CACHE})
+
+
+class _LeftReasons:
+    """Why a file under a Thunderbird path was not imported (see :func:`.tree.left_over`)."""
+
+    def __init__(self, given: Path, profile: Path, skipped: list[_Folder]) -> None:
+        self.given = given
+        self.profile = profile
+        self.skipped = {f.path: f.label for f in skipped}
+
+    def __call__(self, path: Path) -> Reason:
+        if path.name in _SETTINGS_FILES:
+            return Reason(imp.REASON_SETTINGS_READ)
+        if not path.is_relative_to(self.profile):
+            other = next((p for p in path.parents if (p / "prefs.js").is_file()), None)
+            if other is not None and other.is_relative_to(self.given):
+                return Reason(
+                    imp.REASON_OTHER_PROFILE, {"folder": str(other.relative_to(self.given))}
+                )
+        if path.suffix.lower() == ".msf":
+            return Reason(imp.REASON_INDEX_FILE)
+        parent = path.parent
+        if parent.name == "tmp" and is_maildir(parent.parent):
+            return Reason(imp.REASON_IN_DELIVERY)
+        for folder in (path, parent.parent):
+            if folder in self.skipped:
+                return Reason(imp.REASON_IN_FOLDER, {"folder": self.skipped[folder]})
+        if sniff_file(path) is not None:  # mail in a folder Thunderbird does not list
+            base = self.profile if path.is_relative_to(self.profile) else self.given
+            label = str(path.relative_to(base)) if path.is_relative_to(base) else path.name
+            return Reason(imp.REASON_IN_FOLDER, {"folder": label})
+        return Reason(imp.REASON_NOT_MAIL_FILE)
 
 
 def default_profile(root: Path) -> Path:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +34,8 @@ from .message import folder_kind, parse
 __all__ = [
     "Plan",
     "is_maildir",
+    "left_items",
+    "left_over",
     "looks_like_mail_tree",
     "maildir_date",
     "maildir_files",
@@ -286,16 +288,57 @@ def read_tree(root: Path, context: ReadContext) -> Iterator[ImportItem]:
     named: set[str] = set()
     for done, plan in enumerate(plans, start=1):
         if plan.action == "left":
-            assert plan.reason is not None
-            if plan.folder is not None and plan.folder not in named:
-                named.add(plan.folder)
-                yield SkippedFolder(plan.path.parent.parent, plan.folder)
-            yield ImportSkipped(plan.path, plan.reason, left=True)
+            yield from left_items(plan, named)
         elif plan.action == "mbox":
             yield from read_mbox(plan.path, context, folder=plan.kind)
         else:
             yield from _read_one(plan, context)
         context.report(root, done, len(plans), done)
+
+
+def left_items(plan: Plan, named: set[str]) -> Iterator[ImportItem]:
+    """A file left out, as reported: its folder named once (``named`` remembers), then it."""
+    assert plan.reason is not None
+    if plan.folder is not None and plan.folder not in named:
+        named.add(plan.folder)
+        yield SkippedFolder(plan.path.parent.parent, plan.folder)
+    yield ImportSkipped(plan.path, plan.reason, left=True)
+
+
+def left_over(
+    root: Path, covered: Collection[Path], reason_for: Callable[[Path], Reason]
+) -> list[Plan]:
+    """A ``"left"`` plan for every file under ``root`` that another reader did not take.
+
+    For layouts read folder by folder (a Thunderbird profile): what was read is
+    ``covered`` (files, or folders read whole); every other file is reported with
+    ``reason_for(file)``.  Links are followed as in :func:`plan_tree`, a link back
+    to a folder already walked is reported once.
+    """
+    plans: list[Plan] = []
+    seen: dict[tuple[int, int], Path] = {}
+
+    def visit(directory: Path) -> None:
+        try:
+            info = directory.stat()
+        except OSError:
+            return
+        key = (info.st_dev, info.st_ino)
+        if key in seen:
+            reason = Reason(imp.REASON_LINK_SEEN, {"folder": str(seen[key])})
+            plans.append(Plan(directory, "left", reason=reason))
+            return
+        seen[key] = directory
+        dirs, files, special = _entries(directory)
+        plans.extend(
+            Plan(f, "left", reason=reason_for(f)) for f in files + special if f not in covered
+        )
+        for sub in dirs:
+            if sub not in covered:
+                visit(sub)
+
+    visit(root)
+    return plans
 
 
 def _read_one(plan: Plan, context: ReadContext) -> Iterator[ImportItem]:

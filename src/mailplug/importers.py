@@ -201,6 +201,15 @@ REASON_NOT_MAIL_FILE = Text(
 REASON_IN_DELIVERY = Text(
     "still being delivered (in the Maildir's tmp folder)", context="import-reason"
 )
+REASON_SETTINGS_READ = Text(
+    "the old program's settings: read for the accounts, not mail", context="import-reason"
+)
+REASON_INDEX_FILE = Text(
+    "the old program's index of a mail folder, not mail itself", context="import-reason"
+)
+REASON_OTHER_PROFILE = Text(
+    "in another profile ({folder}); only the default profile was read", context="import-reason"
+)
 REASON_LINK_SEEN = Text("a link to a folder already read (as {folder})", context="import-reason")
 REASON_MESSAGE_EMPTY = Text("the message is empty", context="import-reason")
 REASON_UNREADABLE = Text("the system does not allow reading it", context="import-reason")
