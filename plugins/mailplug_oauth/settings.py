@@ -72,7 +72,24 @@ def _number(account: Account, data: dict[str, Any], name: str, default: float) -
 
 @dataclass(frozen=True, slots=True)
 class OAuthSettings:
-    """What the authenticator needs, validated; the client secret stays a ``SecretStr``."""
+    """What the authenticator needs, validated; the client secret stays a ``SecretStr``.
+
+    :ivar provider: ``google``, ``microsoft`` or another known provider (default: the
+        one the login method names).
+    :ivar client_id: the application's client ID from the provider's console.
+    :ivar username: the mailbox to log in to (default: the account's address).
+    :ivar authorization_endpoint: where the browser signs in (default: the provider's).
+    :ivar token_endpoint: where tokens are fetched and refreshed (default: the provider's).
+    :ivar scope: the permissions asked for (default: the provider's mail scope).
+    :ivar client_secret: the client secret, when the provider needs one (better:
+        ``client_secret_env``).
+    :ivar client_secret_env: the environment variable holding the client secret.
+    :ivar redirect_host: the loopback address the sign-in returns to (``127.0.0.1``
+        or ``localhost``).
+    :ivar redirect_port: its port (``0``: a free one; fixed when the console requires it).
+    :ivar timeout: seconds to wait for the token endpoint.
+    :ivar expiry_margin: seconds before expiry a token is refreshed.
+    """
 
     provider: OAuthProvider
     client_id: str | None

@@ -41,7 +41,16 @@ def default_password_env(account_name: str) -> str:
 
 
 class PasswordSettings(BaseModel):
-    """``auth_settings`` of the ``password`` login method."""
+    """``auth_settings`` of the ``password`` login method.
+
+    :ivar username: the login name (default: the account's address).
+    :ivar password: the password itself; the file must then be owner-only (better:
+        ``password_env``, ``keyring`` or ``mailplug accounts password NAME``).
+    :ivar password_env: the environment variable holding the password.
+    :ivar keyring: read the password from the OS keyring (extra ``keyring``).
+    :ivar mechanism: ``PLAIN``, ``LOGIN`` or ``CRAM-MD5`` (default: the best the
+        server offers).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -38,6 +38,8 @@ _TLS_VERSIONS = {"1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}
 class SmtpSettings(BaseModel):
     """Validated SMTP settings of one account.
 
+    :ivar host: the SMTP server (a name or an IP address).
+    :ivar port: its port; without one, the port of the security mode.
     :ivar security: ``starttls`` (required, never silently downgraded), ``tls``
         (implicit TLS, port 465; also accepted as ``ssl`` or ``SSL/TLS``, the label
         mail programs show) or ``none`` (plain; only for trusted local relays).
@@ -46,6 +48,7 @@ class SmtpSettings(BaseModel):
     :ivar ca_file: CA certificate(s) to trust for an in-house server.
     :ivar connect_timeout: seconds to connect and get the greeting.
     :ivar timeout: seconds to wait for each reply.
+    :ivar local_hostname: the name given in EHLO (default: this machine's name).
     :ivar max_connections: parallel connections per account.
     :ivar rate_limit_per_minute: at most this many messages a minute (``None``: no limit).
     :ivar rate_limit_burst: how many of them may go back to back before spacing begins.

@@ -243,7 +243,7 @@ def _upgrade_file(config: Config, path: Path, raw: bytes, old: int) -> None:
     """Write the upgraded file, keeping the old one beside it; a read-only place only logs."""
     try:
         config.backup = _keep_backup(path, raw, old)
-        save_config(config, path)
+        save_config(config, path, keep_layout=False, backup=False)
     except OSError as exc:
         config.backup = None
         log.warning("accounts file %s (version %d) could not be upgraded: %s", path, old, exc)
@@ -303,8 +303,18 @@ def account_to_toml_data(account: Account) -> dict[str, Any]:
     return data
 
 
-def save_config(config: Config, path: Path | None = None) -> Path:
-    """Write ``config`` atomically with owner-only permissions."""
+def save_config(
+    config: Config, path: Path | None = None, *, keep_layout: bool = True, backup: bool = True
+) -> Path:
+    """Write ``config`` atomically with owner-only permissions.
+
+    :param keep_layout: edit the existing file in place, keeping the user's comments
+        and layout (see :mod:`mailplug.config_edit`); ``False`` writes it anew (an
+        upgrade from an older format, whose layout no longer applies).
+    :param backup: keep the previous file as ``accounts.toml.bak``.
+    """
+    from . import config_edit  # tomlkit: loaded only when a file is written
+
     p = path or config.path or default_config_path()
     p.parent.mkdir(parents=True, exist_ok=True)
     data = {k: v for k, v in config.data.items() if k != "accounts"}
@@ -312,11 +322,27 @@ def save_config(config: Config, path: Path | None = None) -> Path:
     if config.lang:
         data["lang"] = config.lang
     data["accounts"] = {a.name: account_to_toml_data(a) for a in config.accounts}
-    tmp = p.with_name(p.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(dumps(data))
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, p)
+    try:
+        previous: str | None = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        previous = None
+    if previous is not None and backup:
+        config_edit.keep_backup(p, previous)
+    accounts = {a.name: a for a in config.accounts}
+
+    def unchanged(name: str, written: dict[str, Any]) -> bool:
+        try:
+            return Account.model_validate({"name": name, **written}) == accounts.get(name)
+        except ValueError:  # pydantic's ValidationError: the program's version wins
+            return False
+
+    if keep_layout and previous is not None:
+        try:
+            text = config_edit.edit(previous, data, unchanged=unchanged)
+        except Exception:  # tomlkit refuses what tomllib read: write it anew, the .bak has it
+            log.warning("accounts file %s could not be edited in place; rewritten", p)
+            text = config_edit.edit(None, data)
+    else:
+        text = config_edit.edit(None, data) if keep_layout else dumps(data)
+    config_edit.write_private(p, text)
     return p

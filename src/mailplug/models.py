@@ -370,7 +370,13 @@ class Message(_Model):
 
 
 class ImapSettings(BaseModel):
-    """Incoming-mail settings, kept for the account check and later use."""
+    """Incoming-mail settings, kept for the account check and later use.
+
+    :ivar host: the IMAP server.
+    :ivar port: its port (993 for ``tls``, usually 143 for ``starttls``).
+    :ivar security: ``tls`` (implicit TLS), ``starttls`` or ``none``.
+    :ivar username: the login name, when not the account's address.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -404,6 +410,20 @@ class Account(_Model):
     ``settings`` belong to the transport (for ``smtp``: host, port,
     security …) and ``auth_settings`` to the login method; each plugin
     validates its own and reports a missing or wrong field by name.
+
+    :ivar email: the address mail is sent from (``From``).
+    :ivar display_name: the name shown beside the address (``Biuro Firma``).
+    :ivar reply_to: addresses replies go to (``Reply-To``), when not the sender.
+    :ivar envelope_sender: the envelope sender (``MAIL FROM``, where bounces go), when
+        not ``email``.
+    :ivar transport: the plugin that delivers the mail (``smtp``; ``mailplug plugins``
+        lists the installed ones).
+    :ivar settings: the transport's settings (for ``smtp``: the SMTP table below).
+    :ivar auth: the login method (``password``, ``gmail-oauth2``, ``microsoft-oauth2``,
+        ``oauth2``), or ``"none"`` to send without logging in.
+    :ivar auth_settings: the login method's settings (tables below).
+    :ivar imap: the incoming-mail server, for the account check and bounce fetching.
+    :ivar default: the account used when a message names none.
     """
 
     model_config = ConfigDict(extra="forbid")

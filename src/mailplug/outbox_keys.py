@@ -183,6 +183,13 @@ OUTBOX_ERRORS: tuple[ErrorSpec, ...] = (
 # -- texts (CLI, demo) --------------------------------------------------------
 
 NOTHING_WAITING = Text("No messages are waiting to be sent.")
+SHOWING_OF = Text(
+    "Showing {first}–{last} of {n} message (--limit and --offset show the others).",
+    plural="Showing {first}–{last} of {n} messages (--limit and --offset show the others).",
+)
+SHOWING_MORE = Text(
+    "Showing {first}–{last}; more messages match (--offset {next} shows the next ones)."
+)
 SENDING_PROGRESS = Text("Sending: {done} of {total}")
 FLUSH_SENT = Text("{n} message sent.", plural="{n} messages sent.")
 FLUSH_NOTHING = Text("Nothing to send.")

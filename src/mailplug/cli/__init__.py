@@ -8,14 +8,17 @@ both, builds the parser and maps errors to sysexits exit codes.
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from ..commands import Command
 from ..errors import MailplugError
 from ._base import COMMANDS, Context, build_parser, exit_code_for
+from .verbose import verbose
 
 __all__ = ["main"]
 
@@ -80,6 +83,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         (getattr(args, "group_parser", None) or parser).print_help()
         return 64
     ctx = Context(args)
+    with verbose(getattr(args, "verbose", 0)):
+        return _run(ctx, args, handler)
+
+
+def _run(ctx: Context, args: argparse.Namespace, handler: Any) -> int:
     try:
         try:
             _check_language(ctx.lang)

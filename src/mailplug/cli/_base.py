@@ -120,6 +120,13 @@ def _common() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON")
     p.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=argparse.SUPPRESS,
+        help="log what mailplug does on standard error (-vv: in detail); secrets are masked",
+    )
+    p.add_argument(
         "--app",
         default=argparse.SUPPRESS,
         metavar="MODULE:FUNCTION",

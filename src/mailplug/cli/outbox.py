@@ -284,6 +284,7 @@ def outbox_list(ctx: Context, args: argparse.Namespace) -> int:
         )
     )
     waiting = ctx.run(mailer.waiting())
+    more, total = _beyond_limit(ctx, mailer, args, len(entries))
     if ctx.json:
         paused = ctx.run(mailer.paused_accounts())
         ctx.print_json(
@@ -291,6 +292,9 @@ def outbox_list(ctx: Context, args: argparse.Namespace) -> int:
                 "waiting": waiting,
                 "paused": {n: p.to_dict() for n, p in paused.items()},
                 "entries": [entry_json(ctx, mailer, e) for e in entries],
+                # Added keys: whether the limit cut the list, and the full count when known.
+                "more": more,
+                "total": total,
             }
         )
         return EX_OK
@@ -299,7 +303,45 @@ def outbox_list(ctx: Context, args: argparse.Namespace) -> int:
     if entries:
         ctx.print("")
         _print_entries(ctx, mailer, entries)
+    if more:
+        first, last = args.offset + 1, args.offset + len(entries)
+        if total is not None:
+            ctx.print(ctx.t(k.SHOWING_OF, n=total, first=first, last=last))
+        else:
+            ctx.print(ctx.t(k.SHOWING_MORE, first=first, last=last, next=last))
     return EX_OK
+
+
+def _beyond_limit(
+    ctx: Context, mailer: AsyncMailer, args: argparse.Namespace, shown: int
+) -> tuple[bool, int | None]:
+    """Whether ``--limit`` cut the list, and how many match in all (``None``: unknown).
+
+    Kept cheap: nothing when fewer than the limit came back; the per-status counts
+    (one grouped query) when only status and account filter the list; else one probe
+    for a next entry, since counting text and date matches would mean reading them all.
+    """
+    if shown < args.limit:
+        return False, None
+    if not (args.recipient or args.text or args.since or args.until):
+        counts = ctx.run(mailer.counts(account=args.account))
+        wanted = set(args.status or counts)
+        total = sum(n for s, n in counts.items() if s in wanted)
+        return total > args.offset + shown, total
+    probe = ctx.run(
+        mailer.query(
+            statuses=tuple(Status(s) for s in args.status or ()),
+            account=args.account,
+            recipient=args.recipient,
+            text=args.text,
+            since=args.since,
+            until=args.until,
+            limit=1,
+            offset=args.offset + shown,
+            newest_first=not args.oldest_first,
+        )
+    )
+    return bool(probe), None
 
 
 def _find_args(p: argparse.ArgumentParser) -> None:
@@ -743,6 +785,10 @@ def outbox_cancel(ctx: Context, args: argparse.Namespace) -> int:
         ctx.err.write("give message numbers\n")
         return EX_USAGE
     mailer = ctx.mailer()
+    # Like retry: an unknown number is an error (66), not "0 messages cancelled"
+    # with success, which would hide a typo.
+    for ref in args.refs:
+        ctx.run(mailer.status(ref))
     n = ctx.run(mailer.cancel(*args.refs))
     if ctx.json:
         ctx.print_json({"cancelled": n})
