@@ -56,7 +56,10 @@ def cli(tmp_path: Path, smtp_server: Any, capsys: pytest.CaptureFixture[str]) ->
 
         def json(self, *argv: str) -> tuple[int, Any]:
             code, out, _ = self(*argv, "--json")
-            return code, json.loads(out)
+            data = json.loads(out)
+            if isinstance(data, dict):  # every JSON object says which shapes it follows
+                assert data.pop("json_version") == 1
+            return code, data
 
     return Runner()
 

@@ -124,6 +124,7 @@ def test_cli_version_and_explain_json(capsys: pytest.CaptureFixture[str]) -> Non
         "advice",
         "category_label",
         "reply",
+        "json_version",
     }
     assert data["key"] == "file.problem" and data["message"].startswith("Problem z plikiem e-mail")
 

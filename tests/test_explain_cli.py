@@ -10,7 +10,16 @@ from mailplug import AsyncMailer
 from mailplug.cli import main
 from mailplug.errors import Text
 
-JSON_FIELDS = {"key", "category", "transient", "message", "advice", "category_label", "reply"}
+JSON_FIELDS = {
+    "key",
+    "category",
+    "transient",
+    "message",
+    "advice",
+    "category_label",
+    "reply",
+    "json_version",
+}
 
 
 # fmt: off

@@ -92,12 +92,28 @@ class FlushProgress:
     :ivar total: messages due when the flush started plus those claimed since.
     :ivar done: messages with an outcome so far.
     :ivar last: the last status change.
+    :ivar started: when the flush started (``time.monotonic()``).
     """
 
     total: int
     done: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     last: Change | None = None
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def rate(self) -> float:
+        """Messages with an outcome per second so far."""
+        elapsed = time.monotonic() - self.started
+        return self.done / elapsed if elapsed > 0 else 0.0
+
+    @property
+    def seconds_left(self) -> float | None:
+        """Estimated seconds until every due message has an outcome (``None``: no estimate yet)."""
+        rate = self.rate
+        if not self.done or rate <= 0:
+            return None
+        return max(0.0, (self.total - self.done) / rate)
 
 
 @dataclass

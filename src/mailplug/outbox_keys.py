@@ -191,6 +191,7 @@ SHOWING_MORE = Text(
     "Showing {first}–{last}; more messages match (--offset {next} shows the next ones)."
 )
 SENDING_PROGRESS = Text("Sending: {done} of {total}")
+SENDING_RATE = Text("{rate}/s, about {left} left")
 FLUSH_SENT = Text("{n} message sent.", plural="{n} messages sent.")
 FLUSH_NOTHING = Text("Nothing to send.")
 FLUSH_STOPPING = Text("Stopping after the messages being sent… (Ctrl-C again to abort)")

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -158,6 +160,11 @@ def build_parser(commands: Iterable[Command]) -> argparse.ArgumentParser:
     return parser
 
 
+#: Version of the ``--json`` shapes (``docs/json.md``): raised when a field is removed or
+#: changes meaning; adding fields keeps it.
+JSON_VERSION = 1
+
+
 @dataclass
 class Context:
     """What a command handler gets: global options, output helpers, a lazily built mailer."""
@@ -251,6 +258,9 @@ class Context:
         return value.format(**params) if params else value
 
     def print_json(self, data: Any) -> None:
+        """Print ``data`` as JSON; an object gains ``json_version`` (see ``docs/json.md``)."""
+        if isinstance(data, dict) and "json_version" not in data:
+            data = {"json_version": JSON_VERSION, **data}
         json.dump(data, self.out, ensure_ascii=False, indent=2, default=str)
         self.out.write("\n")
 
@@ -267,7 +277,11 @@ class Context:
             self.err.write(error.render(self.lang) + "\n")
 
     def table(self, rows: list[list[str]], headers: list[str]) -> None:
-        self.print(*format_table(rows, headers))
+        """Print a table; on a terminal it is fitted to the terminal's width."""
+        width = None
+        if self.out.isatty():
+            width = shutil.get_terminal_size(fallback=(80, 24)).columns
+        self.print(*format_table(rows, headers, width=width))
 
     def progress_bar(self, option: bool | None, render: Callable[[Any], str]) -> ProgressBar | None:
         """A :class:`ProgressBar` on standard error, or ``None``.
@@ -289,13 +303,68 @@ def progress_option(p: argparse.ArgumentParser) -> None:
     )
 
 
-def format_table(rows: list[list[str]], headers: list[str]) -> list[str]:
-    """The lines of a plain table: columns two spaces apart, headers underlined with dashes."""
-    widths = [len(h) for h in headers]
+def text_width(text: str) -> int:
+    """Columns ``text`` takes on a terminal: wide (CJK) characters two, combining marks none."""
+    return sum(
+        0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+        for c in text
+    )
+
+
+def _clip(text: str, width: int) -> str:
+    """``text`` cut to ``width`` columns, an ellipsis marking the cut."""
+    if text_width(text) <= width:
+        return text
+    out, used = [], 0
+    for c in text:
+        w = text_width(c)
+        if used + w > width - 1:
+            break
+        out.append(c)
+        used += w
+    return "".join(out) + "…"
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - text_width(text))
+
+
+#: A column is never narrowed below this (or its header), so every column stays readable.
+MIN_COLUMN = 8
+
+
+def format_table(
+    rows: list[list[str]], headers: list[str], *, width: int | None = None
+) -> list[str]:
+    """The lines of a plain table: columns two spaces apart, headers underlined with dashes.
+
+    :param width: the terminal's width: the widest columns are narrowed (cells cut
+        with an ellipsis) until a line fits; ``None`` (a pipe, a file) keeps whole cells.
+    """
+    widths = [text_width(h) for h in headers]
     for row in rows:
-        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=False)]
-    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    return [fmt.format(*row).rstrip() for row in [headers, ["-" * w for w in widths], *rows]]
+        widths = [max(w, text_width(c)) for w, c in zip(widths, row, strict=False)]
+    if width is not None:
+        floors = [
+            max(MIN_COLUMN, text_width(h)) if w > MIN_COLUMN else w
+            for w, h in zip(widths, headers, strict=True)
+        ]
+        excess = sum(widths) + 2 * (len(widths) - 1) - width
+        while excess > 0:
+            # Narrow the widest column that can still give: long subjects and
+            # addresses give first, short ids and statuses stay whole.
+            candidates = [i for i, w in enumerate(widths) if w > floors[i]]
+            if not candidates:
+                break
+            i = max(candidates, key=lambda k: widths[k])
+            step = min(excess, widths[i] - floors[i])
+            widths[i] -= step
+            excess -= step
+    lines = []
+    for row in [headers, ["-" * w for w in widths], *rows]:
+        cells = [_pad(_clip(c, w), w) for c, w in zip(row, widths, strict=False)]
+        lines.append("  ".join(cells).rstrip())
+    return lines
 
 
 def bar_text(done: int, total: int, width: int, *, empty: str = " ") -> str:

@@ -129,9 +129,15 @@ def counts_line(ctx: Context, counts: dict[str, int]) -> str:
 
 
 def _progress_line(ctx: Context, progress: FlushProgress) -> str:
-    """``[#########           ] 45/100  sent 43  deferred 2``."""
+    """``[#########           ] 45/100  120/s, about 0:01 left  sent 43  deferred 2``."""
     total = max(progress.total, progress.done, 1)
     label = ctx.t(k.SENDING_PROGRESS, done=progress.done, total=total)
+    left = progress.seconds_left
+    if left is not None:
+        minutes, seconds = divmod(round(left), 60)
+        label += "  " + ctx.t(
+            k.SENDING_RATE, rate=f"{progress.rate:.0f}", left=f"{minutes}:{seconds:02d}"
+        )
     return f"[{bar_text(progress.done, total, 28)}] {label}  {counts_line(ctx, progress.counts)}"
 
 
