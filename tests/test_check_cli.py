@@ -289,3 +289,13 @@ def test_accounts_add_names_the_password_variable_the_login_method_reads(
     args = ["accounts", "add", "--email", "ola@wp.pl", "--name", "ola", "--yes", "--json"]
     assert main(args) == 0
     assert "CORP_SECRET_OLA" in json.loads(capsys.readouterr().out)["next"]
+
+
+def test_accounts_add_interactive_asks_for_the_server_of_an_unknown_domain(
+    config_path: Path, answers: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    answers += ["poczta.nieznana-firma.example", "y"]
+    assert main(["accounts", "add", "--email", "biuro@nieznana-firma.example"]) == 0
+    (account,) = load_config(config_path).accounts
+    assert account.settings["host"] == "poczta.nieznana-firma.example"
+    assert account.settings["security"] == "starttls" and account.settings["port"] == 587

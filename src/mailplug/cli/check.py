@@ -228,9 +228,13 @@ def accounts_add(ctx: Context, args: argparse.Namespace) -> int:
     interactive = not (args.yes or ctx.json) and sys.stdin.isatty()
     host = args.host
     if preset is None and not host:
-        raise ck.PRESET_NOT_FOUND.error(
-            domain=email.rpartition("@")[2], available=", ".join(presets.ids())
-        )
+        domain = email.rpartition("@")[2]
+        if not interactive:
+            raise ck.PRESET_NOT_FOUND.error(domain=domain, available=", ".join(presets.ids()))
+        # No preset for this domain: ask for the server (port and security can be
+        # edited at the confirmation below) instead of giving up.
+        while not host:
+            host = input(ctx.t(ck.ADD_HOST_PROMPT, example=f"smtp.{domain}")).strip()
     if preset is not None and preset.per_customer and not host:
         if not interactive:
             raise ck.PRESET_HOST_NEEDED.error(provider=preset.name, example=preset.host_example)
