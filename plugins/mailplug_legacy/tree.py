@@ -202,6 +202,22 @@ def looks_like_mail_tree(path: Path, depth: int = 3) -> bool:
     return is_maildir(path) or (path.is_dir() and _has_nested_maildir(path, depth))
 
 
+def _first_visit(directory: Path, seen: dict[tuple[int, int], Path], plans: list[Plan]) -> bool:
+    """Whether to walk ``directory``: not when it cannot be read, nor when a link led back to a
+    folder already walked (then reported once as left, naming that folder)."""
+    try:
+        info = directory.stat()
+    except OSError:
+        return False
+    key = (info.st_dev, info.st_ino)
+    if key in seen:
+        reason = Reason(imp.REASON_LINK_SEEN, {"folder": str(seen[key])})
+        plans.append(Plan(directory, "left", reason=reason))
+        return False
+    seen[key] = directory
+    return True
+
+
 def plan_tree(root: Path, *, forced: bool) -> list[Plan]:
     """What to do with every file under ``root``, in a stable order.
 
@@ -212,16 +228,8 @@ def plan_tree(root: Path, *, forced: bool) -> list[Plan]:
     lone = is_maildir(root) and not _has_nested_maildir(root)
 
     def visit(directory: Path) -> None:
-        try:
-            info = directory.stat()
-        except OSError:
+        if not _first_visit(directory, seen, plans):
             return
-        key = (info.st_dev, info.st_ino)
-        if key in seen:
-            reason = Reason(imp.REASON_LINK_SEEN, {"folder": str(seen[key])})
-            plans.append(Plan(directory, "left", reason=reason))
-            return
-        seen[key] = directory
         dirs, files, special = _entries(directory)
         maildir = any(d.name in ("cur", "new") for d in dirs)
         kind = _kind(directory, root)
@@ -319,16 +327,8 @@ def left_over(
     seen: dict[tuple[int, int], Path] = {}
 
     def visit(directory: Path) -> None:
-        try:
-            info = directory.stat()
-        except OSError:
+        if not _first_visit(directory, seen, plans):
             return
-        key = (info.st_dev, info.st_ino)
-        if key in seen:
-            reason = Reason(imp.REASON_LINK_SEEN, {"folder": str(seen[key])})
-            plans.append(Plan(directory, "left", reason=reason))
-            return
-        seen[key] = directory
         dirs, files, special = _entries(directory)
         plans.extend(
             Plan(f, "left", reason=reason_for(f)) for f in files + special if f not in covered
