@@ -320,12 +320,14 @@ class SmtpConnection:
             return False
         if stage not in _NO_LOGIN_STAGES or (reply.code or 0) < 500:
             return False
-        if spec.category not in (Category.REJECTED, Category.AUTHENTICATION):
+        # "Authentication required" already says so (smtp.auth.required); a refusal
+        # that names a blocklist or SPF/DKIM keeps its own meaning.
+        if spec.category is not Category.REJECTED:
             return False
         text = reply.text or ""
         if rules.P_BLOCKLIST.search(text) or rules.P_SENDER_AUTH.search(text):
             return False
-        return spec.key == "smtp.auth.required" or bool(_CLIENT_REFUSAL_RE.search(text))
+        return _CLIENT_REFUSAL_RE.search(text) is not None
 
     def map_error(
         self, exc: BaseException, stage: str, *, data_sent: bool = False
