@@ -61,7 +61,8 @@ MICROSOFT_INVALID_CREDENTIALS = ErrorSpec(
     "smtp.auth.invalid_credentials.microsoft",
     C.AUTHENTICATION,
     False,
-    "Incorrect login data. Microsoft did not accept the login or the password.",
+    "Microsoft did not accept this login: the login or the password is wrong, or the "
+    "account needs an app password or Microsoft 365 (OAuth) login.",
     "Check the login (the full e-mail address) and the password in the e-mail settings. If the "
     "account uses multi-factor authentication, use an app password or Microsoft 365 (OAuth) "
     "login; the administrator may also have to allow SMTP login for this mailbox.",

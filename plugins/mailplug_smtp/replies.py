@@ -112,8 +112,8 @@ AUTH_REQUIRED = ErrorSpec(
     False,
     "The connection requires logging in. The server does not send mail without a login and "
     "password.",
-    "In the account settings, turn on logging in to the outgoing mail server (SMTP) and enter "
-    "the login and password of the mailbox.",
+    "In the account settings, turn on logging in to the outgoing mail server (SMTP): set "
+    "`auth` to `password` and enter the login and password of the mailbox.",
     pauses="account",
 )
 #: A refusal ("Client host rejected: Access denied", "Relay access denied") on a
