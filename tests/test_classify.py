@@ -531,7 +531,8 @@ RFC_DEFAULTS: list[Case] = [
      "smtp.mailbox.full", "mailbox-full", False),
     ("rcpt", "553 Requested action not taken: mailbox name not allowed",
      "smtp.mailbox.name_invalid", "recipient", False),
-    ("data", "554 Transaction failed", "smtp.transaction.failed", "rejected", False),
+    # a bare 554 names no cause: the server's failure, not a stated refusal
+    ("data", "554 Transaction failed", "smtp.transaction.failed", "server", False),
     ("connect", "554 No SMTP service here", "smtp.service.refused", "server", False),
     ("mail", "555 MAIL FROM/RCPT TO parameters not recognized or not implemented",
      "smtp.command.parameter_not_implemented", "server", False),

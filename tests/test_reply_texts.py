@@ -277,6 +277,18 @@ def test_seed_sentences_say_what_happened(
             True,
         ),
         (554, None, "HL:REP 126 mx.example", "connect", "rejected", False),
+        (
+            554,
+            None,
+            "DT:SPM 163 smtp3,DcmowAD http://mail.163.com/help/help_spam_16.htm",
+            "data",
+            "rejected",
+            False,
+        ),
+        # the SIZE= parameter, not the message, is malformed
+        (501, "5.5.4", "Invalid size parameter value", "mail", "server", False),
+        # a bare 554 names no cause: the server's failure
+        (554, None, "Transaction failed", "data", "server", False),
     ],
 )
 def test_other_languages_are_understood(

@@ -580,9 +580,11 @@ MESSAGE_CONTENT_POLICY_TEMPORARY = ErrorSpec(
     "The recipient's server put off the message because of its rules about message content.",
     A_RETRY,
 )
+#: A bare 554 ("Transaction failed", RFC 5321): a failure that names no cause, so it
+#: is the server's (category server), not a stated refusal of the message.
 TRANSACTION_FAILED = ErrorSpec(
     "smtp.transaction.failed",
-    C.REJECTED,
+    C.SERVER,
     False,
     "Delivery failed: the server refused the message without giving a reason.",
     A_ADMIN,

@@ -543,6 +543,11 @@ P_HELO_NAME = pattern(
 P_REFUSED_TO_TALK = pattern(
     "refused to talk to me", r"refused to talk to me|service refus\w*|service refused"
 )
+P_SIZE_SYNTAX = pattern(
+    "SIZE parameter malformed",
+    r"\bsize (?:syntax|invalid)\b|bad (?:message )?size syntax|invalid (?:message )?size "
+    r"(?:syntax|parameter|value)",
+)
 P_PROTOCOL = pattern(
     "protocol violation or mail loop",
     r"protocol (?:violation|error)|\blooping\b|\bmail loop|loop detected|too many hops",
@@ -558,6 +563,7 @@ P_NETEASE_REPUTATION = pattern(
     "NetEase sending-IP tag",
     r"\bhl:(?:rep|mep|ihu|ipb|ipp)\b|\bdt:rbl\b|\bwm:bl[iu]\b",
 )
+P_NETEASE_SPAM = pattern("NetEase spam tag", r"\bdt:spm\b")
 P_MESSAGE_REJECTED = pattern(
     "message rejected (no reason)",
     r"^(?:mail|message|e-?mail)s? (?:was |has been )?(?:rejected|refused)\b|\bmail rejet",
@@ -709,8 +715,12 @@ RULES: tuple[Rule, ...] = (
         rule(_POLICY, text=P_NOT_ALLOWLISTED),
         rule(_POLICY, text=P_HELO_DENIED),
         rule(_SERVER, text=P_PROTOCOL),
+        # "501 5.5.4 Bad message size syntax", "552 5.2.3 Message size invalid": the
+        # SIZE= parameter, not the message, is at fault.
+        rule(M(replies.COMMAND_BAD_ARGUMENTS), text=P_SIZE_SYNTAX),
         rule(_RATE_LIFTS, text=P_NETEASE_RATE),
         rule(_REPUTATION, text=P_NETEASE_REPUTATION),
+        rule(_SPAM, text=P_NETEASE_SPAM),
         rule(_POLICY, enh=("2.0", "0.0"), text=P_MESSAGE_REJECTED),
         # A greeting refusal that gives a reason (PTR, "your IP") is about the sender.
         rule(_REPUTATION, code=(421, 550, 554), stage="connect", text=P_REPUTATION),
