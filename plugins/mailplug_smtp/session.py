@@ -311,12 +311,16 @@ class SmtpConnection:
         """Whether a refusal is the server asking for the login this account does not use.
 
         The session knows what the classifier cannot: this connection did not log in
-        although the server offered AUTH in its EHLO answer.  A permanent refusal of
+        although the server offered AUTH in its EHLO answer (not on port 25, where MX
+        servers answer blocked clients the same way).  A permanent refusal of
         the sender, a recipient or the message that names only the client ("Client host
         rejected: Access denied", "Relay access denied") then means "log in", not a
         blocklist; a reply that names a blocklist keeps its own meaning.
         """
         if self.authenticated_as is not None or not self.auth_mechanisms:
+            return False
+        # Port 25 is where MX servers refuse blocked clients with the same words.
+        if self.port == 25:
             return False
         if stage not in _NO_LOGIN_STAGES or (reply.code or 0) < 500:
             return False
