@@ -317,7 +317,8 @@ GMAIL: list[Case] = [
      "smtp.message.spam_temporary", "rejected", True),
     ("rcpt", "450-4.2.1 The user you are trying to contact is receiving mail at a rate that\n"
      "450 4.2.1 prevents additional messages from being delivered. - gsmtp",
-     "smtp.rate.limited_temporary", "rate-limit", True),
+     # the recipient is over its receiving rate: nothing for the sender to slow down
+     "smtp.rate.recipient_receiving", "rate-limit", True),
     ("mail", "530-5.7.0 Authentication Required. For more information, go to\n"
      "530 5.7.0  https://support.google.com/mail/?p=WantAuthError - gsmtp", "smtp.auth.required",
      "authentication", False),
@@ -530,7 +531,8 @@ RFC_DEFAULTS: list[Case] = [
      "smtp.mailbox.full", "mailbox-full", False),
     ("rcpt", "553 Requested action not taken: mailbox name not allowed",
      "smtp.mailbox.name_invalid", "recipient", False),
-    ("data", "554 Transaction failed", "smtp.transaction.failed", "rejected", False),
+    # a bare 554 names no cause: the server's failure, not a stated refusal
+    ("data", "554 Transaction failed", "smtp.transaction.failed", "server", False),
     ("connect", "554 No SMTP service here", "smtp.service.refused", "server", False),
     ("mail", "555 MAIL FROM/RCPT TO parameters not recognized or not implemented",
      "smtp.command.parameter_not_implemented", "server", False),
@@ -704,15 +706,15 @@ SEED: list[tuple[str, ServerReply, str, str]] = [
     ("auth", ServerReply(538, "5.7.11", "Encryption required for requested authentication "
      "mechanism"), "smtp.auth.encryption_required", "Szyfrowanie jest wymagane do zalogowania."),
     ("rcpt", ServerReply(551, "5.1.6", "User not local; please try <x@example.org>"),
-     "smtp.recipient.not_local", "Wskazany użytkownik nie jest lokalny."),
+     "smtp.recipient.not_local", "Serwer nie obsługuje skrzynki tego odbiorcy"),
     ("rcpt", ServerReply(556, "5.1.10", "Domain does not accept mail"),
      "smtp.recipient.domain_no_mail", "Ta domena nie przyjmuje poczty."),
     ("mail", ServerReply(421, None, "Service not available, closing transmission channel"),
-     "smtp.service.unavailable", "Protokół SMTP nie jest dostępny."),
+     "smtp.service.unavailable", "Serwer jest zajęty albo chwilowo niedostępny:"),
     ("connect", ServerReply(554, None, "No SMTP service here"), "smtp.service.refused",
-     "Protokół SMTP nie jest dostępny."),
+     "Serwer odmówił obsługi tego połączenia:"),
     ("rcpt", ServerReply(450, None, "Requested mail action not taken: mailbox unavailable"),
-     "smtp.mailbox.busy", "Skrzynka nie jest dostępna, zajęta albo zablokowana."),
+     "smtp.mailbox.busy", "Skrzynka odbiorcy jest chwilowo niedostępna: zajęta lub zablokowana."),
     ("data", ServerReply(451, None, "Requested action aborted: local error in processing"),
      "smtp.server.error_temporary", "Błąd po stronie serwera."),
     ("rcpt", ServerReply(452, "4.3.1", "Insufficient system storage"), "smtp.server.no_space",
@@ -737,7 +739,7 @@ SEED: list[tuple[str, ServerReply, str, str]] = [
     ("connect", ServerReply(521, None, "Server does not accept mail"), "smtp.server.no_mail",
      "Serwer nie przyjmuje poczty."),
     ("rcpt", ServerReply(550, None, "Requested action not taken: mailbox unavailable"),
-     "smtp.mailbox.unavailable", "Polecenie nie zostało wykonane, skrzynka nie jest dostępna."),
+     "smtp.mailbox.unavailable", "Skrzynka odbiorcy jest niedostępna:"),
     ("rcpt", ServerReply(552, "5.2.2", "Mailbox full"), "smtp.mailbox.full",
      "Skrzynka jest przepełniona."),
     ("rcpt", ServerReply(452, "4.2.2", "Mailbox full"), "smtp.mailbox.full_temporary",
@@ -745,7 +747,7 @@ SEED: list[tuple[str, ServerReply, str, str]] = [
     ("rcpt", ServerReply(553, None, "Requested action not taken: mailbox name not allowed"),
      "smtp.mailbox.name_invalid", "Nazwa skrzynki pocztowej nie jest właściwa."),
     ("data", ServerReply(554, None, "Transaction failed"), "smtp.transaction.failed",
-     "Połączenie nieudane."),
+     "Dostarczenie się nie udało:"),
 ]
 # fmt: on
 

@@ -53,7 +53,7 @@ IN_POLISH: list[tuple[list[str], str]] = [
     (["538", "5.7.11"], "Szyfrowanie jest wymagane do zalogowania."),
     (["552", "5.2.2"], "Skrzynka jest przepełniona."),
     (["553"], "Nazwa skrzynki pocztowej nie jest właściwa."),
-    (["554"], "Połączenie nieudane."),
+    (["554"], "Dostarczenie się nie udało:"),
 ]
 # fmt: on
 

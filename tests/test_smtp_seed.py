@@ -128,7 +128,7 @@ CASES: dict[str, Case] = {
         login=True,
     ),
     "551 user not local": Case(
-        "Wskazany użytkownik nie jest lokalny.",
+        "Serwer nie obsługuje skrzynki tego odbiorcy",
         "smtp.recipient.not_local",
         server=at_rcpt("551 5.1.6 User not local; please try <jan@nowy.example.pl>"),
         reply="551 5.1.6 User not local; please try <jan@nowy.example.pl>",
@@ -143,19 +143,19 @@ CASES: dict[str, Case] = {
     ),
     # -- server errors (seed: "błąd techniczny serwera") --
     "421 greeting": Case(
-        "Protokół SMTP nie jest dostępny.",
+        "Serwer jest zajęty albo chwilowo niedostępny:",
         "smtp.service.unavailable",
         server=greeting("421 4.3.2 Service not available, closing transmission channel"),
         reply="421 4.3.2 Service not available, closing transmission channel",
     ),
     "554 greeting": Case(
-        "Protokół SMTP nie jest dostępny.",
+        "Serwer odmówił obsługi tego połączenia:",
         "smtp.service.refused",
         server=greeting("554 mx.test.invalid Service unavailable"),
         reply="554 mx.test.invalid Service unavailable",
     ),
     "450 mailbox busy": Case(
-        "Skrzynka nie jest dostępna, zajęta albo zablokowana.",
+        "Skrzynka odbiorcy jest chwilowo niedostępna: zajęta lub zablokowana.",
         "smtp.mailbox.busy",
         server=at_rcpt("450 Requested mail action not taken: mailbox unavailable"),
         reply="450 Requested mail action not taken: mailbox unavailable",
@@ -230,7 +230,7 @@ CASES: dict[str, Case] = {
         reply="521 5.3.2 mx.test.invalid does not accept mail",
     ),
     "550 mailbox not available": Case(
-        "Polecenie nie zostało wykonane, skrzynka nie jest dostępna.",
+        "Skrzynka odbiorcy jest niedostępna:",
         "smtp.mailbox.unavailable",
         server=at_rcpt("550 Requested action not taken: mailbox unavailable"),
         reply="550 Requested action not taken: mailbox unavailable",
@@ -258,7 +258,7 @@ CASES: dict[str, Case] = {
         recipient=RCPT,
     ),
     "554 transaction failed": Case(
-        "Połączenie nieudane.",
+        "Dostarczenie się nie udało: serwer odrzucił wiadomość, nie podając przyczyny.",
         "smtp.transaction.failed",
         server=at_data("554 5.0.0 Transaction failed"),
         reply="554 5.0.0 Transaction failed",

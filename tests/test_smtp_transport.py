@@ -432,7 +432,7 @@ async def test_greeting_554(smtp_server: Server) -> None:
     err = await failure(srv.account())
     assert err.reply is not None and err.reply.code == 554
     assert err.key == "smtp.service.refused"
-    assert "Protokół SMTP nie jest dostępny" in err.message("pl")
+    assert "Serwer odmówił obsługi tego połączenia" in err.message("pl")
 
 
 @pytest.mark.parametrize("tls", ["none", "tls"])

@@ -37,7 +37,9 @@ GOOGLE_INVALID_CREDENTIALS = ErrorSpec(
     "smtp.auth.invalid_credentials.google",
     C.AUTHENTICATION,
     False,
-    "Incorrect login data. Google did not accept the login or the password.",
+    "Google did not accept this login. Mail programs must log in with an app password or "
+    "with Gmail (OAuth) login: the normal Google password is refused here even when it is "
+    "correct.",
     "Enter the full Gmail address as the login. As the password use an app password (Google "
     "account → Security → 2-Step Verification → App passwords): the normal Google password "
     "does not work here. Or switch the account to Gmail (OAuth) login.",
@@ -59,7 +61,8 @@ MICROSOFT_INVALID_CREDENTIALS = ErrorSpec(
     "smtp.auth.invalid_credentials.microsoft",
     C.AUTHENTICATION,
     False,
-    "Incorrect login data. Microsoft did not accept the login or the password.",
+    "Microsoft did not accept this login: the login or the password is wrong, or the "
+    "account needs an app password or Microsoft 365 (OAuth) login.",
     "Check the login (the full e-mail address) and the password in the e-mail settings. If the "
     "account uses multi-factor authentication, use an app password or Microsoft 365 (OAuth) "
     "login; the administrator may also have to allow SMTP login for this mailbox.",
@@ -218,7 +221,9 @@ MICROSOFT = Provider(
         # "451 4.7.500-699 Server busy, please try again later" / "4.7.650 … rate limited".
         rule(M(None, replies.RATE_LIMITED_TEMPORARY), enh="7.500-699"),
         # "5.2.121/5.2.122 … hourly message receive limit".
-        rule(M(replies.RATE_LIMITED, replies.RATE_LIMITED_TEMPORARY), enh="2.121-122"),
+        # 5.2.122: the recipient's own hourly receive limit, whoever sends.
+        rule(M(replies.RATE_RECIPIENT_RECEIVING, replies.RATE_RECIPIENT_RECEIVING), enh="2.122"),
+        rule(M(replies.RATE_LIMITED, replies.RATE_LIMITED_TEMPORARY), enh="2.121"),
     ),
 )
 

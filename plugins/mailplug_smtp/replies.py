@@ -93,7 +93,7 @@ AUTH_TEMPORARY_FAILURE = ErrorSpec(
     C.AUTHENTICATION,
     True,
     "Temporary lack of authorization. The server cannot check the login data or permissions "
-    "right now.",
+    "right now (a problem on its side).",
     A_RETRY,
 )
 AUTH_PASSWORD_TRANSITION = ErrorSpec(
@@ -112,8 +112,21 @@ AUTH_REQUIRED = ErrorSpec(
     False,
     "The connection requires logging in. The server does not send mail without a login and "
     "password.",
-    "In the account settings, turn on logging in to the outgoing mail server (SMTP) and enter "
-    "the login and password of the mailbox.",
+    "In the account settings, turn on logging in to the outgoing mail server (SMTP): set "
+    "`auth` to `password` and enter the login and password of the mailbox.",
+    pauses="account",
+)
+#: A refusal ("Client host rejected: Access denied", "Relay access denied") on a
+#: connection that did not log in although the server offered AUTH: chosen by the
+#: session, which knows both facts (see ``SmtpConnection.reply_error``).
+AUTH_LOGIN_NOT_SET = ErrorSpec(
+    "smtp.auth.login_not_set",
+    C.AUTHENTICATION,
+    False,
+    "This account does not log in, but the server offers a login and refused the message "
+    "without one.",
+    "Turn on logging in for this account: set `auth` to `password` and enter the login and "
+    "password of the mailbox (or use the provider's OAuth login).",
     pauses="account",
 )
 AUTH_MECHANISM_TOO_WEAK = ErrorSpec(
@@ -171,11 +184,11 @@ AUTH_APP_PASSWORD_REQUIRED = ErrorSpec(
     "smtp.auth.app_password_required",
     C.AUTHENTICATION,
     False,
-    "Incorrect login data. The account uses two-step verification, so the server needs an app "
-    "password instead of the normal password.",
+    "The server needs an app password: the account uses two-step verification, so the "
+    "normal password is not accepted here, even when it is correct.",
     "Create an app password in the security settings of your mail account (Google: "
     "myaccount.google.com → Security → App passwords) and enter it in the e-mail settings "
-    "instead of the normal password.",
+    "instead of the normal password, or switch the account to the provider's OAuth login.",
     pauses="account",
 )
 AUTH_TOO_MANY_ATTEMPTS = ErrorSpec(
@@ -221,14 +234,14 @@ SERVICE_UNAVAILABLE = ErrorSpec(
     "smtp.service.unavailable",
     C.SERVER,
     True,
-    "The SMTP protocol is not available. The server is temporarily not handling mail.",
+    "The server is busy or temporarily unavailable: it is not accepting mail right now.",
     A_RETRY,
 )
 SERVICE_REFUSED = ErrorSpec(
     "smtp.service.refused",
     C.SERVER,
     False,
-    "The SMTP protocol is not available. The server refused to serve this connection.",
+    "The server refused to serve this connection: it answered the greeting with a refusal.",
     A_CHECK_SERVER,
     pauses="account",
 )
@@ -350,8 +363,7 @@ RECIPIENT_NOT_LOCAL = ErrorSpec(
     "smtp.recipient.not_local",
     C.RECIPIENT,
     False,
-    "The given user is not local. The server does not handle this mailbox and will not pass "
-    "the message on.",
+    "The recipient's mailbox is not on this server, and the server will not pass the message on.",
     "The recipient may have moved to another address: check the address or ask the recipient "
     "for the new one.",
 )
@@ -390,7 +402,7 @@ MAILBOX_UNAVAILABLE = ErrorSpec(
     "smtp.mailbox.unavailable",
     C.RECIPIENT,
     False,
-    "The command was not executed, the mailbox is not available.",
+    "The recipient's mailbox is unavailable: the server did not accept the message for it.",
     "Check the recipient's address. If it is correct, the recipient's mailbox may be closed or "
     "blocked: contact the recipient another way.",
 )
@@ -398,8 +410,8 @@ MAILBOX_BUSY = ErrorSpec(
     "smtp.mailbox.busy",
     C.RECIPIENT,
     True,
-    "The mailbox is not available, busy or blocked. The server did not accept the message for "
-    "this recipient for now.",
+    "The recipient's mailbox is unavailable for now: busy or locked. The server did not "
+    "accept the message for this recipient yet.",
     A_RETRY_RECIPIENT,
 )
 MAILBOX_DISABLED = ErrorSpec(
@@ -568,11 +580,13 @@ MESSAGE_CONTENT_POLICY_TEMPORARY = ErrorSpec(
     "The recipient's server put off the message because of its rules about message content.",
     A_RETRY,
 )
+#: A bare 554 ("Transaction failed", RFC 5321): a failure that names no cause, so it
+#: is the server's (category server), not a stated refusal of the message.
 TRANSACTION_FAILED = ErrorSpec(
     "smtp.transaction.failed",
-    C.REJECTED,
+    C.SERVER,
     False,
-    "Connection failed. The server refused to carry out the delivery.",
+    "Delivery failed: the server refused the message without giving a reason.",
     A_ADMIN,
 )
 
@@ -582,7 +596,8 @@ CONNECTION_PROBLEM = ErrorSpec(
     "smtp.connection.problem",
     C.CONNECTION,
     True,
-    "The server reported that a network connection failed or timed out during the delivery.",
+    "The connection was dropped during the delivery: the server reported a broken or "
+    "timed-out connection.",
     A_RETRY,
 )
 
@@ -668,7 +683,30 @@ REJECTED_HELO = ErrorSpec(
     pauses="account",
 )
 
+REJECTED_HELO_TEMPORARY = ErrorSpec(
+    "smtp.rejected.helo_temporary",
+    C.CONFIGURATION,
+    True,
+    "The server could not confirm the name this computer introduced itself with (HELO/EHLO): "
+    "it found no such name in DNS for now.",
+    "The message will be sent again automatically. If it keeps happening, set the local host "
+    "name in the account settings (local_hostname) to this computer's full name in DNS, or "
+    "leave it empty to use the default.",
+)
+
 # -- rate limits -------------------------------------------------------------------------
+
+#: The *recipient* receives mail faster than its provider allows (Gmail ``450 4.2.1``,
+#: Microsoft ``5.2.122``): nothing is wrong on the sender's side.
+RATE_RECIPIENT_RECEIVING = ErrorSpec(
+    "smtp.rate.recipient_receiving",
+    C.RATE_LIMIT,
+    True,
+    "The recipient's mailbox is receiving more mail than its provider allows in a short time, "
+    "so it accepts no more messages for now.",
+    "Nothing is wrong on your side and nothing needs to change: the message will be sent to "
+    "this recipient again automatically later.",
+)
 
 RATE_LIMITED = ErrorSpec(
     "smtp.rate.limited",

@@ -93,6 +93,9 @@ P_CONNECTIONS = pattern(
 P_RECIPIENTS = pattern(
     "too many recipients",
     r"too many (?:recipients|rcpt)",
+    r"recipients? per (?:message|transaction|mail)|batch limit|\brcpt numbers?\b",
+    r"trop de destinataires|zu viele empfänger|demasiados destinatarios|troppi destinatari|"
+    r"收件人数量?超|宛先[^。]{0,6}(?:多すぎ|上限)",
     r"\brecipient (?:limit|count)\b",
     r"(?:maximum|max\.?|limit of) (?:number of )?recipients",
     r"zbyt wielu odbiorców|za dużo odbiorców|limit\w* odbiorców",
@@ -116,6 +119,9 @@ P_RATE = pattern(
     r"(?:rate|limits)\b",
     r"mail flood|flooding|polic\w* reject\w*[^.]{0,10}quota",
     r"zbyt wiele wiadomości|za dużo wiadomości|limit wysył\w*|limit wiadomości",
+    r"\b(?:relay|peak|sending|message) (?:\w+ )?limit exceeded",
+    r"höchstbeschränkung|zu viele (?:nachrichten|e-?mails)|中继量|发送频率|发信频率|"
+    r"送信数[^。]{0,6}(?:上限|制限)|trop de (?:messages|mails)|demasiados mensajes",
 )
 P_GREYLIST = pattern(
     "greylisting",
@@ -169,6 +175,7 @@ P_RELAY = pattern(
     r"(?:unable|not allowed|not permitted|not authori[sz]ed|cannot|can't|do not|don't|no) "
     r"(?:to )?relay\b",
     r"relay access|rcpthosts|tenantattribution|not an open relay|relay not (?:permitted|allowed)",
+    r"\b(?:denies|deny|denied) relay(?:ing)?\b|local (?:users?|recipients?|domains?) only",
     r"przekazywani\w*[^.]{0,30}(?:zabronion|niedozwolon)",
 )
 P_RESTRICTED = pattern(
@@ -226,7 +233,7 @@ P_AUTH_REQUIRED = pattern(
 )
 P_AUTH_FAILED = pattern(
     "authentication failed",
-    r"authentication (?:failed|failure|unsuccessful|rejected|error)|auth\w* failed",
+    r"authentication (?:failed|failure|unsuccessful|rejected|error)|auth\w* failed|\bauth error",
     r"invalid (?:credentials|login|username|user ?name|password|user or password)",
     r"(?:username|user name|login|password|credentials)(?: and password| or password)? "
     r"(?:is |are |was )?(?:incorrect|invalid|wrong|not accepted|rejected|mismatch)",
@@ -243,8 +250,14 @@ P_ACCOUNT_DISABLED = pattern(
     r"no longer (?:active|in use|available|valid|accepting)",
     r"(?:konto|skrzynk)\w*[^.]{0,30}(?:zablokowan|wyłączon|nieaktywn)",
 )
+P_HELO_DENIED = pattern(
+    "HELO name on a deny list",
+    r"\b(?:helo|ehlo)\b command rejected: (?:match|access denied|blocked)",
+    r"\b(?:helo|ehlo)\b[^.]{0,30}(?:black ?list\w*|block ?list\w*|banned)",
+)
 P_HELO = pattern(
     "HELO/EHLO name rejected",
+    r"\bhelo ?host\w*[^.]{0,10}(?:error|invalid|fail\w*)",
     r"\b(?:helo|ehlo)\b[^.]{0,30}(?:rejected|invalid|not allowed|refused|denied)",
     r"(?:invalid|bad|illegal|bogus|forged) (?:helo|ehlo)",
     r"(?:need|requires?) (?:a )?fully[- ]qualified (?:host ?name|domain name)",
@@ -424,6 +437,8 @@ P_NO_TLS_USED = pattern(
     r"encrypted)",
     r"(?:does ?n[o']t|does not|did not|didn't) (?:support|offer|use) (?:start)?tls",
     r"\btls (?:is )?required for|requiretls|must be sen[dt] (?:with|over|using) (?:an )?encrypt",
+    r"\btls\b[^.]{0,30}erforderlich|需要 ?tls|tls ?が必要|tls (?:est )?(?:requis|obligatoire)|"
+    r"se requiere tls|tls (?:è )?(?:richiesto|obbligatorio)|требуется tls",
 )
 P_UNSOLICITED = pattern(
     "unsolicited mail or user complaints",
@@ -448,13 +463,23 @@ P_BLOCKLIST = pattern(
     r"spamhaus|spamcop|sorbs|barracuda|uceprotect|abuseat|\bcbl\b|\bpbl\b|\bsbl\b|\bxbl\b|"
     r"\bpsbl\b|mailspike|open proxy",
     r"czarn\w* li(?:st|ś)|liste noire|schwarze liste|lista negra|lista nera",
+    r"\bblack ?ip\b|黑名单|ブラックリスト",
 )
 P_FREQUENCY = pattern(
     "frequency or rate limited",
     r"frequency (?:limit\w*|exceeded|too high)|too frequent",
     r"(?:sent|send|sending) (?:too|to) many (?:mails|messages|e-?mails)",
-    r"\b(?:receive|receiving) (?:limit|rate)|receiving (?:e-?)?mail at a rate",
     r"\bthread limit",
+)
+P_RECEIVE_RATE = pattern(
+    "the recipient receives mail too fast",
+    r"\b(?:receive|receiving) (?:limit|rate)|receiving (?:e-?)?mail (?:at a rate|too quickly)",
+    r"recipient[^.]{0,40}(?:receiv\w*|incoming)[^.]{0,20}(?:limit|rate)",
+    r"(?:erhält|empfängt)[^.]{0,20}(?:zu (?:schnell|rasch)|in einer geschwindigkeit)",
+    r"(?:接收|收到)[^。]{0,12}(?:过于频繁|频率过高|速度过快)",
+    r"受信[^。]{0,12}(?:頻度|速度|多すぎ)",
+    r"reçoit[^.]{0,30}(?:trop (?:rapidement|vite)|à un rythme)|recibiendo[^.]{0,30}"
+    r"(?:demasiado rápido|a un ritmo)",
 )
 P_SIZE_STRONG = pattern(
     "message, line or header too large",
@@ -489,9 +514,19 @@ P_BARE_ADDRESS_REJECTED = pattern(
     'bare "address rejected"',
     r"^(?:<[^>]*>\s*:?\s*)?(?:recipient )?address rejected\s*\.?$",
 )
-P_SPAM_STATED = pattern("spam (stated)", r"\bspam\b|junk mail|\bunsolicited")
+P_SPAM_STATED = pattern(
+    "spam (stated)",
+    r"\bspam\b|junk mail|\bunsolicited",
+    r"unerwünschte\w* (?:e-?mails?|nachrichten|werbung)|courrier indésirable|correo no deseado|"
+    r"posta indesiderata|нежелательн\w*|спам|垃圾邮件|来路不明|迷惑メール|niechcian\w*",
+)
 P_NOT_ALLOWLISTED = pattern(
-    "not on the allowlist", r"not (?:in|on) (?:the |our )?(?:white|allow)[- ]?list"
+    "not on the allowlist",
+    r"not (?:in|on) (?:the |our )?(?:white|allow)[- ]?list",
+    r"nicht auf (?:der )?(?:wei(?:ß|ss)e[nr]? liste|zulassungsliste)|"
+    r"(?:未列入|不在)[^。]{0,20}白名单|"
+    r"ホワイトリストに(?:ありません|含まれていません|登録されていません)|"
+    r"pas (?:dans|sur) la liste blanche",
 )
 P_AUTH_DISABLED = pattern(
     "authentication disabled",
@@ -508,8 +543,34 @@ P_HELO_NAME = pattern(
 P_REFUSED_TO_TALK = pattern(
     "refused to talk to me", r"refused to talk to me|service refus\w*|service refused"
 )
+P_SIZE_SYNTAX = pattern(
+    "SIZE parameter malformed",
+    r"\bsize (?:syntax|invalid)\b|bad (?:message )?size syntax|invalid (?:message )?size "
+    r"(?:syntax|parameter|value)",
+)
+P_PROTOCOL = pattern(
+    "protocol violation or mail loop",
+    r"protocol (?:violation|error)|\blooping\b|\bmail loop|loop detected|too many hops",
+)
+# NetEase (163.com, 126.com, yeah.net) tags every refusal with a class code; its help
+# pages ("退信代码说明") list them: HL:ICC/IFC and MI:/RP: limits are about volume and
+# lift by themselves, HL:REP/MEP/IHU/IPB, DT:RBL and WM:BL* are about the sending IP.
+P_NETEASE_RATE = pattern(
+    "NetEase volume tag",
+    r"\bhl:(?:icc|ifc)\b|\bmi:(?:dmc|sfq|cel|ccl)\b|\brp:(?:drc|cel|ccl|qrc|trc)\b",
+)
+P_NETEASE_REPUTATION = pattern(
+    "NetEase sending-IP tag",
+    r"\bhl:(?:rep|mep|ihu|ipb|ipp)\b|\bdt:rbl\b|\bwm:bl[iu]\b",
+)
+P_NETEASE_SPAM = pattern("NetEase spam tag", r"\bdt:spm\b")
+P_MESSAGE_REJECTED = pattern(
+    "message rejected (no reason)",
+    r"^(?:mail|message|e-?mail)s? (?:was |has been )?(?:rejected|refused)\b|\bmail rejet",
+)
 P_SERVICE_STATED = pattern(
     "service unavailable (stated)",
+    r"\bqueue (?:is )?(?:unavailable|not available|full|busy)",
     r"service (?:is )?(?:currently |temporarily )?(?:not available|unavailable)",
     r"(?:server|system|mailbox server) (?:is )?(?:busy|overloaded|shutting down|not available)",
 )
@@ -586,7 +647,7 @@ _STORAGE = M(replies.SERVER_ERROR, replies.SERVER_NO_SPACE)
 _SERVICE = M(replies.SERVER_NO_MAIL, replies.SERVICE_UNAVAILABLE)
 _TLS_UNAVAILABLE = M(replies.TLS_REFUSED, replies.TLS_UNAVAILABLE)
 _CONTENT = M(replies.MESSAGE_INVALID_CONTENT, replies.REJECTED_POLICY_TEMPORARY)
-_HELO = M(replies.REJECTED_HELO, replies.REJECTED_POLICY_TEMPORARY)
+_HELO = M(replies.REJECTED_HELO, replies.REJECTED_HELO_TEMPORARY)
 _PARAMS = M(replies.COMMAND_PARAMETER_NOT_IMPLEMENTED, replies.COMMAND_PARAMETERS_UNAVAILABLE)
 # A block that lifts by itself (QQ's "frequency limited", a recipient's receive rate):
 # transient even under 5xx.
@@ -616,6 +677,10 @@ RULES: tuple[Rule, ...] = (
         rule(_TLS_NEEDED, text=P_NO_TLS_USED),
         rule(_SPAM, text=P_UNSOLICITED),
         rule(_NEVER, text=P_NEVER_SUCCEED),
+        rule(
+            M(replies.RATE_RECIPIENT_RECEIVING, replies.RATE_RECIPIENT_RECEIVING),
+            text=P_RECEIVE_RATE,
+        ),
         rule(_RATE_LIFTS, text=P_FREQUENCY),
         rule(_RATE, text=P_RATE),
         rule(M(None, replies.REJECTED_GREYLISTED), text=P_GREYLIST),
@@ -648,6 +713,15 @@ RULES: tuple[Rule, ...] = (
         rule(_POLICY, text=P_REFUSED_TO_TALK),
         rule(_SPAM, text=P_SPAM_STATED),
         rule(_POLICY, text=P_NOT_ALLOWLISTED),
+        rule(_POLICY, text=P_HELO_DENIED),
+        rule(_SERVER, text=P_PROTOCOL),
+        # "501 5.5.4 Bad message size syntax", "552 5.2.3 Message size invalid": the
+        # SIZE= parameter, not the message, is at fault.
+        rule(M(replies.COMMAND_BAD_ARGUMENTS), text=P_SIZE_SYNTAX),
+        rule(_RATE_LIFTS, text=P_NETEASE_RATE),
+        rule(_REPUTATION, text=P_NETEASE_REPUTATION),
+        rule(_SPAM, text=P_NETEASE_SPAM),
+        rule(_POLICY, enh=("2.0", "0.0"), text=P_MESSAGE_REJECTED),
         # A greeting refusal that gives a reason (PTR, "your IP") is about the sender.
         rule(_REPUTATION, code=(421, 550, 554), stage="connect", text=P_REPUTATION),
         # RFC 5321's 554 greeting: the server refuses this client.
@@ -656,6 +730,7 @@ RULES: tuple[Rule, ...] = (
         rule(M(None, replies.SERVICE_UNAVAILABLE), text=P_SERVICE_STATED),
         # An unresolvable name in answer to HELO is this computer's name.
         rule(_HELO, stage="ehlo", text=P_HELO_NAME),
+        rule(_HELO, stage="ehlo", text=P_HELO),
         rule(M(replies.AUTH_NOT_SUPPORTED), text=P_AUTH_DISABLED),
         rule(M(replies.AUTH_ENCRYPTION_REQUIRED), text=P_ENCRYPTION_FOR_MECHANISM),
         rule(_CONNECTION, text=P_CONNECTION_FAILURE),
@@ -724,11 +799,11 @@ RULES: tuple[Rule, ...] = (
         rule(M(replies.AUTH_ACCOUNT_DISABLED), code=535, text=P_ACCOUNT_DISABLED),
         rule(_AUTH_INVALID, code=535),
         rule(M(replies.AUTH_ENCRYPTION_REQUIRED), code=538),
-        rule(M(replies.RECIPIENT_NOT_LOCAL), code=551),
+        rule(M(replies.RECIPIENT_NOT_LOCAL), code=551, stage=("rcpt", "mail", "data", "")),
         rule(M(replies.RECIPIENT_DOMAIN_NO_MAIL), code=556),
         rule(M(replies.SERVER_NO_MAIL), code=521),
         rule(_TLS_UNAVAILABLE, code=454, text=P_TLS_UNAVAILABLE),
-        rule(_TLS_UNAVAILABLE, stage="starttls", not_code=421),
+        rule(_TLS_UNAVAILABLE, stage="starttls", not_code=(421, 500, 501)),
         rule(_SERVER, code=454, enh=("3", "4")),
         rule(M(None, replies.AUTH_TEMPORARY_FAILURE), code=454, stage=AUTH_STAGES),
         rule(_SERVER, code=454),

@@ -53,7 +53,7 @@ from mailplug.plugin import (
 )
 from mailplug.plugin import keys as core_keys
 
-from . import keys, sasl
+from . import keys, replies, rules, sasl
 from .errormap import STAGE_LABELS, Failure, map_exception
 from .reply import parse_reply
 from .tls import build_tls_context, probe_implicit_tls, reset_error, reset_in_handshake
@@ -78,6 +78,15 @@ _BARE_EOL_RE = re.compile(rb"\r(?!\n)|(?<!\r)\n")
 #: What aiosmtplib refuses in a command argument (CR and LF would inject commands).
 _CONTROL_RE = re.compile(rb"[\x00-\x1f\x7f]")
 _CLOSING = 421
+#: A refusal that names no cause but the client itself ("Client host rejected: Access
+#: denied", "Relay access denied", "Access denied"): Postfix's answer on a submission
+#: port to a client that did not log in.
+_CLIENT_REFUSAL_RE = re.compile(
+    r"client host rejected|relay(?:ing)? (?:access )?(?:denied|not permitted|prohibited)|"
+    r"access denied|not permitted to relay|unable to relay",
+    re.IGNORECASE,
+)
+_NO_LOGIN_STAGES = frozenset({"mail", "rcpt", "data"})
 
 
 def _data_payload(data: bytes) -> bytes:
@@ -276,6 +285,8 @@ class SmtpConnection:
             spec = core_keys.SERVER_UNKNOWN
         else:
             spec = self._classify(reply, stage=stage, host=self.host)
+        if self._refused_for_no_login(spec, reply, stage):
+            spec = replies.AUTH_LOGIN_NOT_SET
         return spec.error(
             reply=reply,
             recipient=recipient,
@@ -284,6 +295,43 @@ class SmtpConnection:
             stage=STAGE_LABELS.get(stage, stage),
             **params,
         )
+
+    def _no_login_spec(self, reply: ServerReply, stage: str) -> ErrorSpec | None:
+        """:data:`~mailplug_smtp.replies.AUTH_LOGIN_NOT_SET` when ``reply`` refuses a
+        connection that did not log in although the server offered AUTH, else ``None``
+        (the core classifies the reply as usual)."""
+        if self._classify is None or self.authenticated_as is not None or not self.auth_mechanisms:
+            return None
+        spec = self._classify(reply, stage=stage, host=self.host)
+        return (
+            replies.AUTH_LOGIN_NOT_SET if self._refused_for_no_login(spec, reply, stage) else None
+        )
+
+    def _refused_for_no_login(self, spec: ErrorSpec, reply: ServerReply, stage: str) -> bool:
+        """Whether a refusal is the server asking for the login this account does not use.
+
+        The session knows what the classifier cannot: this connection did not log in
+        although the server offered AUTH in its EHLO answer (not on port 25, where MX
+        servers answer blocked clients the same way).  A permanent refusal of
+        the sender, a recipient or the message that names only the client ("Client host
+        rejected: Access denied", "Relay access denied") then means "log in", not a
+        blocklist; a reply that names a blocklist keeps its own meaning.
+        """
+        if self.authenticated_as is not None or not self.auth_mechanisms:
+            return False
+        # Port 25 is where MX servers refuse blocked clients with the same words.
+        if self.port == 25:
+            return False
+        if stage not in _NO_LOGIN_STAGES or (reply.code or 0) < 500:
+            return False
+        # "Authentication required" already says so (smtp.auth.required); a refusal
+        # that names a blocklist or SPF/DKIM keeps its own meaning.
+        if spec.category is not Category.REJECTED:
+            return False
+        text = reply.text or ""
+        if rules.P_BLOCKLIST.search(text) or rules.P_SENDER_AUTH.search(text):
+            return False
+        return _CLIENT_REFUSAL_RE.search(text) is not None
 
     def map_error(
         self, exc: BaseException, stage: str, *, data_sent: bool = False
@@ -785,7 +833,17 @@ class SmtpConnection:
                 raise self.reply_error(reply, "rcpt", recipient=address)
             # The facts only: the core decides what a refusal means.
             accepted = code in (250, 251)
-            results.append(RecipientResult(address, accepted, code, reply.enhanced, reply.text))
+            results.append(
+                RecipientResult(
+                    address,
+                    accepted,
+                    code,
+                    reply.enhanced,
+                    reply.text,
+                    # The one meaning only the session can know: no login, AUTH offered.
+                    error=None if accepted else self._no_login_spec(reply, "rcpt"),
+                )
+            )
         if refused is None and not any(r.accepted for r in results):
             refused = self._all_refused(results)
 
