@@ -285,7 +285,8 @@ def _print_entries(ctx: Context, mailer: AsyncMailer, entries: list[OutboxEntry]
         notes = entry_notes(ctx, mailer, e)
         if notes:
             more = f" (+{len(notes) - 1})" if len(notes) > 1 else ""
-            extra = "; ".join(filter(None, [extra, notes[0] + more]))
+            extra = "; ".join(filter(None, [extra, notes[0]]))
+            extra = _short(extra, 70 - len(more)) + more
         rows.append(
             [
                 e.id,
