@@ -47,6 +47,30 @@ passdb {
 }
 """
 
+#: XOAUTH2 / OAUTHBEARER logins checked by Dovecot's own ``oauth2`` passdb, which asks a
+#: token-introspection endpoint (RFC 7662) whether the bearer token is active and whose it
+#: is (``email`` must equal the login name); password logins keep the passwd-file.
+OAUTH2 = """\
+auth_mechanisms = plain login xoauth2 oauthbearer
+passdb {
+  driver = passwd-file
+  mechanisms = plain login
+  args = scheme=PLAIN username_format=%u {root}/passwd
+}
+passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {root}/oauth2.conf.ext
+}
+"""
+OAUTH2_EXT = """\
+introspection_mode = post
+introspection_url = {url}
+username_attribute = email
+active_attribute = active
+active_value = true
+"""
+
 #: The Sent folder marked ``\\Sent`` (SPECIAL-USE, RFC 6154), as most servers set it up.
 SPECIAL_USE = """\
 namespace inbox {
@@ -111,13 +135,13 @@ class Dovecot:
         *,
         timeout: float = 15.0,
         special_use: bool = True,
-        passdb: str | None = None,
+        oauth2_introspection: str | None = None,
     ) -> Dovecot:
         """Start a server for ``users``.
 
         :param special_use: mark the folder ``Sent`` as ``\\Sent`` (else no folder is marked).
-        :param passdb: a ``passdb {…}`` block instead of the passwd-file one (``{root}``
-            stands for the server's folder).
+        :param oauth2_introspection: also take XOAUTH2 logins, checked by Dovecot against
+            this token-introspection URL (``tests/oauth_servers.py`` serves one).
         """
         root = Path(tempfile.mkdtemp(prefix="mailplug-dovecot-"))
         root.chmod(0o755)  # the mail processes run as the dovecot user
@@ -138,12 +162,18 @@ class Dovecot:
         assert owner is not None
         os.chown(mail, owner.pw_uid, owner.pw_gid)
         server = cls(root, _free_port(), _free_port(), root / "ca.pem", dict(users))
+        passdb = PASSWD_FILE
+        if oauth2_introspection is not None:
+            passdb = OAUTH2
+            ext = root / "oauth2.conf.ext"
+            ext.write_text(OAUTH2_EXT.format(url=oauth2_introspection))
+            ext.chmod(0o644)
         (root / "dovecot.conf").write_text(
             CONFIG.format(
                 root=root,
                 port=server.port,
                 tls_port=server.tls_port,
-                passdb=(passdb or PASSWD_FILE).replace("{root}", str(root)),
+                passdb=passdb.replace("{root}", str(root)),
                 namespace=SPECIAL_USE if special_use else "",
             )
         )
