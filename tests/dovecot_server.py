@@ -82,6 +82,14 @@ namespace inbox {
 }
 """
 
+QUOTA = """\
+plugin {
+  quota = count:User quota
+  quota_rule = *:storage={kb}K
+  quota_vsizes = yes
+}
+"""
+
 CONFIG = """\
 protocols = imap
 listen = 127.0.0.1
@@ -95,10 +103,10 @@ ssl_key = <{root}/server.key
 ssl_min_protocol = TLSv1.2
 disable_plaintext_auth = no
 mail_location = maildir:{root}/mail/%u
-mail_plugins =
+mail_plugins = {mail_plugins}
 first_valid_uid = 1
 {passdb}
-{namespace}userdb {{
+{namespace}{quota}userdb {{
   driver = static
   args = uid=dovecot gid=dovecot home={root}/mail/%u
 }}
@@ -136,12 +144,15 @@ class Dovecot:
         timeout: float = 15.0,
         special_use: bool = True,
         oauth2_introspection: str | None = None,
+        quota_kb: int | None = None,
     ) -> Dovecot:
         """Start a server for ``users``.
 
         :param special_use: mark the folder ``Sent`` as ``\\Sent`` (else no folder is marked).
         :param oauth2_introspection: also take XOAUTH2 logins, checked by Dovecot against
             this token-introspection URL (``tests/oauth_servers.py`` serves one).
+        :param quota_kb: each mailbox holds at most this many kilobytes (Dovecot's quota
+            plugin: an APPEND beyond it gets ``NO [OVERQUOTA]``).
         """
         root = Path(tempfile.mkdtemp(prefix="mailplug-dovecot-"))
         root.chmod(0o755)  # the mail processes run as the dovecot user
@@ -175,6 +186,8 @@ class Dovecot:
                 tls_port=server.tls_port,
                 passdb=passdb.replace("{root}", str(root)),
                 namespace=SPECIAL_USE if special_use else "",
+                mail_plugins="quota" if quota_kb is not None else "",
+                quota=QUOTA.replace("{kb}", str(quota_kb)) if quota_kb is not None else "",
             )
         )
         server._run(timeout)

@@ -335,3 +335,25 @@ def test_outbox_list_and_show_tell_the_copy_failed(
     shown = capsys.readouterr().out
     assert "Kopia w folderze Wysłane: jeszcze niezapisana" in shown
     assert "Co zrobić" in shown or "zrobić" in shown
+
+
+async def test_full_mailbox_is_the_quota_key_and_the_copy_waits(
+    smtp_server: Callable[..., SMTPServer], password: str, tmp_path: Path
+) -> None:
+    server = Dovecot.start({USER: PASSWORD}, quota_kb=1)
+    try:
+        srv = smtp_server(users={USER: PASSWORD}, tls="starttls")
+        async with AsyncMailer([account(srv, server, password)], data_dir=tmp_path) as mailer:
+            entry_id = await mailer.enqueue(
+                Message(sender=USER, to=["jan@example.pl"], subject="Duża", text="x" * 4000)
+            )
+            report = await mailer.flush()
+            assert report.counts == {"sent": 1}
+            entry = await mailer.queue.status(entry_id)
+        assert server.messages(USER, "Sent") == []
+    finally:
+        server.stop()
+    copy = entry.sent_copy
+    assert copy is not None and copy.status is CopyStatus.PENDING
+    assert copy.error is not None and copy.error.key == "imap.sent.quota"
+    assert "pełna" in mailer.reason(copy.error).message("pl")
