@@ -320,8 +320,8 @@ def test_outbox_list_and_show_tell_the_copy_failed(
         )
         == 0
     )
-    main(["outbox", "flush"])
-    capsys.readouterr()
+    main(["--lang", "pl", "outbox", "flush"])
+    assert "Kopie w folderze Wysłane: zapisane 0, do ponowienia 1" in capsys.readouterr().out
     assert main(["--lang", "pl", "outbox", "list"]) == 0
     out = capsys.readouterr().out
     assert "wysłano" in out and "Kopia w folderze Wysłane" in out
@@ -357,3 +357,31 @@ async def test_full_mailbox_is_the_quota_key_and_the_copy_waits(
     assert copy is not None and copy.status is CopyStatus.PENDING
     assert copy.error is not None and copy.error.key == "imap.sent.quota"
     assert "pełna" in mailer.reason(copy.error).message("pl")
+
+
+async def test_postgres_outbox_copy_waits_for_imap_then_lands_once(
+    smtp_server: Callable[..., SMTPServer],
+    dovecot: Dovecot,
+    password: str,
+    tmp_path: Path,
+    pg_outbox_url: str,
+) -> None:
+    srv = smtp_server(users={USER: PASSWORD}, tls="starttls")
+    dovecot.halt()
+    async with AsyncMailer(
+        [account(srv, dovecot, password)], data_dir=tmp_path, outbox_path=pg_outbox_url
+    ) as mailer:
+        entry_id = await send_one(mailer)
+        report = await mailer.flush()
+        assert report.counts == {"sent": 1}
+        assert report.copies is not None and report.copies.retrying == 1
+        entry = await mailer.queue.status(entry_id)
+        assert entry.sent_copy is not None and entry.sent_copy.status is CopyStatus.PENDING
+        assert entry.sent_copy.error is not None
+        assert entry.sent_copy.error.key == "check.imap.connect_failed"
+        dovecot.resume()
+        later = datetime.now(UTC) + timedelta(seconds=BACKOFF[0] + 1)
+        assert (await save_copies(mailer.runtime, clock=lambda: later)).saved == 1
+        copy = (await mailer.queue.status(entry_id)).sent_copy
+        assert copy is not None and copy.status is CopyStatus.SAVED
+    assert len(dovecot.messages(USER, "Sent")) == 1

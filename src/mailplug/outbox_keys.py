@@ -203,6 +203,10 @@ SENDING_PROGRESS = Text("Sending: {done} of {total}")
 SENDING_RATE = Text("{rate}/s, about {left} left")
 FLUSH_SENT = Text("{n} message sent.", plural="{n} messages sent.")
 FLUSH_NOTHING = Text("Nothing to send.")
+FLUSH_SENT_COPIES = Text(
+    "Copies in the Sent folder: {saved} saved, {retrying} to be tried again, {failed} given up.",
+    context="sent copy",
+)
 FLUSH_STOPPING = Text("Stopping after the messages being sent… (Ctrl-C again to abort)")
 FLUSH_STOPPED = Text("Stopped; the remaining messages are still waiting in the outbox.")
 ACCOUNT_PAUSED = Text("Sending from account “{account}” is paused: {reason}")

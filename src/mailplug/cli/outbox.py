@@ -589,6 +589,16 @@ def _summary(ctx: Context, mailer: AsyncMailer, report: FlushReport) -> None:
                 prows,
                 [ctx.t(k.COL_ID), ctx.t(k.COL_STATUS), ctx.t(k.COL_TO), ctx.t(k.COL_REASON)],
             )
+    copies = report.copies
+    if copies is not None and copies.tried:
+        ctx.print(
+            ctx.t(
+                k.FLUSH_SENT_COPIES,
+                saved=copies.saved,
+                retrying=copies.retrying,
+                failed=copies.failed,
+            )
+        )
     if report.paused:
         ctx.print("")
         _print_paused(ctx, mailer)
