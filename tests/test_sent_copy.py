@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from tests.dovecot_server import Dovecot, available
 
-from mailplug import AsyncMailer, Message
+from mailplug import AsyncMailer, Message, hookimpl
 from mailplug.cli import main
 from mailplug.config import Config, save_config
 from mailplug.copying import BACKOFF, TRIES, save_copies, wants_copy
@@ -385,3 +385,34 @@ async def test_postgres_outbox_copy_waits_for_imap_then_lands_once(
         copy = (await mailer.queue.status(entry_id)).sent_copy
         assert copy is not None and copy.status is CopyStatus.SAVED
     assert len(dovecot.messages(USER, "Sent")) == 1
+
+
+class _BrokenCopier:
+    """A third-party copier with a bug (registered first, it replaces the built-in one)."""
+
+    @hookimpl
+    def mailplug_register_sent_copiers(self, register: Any) -> None:
+        async def copier(account: Any, copies: Any, **_: Any) -> Any:
+            raise RuntimeError("oops")
+
+        register("imap", copier)
+
+
+async def test_a_broken_copier_never_touches_delivery(
+    smtp_server: Callable[..., SMTPServer], tmp_path: Path
+) -> None:
+    srv = smtp_server()
+    data = srv.account(name="biuro", email=USER)
+    data["imap"] = {"host": "127.0.0.1", "port": 1, "security": "tls"}
+    async with AsyncMailer(
+        [data], data_dir=tmp_path, entry_points=False, plugins=[_BrokenCopier()]
+    ) as mailer:
+        entry_id = await send_one(mailer)
+        report = await mailer.flush()
+        assert report.counts == {"sent": 1} and len(srv.messages) == 1
+        entry = await mailer.queue.status(entry_id)
+    assert entry.status is Status.SENT and entry.error is None
+    copy = entry.sent_copy
+    assert copy is not None and copy.status is CopyStatus.PENDING
+    assert copy.error is not None and copy.error.key == "outbox.sent_copy_bug"
+    assert "oops" in mailer.reason(copy.error).message("en")

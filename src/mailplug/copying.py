@@ -105,9 +105,22 @@ async def request_copies(
     :param cache: account name → :func:`wants_copy`, kept by the caller across batches.
     :returns: how many copies were asked for.
     """
+    try:
+        return await _request(runtime, outbox, changes, now, {} if cache is None else cache)
+    except Exception:  # never let the copy get in the way of recording delivery
+        log.exception("could not note Sent-folder copies to save")
+        return 0
+
+
+async def _request(
+    runtime: Runtime,
+    outbox: Outbox,
+    changes: Iterable[Change],
+    now: datetime,
+    cache: dict[str, bool],
+) -> int:
     if not _copies_possible(runtime, outbox):
         return 0
-    cache = {} if cache is None else cache
     ids = []
     for change in changes:
         if change.status not in (Status.SENT, Status.PARTIAL):

@@ -949,7 +949,10 @@ async def flush(
     )
     report = await engine.run()
     if sent_copies and not report.stopped and not (stop is not None and stop.is_set()):
-        report.copies = await save_copies(runtime, accounts=names, clock=clock)
+        try:
+            report.copies = await save_copies(runtime, accounts=names, clock=clock)
+        except Exception:  # delivery is done and recorded: the copy never undoes that
+            log.exception("saving Sent-folder copies failed")
     return report
 
 
@@ -1045,6 +1048,9 @@ async def _copy_loop(
             due = await outbox.next_sent_copy_due(now=now, accounts=names)
         except StorageError as exc:  # save_copies logs its own; this is next_sent_copy_due
             log.warning("Sent-folder copies: the outbox refused: %s", exc)
+            due = None
+        except Exception:  # a bug must not end the task: sending goes on, copies wait
+            log.exception("saving Sent-folder copies failed")
             due = None
         timeout = COPY_POLL
         if due is not None:
