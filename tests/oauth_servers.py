@@ -64,6 +64,10 @@ class FakeOAuthServer:
     rotate: bool = False
     deny: bool = False
     fail_next: list[tuple[int, Any]] = field(default_factory=list)
+    #: Whose tokens these are: the ``email`` the introspection endpoint answers (RFC 7662).
+    subject: str | None = None
+    #: Tokens the introspection endpoint was asked about (Dovecot's oauth2 passdb asks).
+    introspected: list[str] = field(default_factory=list)
     requests: list[TokenRequest] = field(default_factory=list)
     authorize_requests: list[dict[str, str]] = field(default_factory=list)
     valid_refresh_tokens: set[str] = field(default_factory=set)
@@ -88,7 +92,10 @@ class FakeOAuthServer:
                 server._authorize(self)
 
             def do_POST(self) -> None:
-                server._token(self)
+                if urlsplit(self.path).path == "/introspect":
+                    server._introspect(self)
+                else:
+                    server._token(self)
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
@@ -240,6 +247,19 @@ class FakeOAuthServer:
             self._send_json(handler, 200, self._tokens(new_refresh=self.rotate))
         else:
             self._send_json(handler, 400, {"error": "unsupported_grant_type"})
+
+    def _introspect(self, handler: BaseHTTPRequestHandler) -> None:
+        """RFC 7662 token introspection: ``token=…`` form POST → ``{"active": …, "email": …}``."""
+        length = int(handler.headers.get("Content-Length") or 0)
+        form = {k: v[0] for k, v in parse_qs(handler.rfile.read(length).decode()).items()}
+        token = form.get("token", "")
+        with self._lock:
+            self.introspected.append(token)
+            active = token in self.valid_access_tokens
+        body: dict[str, Any] = {"active": active}
+        if active:
+            body.update({"email": self.subject, "scope": self.scope, "token_type": "Bearer"})
+        self._send_json(handler, 200, body)
 
     def _tokens(self, *, new_refresh: bool) -> dict[str, Any]:
         access = "ya29.a0" + secrets.token_urlsafe(32)

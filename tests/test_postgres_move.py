@@ -31,6 +31,9 @@ async def test_move_copies_waiting_mail_and_history_once_and_resumes(
         assert (await m.flush()).sent == 3
         waiting = await m.enqueue_many([message(i) for i in range(3, 8)])
         await (await m.outbox()).pause_account(AccountPause("sklep", since=utcnow()))
+        # One sent message's Sent-folder copy still waits (its IMAP server was down).
+        outbox = await m.outbox()
+        await outbox.want_sent_copies([sent[0]], now=utcnow())
         before = {i: await m.status(i) for i in [*sent, *waiting]}
     assert len(srv.messages) == 3
 
@@ -56,6 +59,8 @@ async def test_move_copies_waiting_mail_and_history_once_and_resumes(
             )
             assert [a.outcome for a in new.history] == [a.outcome for a in old.history]
             assert [r.status for r in new.recipients] == [r.status for r in old.recipients]
+            assert new.sent_copy == old.sent_copy
+        assert (await m.status(sent[0])).sent_copy is not None
         assert "sklep" in await (await m.outbox()).paused_accounts()
         assert (await m.flush()).sent == 5
         assert {(await m.status(i)).status for i in waiting} == {Status.SENT}

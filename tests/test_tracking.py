@@ -8,6 +8,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 
+import pytest
+
 from mailplug import AsyncMailer, Message
 from mailplug.events import StatusEvent
 from mailplug.outbox import RecipientStatus
@@ -241,3 +243,101 @@ def test_bounce_address_needs_the_id_placeholder() -> None:
             raise AssertionError(f"{wrong} was accepted")
     ok = Account.model_validate({**base, "bounce_address": "bounces+{id}@example.com"})
     assert ok.bounce_address == "bounces+{id}@example.com"
+
+
+def test_outbox_list_show_and_json_tell_what_reports_said(
+    smtp_server: Callable[..., SMTPServer], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Bounced, partially bounced, delayed, read and deleted-unread entries: the table says
+    the status and who bounced/read it, with the reason; ``show`` per recipient; ``--json``
+    carries localized ``status_text`` for the entry and each recipient, and ``notes``."""
+    import asyncio
+    import json
+    import os
+
+    from mailplug.cli import main
+    from mailplug.config import Config, save_config
+    from mailplug.models import Account
+
+    srv = smtp_server()
+    save_config(
+        Config(
+            path=Path(os.environ["MAILPLUG_CONFIG"]),
+            accounts=[Account.model_validate(srv.account(name="biuro"))],
+        )
+    )
+    pairs = {
+        "zwrot": ("jan@example.pl", "anna@example.pl"),
+        "czesc": ("ola@example.pl", "ewa@example.pl"),
+        "opoznienie": ("piotr@example.pl",),
+        "przeczytano": ("zofia@example.pl",),
+        "usunieto": ("adam@example.pl",),
+    }
+    for subject, to in pairs.items():
+        args = ["send", "--subject", subject, "--text", "x"]
+        for address in to:
+            args += ["--to", address]
+        assert main(args) == 0
+    assert main(["outbox", "flush"]) == 0
+    sent = {r.message_id: r.data for r in srv.messages}
+
+    async def record() -> dict[str, str]:
+        async with AsyncMailer([], data_dir=Path(os.environ["MAILPLUG_DATA_DIR"])) as mailer:
+            entries = {e.subject: e for e in await mailer.query(limit=10)}
+            data = {s: sent[e.message_id] for s, e in entries.items()}
+            mid = {s: e.message_id for s, e in entries.items()}
+            unknown = "550 5.1.1 User unknown"
+            await mailer.track_report(
+                dsn(data["zwrot"], *((a, "failed", unknown) for a in pairs["zwrot"]))
+            )
+            await mailer.track_report(dsn(data["czesc"], ("ola@example.pl", "failed", unknown)))
+            await mailer.track_report(
+                dsn(data["opoznienie"], ("piotr@example.pl", "delayed", "451 4.7.1 Greylisted"))
+            )
+            await mailer.track_report(receipt(mid["przeczytano"], "zofia@example.pl", "displayed"))
+            await mailer.track_report(receipt(mid["usunieto"], "adam@example.pl", "deleted"))
+            return {s: e.id for s, e in entries.items()}
+
+    ids = asyncio.run(record())
+    capsys.readouterr()
+    assert main(["--lang", "pl", "outbox", "list"]) == 0
+    table = capsys.readouterr().out
+    rows = {s: next(line for line in table.splitlines() if s in line) for s in pairs}
+    assert "zwrócono" in rows["zwrot"] and "jan@example.pl" in rows["zwrot"]
+    assert rows["zwrot"].rstrip().endswith("(+1)")
+    assert "częściowo" in rows["czesc"] and "ola@example.pl" in rows["czesc"]
+    assert "wysłano" in rows["opoznienie"] and "opóźnion" in rows["opoznienie"].lower()
+    assert "przeczytan" in rows["przeczytano"]
+    assert "usunięt" in rows["usunieto"]
+    assert main(["--lang", "pl", "outbox", "list", "--json"]) == 0
+    entries = {e["subject"]: e for e in json.loads(capsys.readouterr().out)["entries"]}
+    assert entries["zwrot"]["status"] == "bounced"
+    assert entries["zwrot"]["status_text"].startswith("zwrócono")
+    assert entries["czesc"]["status"] == "partially-bounced"
+    states = {r["address"]: r for e in entries.values() for r in e["recipients"]}
+    assert states["ola@example.pl"]["status"] == "bounced"
+    assert states["ola@example.pl"]["error"]["key"] == "smtp.recipient.unknown"
+    assert states["ewa@example.pl"]["status"] == "sent"
+    assert states["piotr@example.pl"]["status"] == "delayed"
+    assert states["zofia@example.pl"]["status"] == "read"
+    assert states["adam@example.pl"]["status"] == "deleted-unread"
+    texts = {a: r["status_text"] for a, r in states.items()}
+    assert (
+        len(
+            {
+                texts[a]
+                for a in (
+                    "ola@example.pl",
+                    "piotr@example.pl",
+                    "zofia@example.pl",
+                    "adam@example.pl",
+                    "ewa@example.pl",
+                )
+            }
+        )
+        == 5
+    )
+    assert all(entries[s]["notes"] for s in pairs)
+    assert main(["--lang", "pl", "status", ids["czesc"]]) == 0
+    shown = capsys.readouterr().out
+    assert texts["ola@example.pl"] in shown and texts["ewa@example.pl"] in shown

@@ -82,6 +82,46 @@ IMAP_TIMEOUT = ErrorSpec(
     "Check the IMAP server name and port in the account settings and the network connection.",
 )
 
+# -- the copy of sent mail in the Sent folder -------------------------------------
+
+_SENT_ANYWAY = "The message itself was sent; the copy will be tried again later."
+
+IMAP_SENT_NO_FOLDER = ErrorSpec(
+    "imap.sent.no_folder",
+    C.CONFIGURATION,
+    False,
+    "The copy of the sent message could not be saved: the IMAP server {host} does not say "
+    "which folder holds sent mail.",
+    "Enter the name of the folder for sent mail in the account's IMAP settings "
+    "(imap.sent_folder, as the mail program shows it), or turn the copies off "
+    '(imap.save_sent = "off"). ' + _SENT_ANYWAY,
+)
+IMAP_SENT_FOLDER_MISSING = ErrorSpec(
+    "imap.sent.folder_missing",
+    C.CONFIGURATION,
+    False,
+    "The copy of the sent message could not be saved: the folder “{folder}” does not exist "
+    "on the IMAP server {host}.",
+    "Check the name of the folder for sent mail in the account's IMAP settings "
+    "(imap.sent_folder), or create that folder in the mail program. " + _SENT_ANYWAY,
+)
+IMAP_SENT_QUOTA = ErrorSpec(
+    "imap.sent.quota",
+    C.MAILBOX_FULL,
+    True,
+    "The copy of the sent message could not be saved: the mailbox on the IMAP server {host} "
+    "is full.",
+    "Delete old messages or empty the trash in this mailbox. " + _SENT_ANYWAY,
+)
+IMAP_SENT_REFUSED = ErrorSpec(
+    "imap.sent.refused",
+    C.SERVER,
+    True,
+    "The IMAP server {host} refused to save the copy of the sent message in the folder "
+    "“{folder}” ({problem}).",
+    "If this keeps happening, contact the administrator of the mail server. " + _SENT_ANYWAY,
+)
+
 IMAP_ERRORS: tuple[ErrorSpec, ...] = tuple(
     v for v in list(globals().values()) if isinstance(v, ErrorSpec)
 )

@@ -14,6 +14,7 @@ import asyncio
 import socket
 import ssl
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from mailplug.plugin import MailplugError
@@ -75,6 +76,11 @@ class Mailbox:
     # -- blocking ----------------------------------------------------------------
 
     def open(self, credentials: Credentials, folder: str) -> None:
+        self.login(credentials)
+        self.select(folder)
+
+    def login(self, credentials: Credentials) -> None:
+        """Connect (TLS as the settings say) and log in (password or XOAUTH2)."""
         from imapclient import IMAPClient
 
         context = None if self.imap.security == "none" else tls_context(self.account)
@@ -95,7 +101,9 @@ class Mailbox:
             client.oauth2_login(username, secret)
         else:
             client.login(username, secret)
-        selected = client.select_folder(folder)
+
+    def select(self, folder: str) -> None:
+        selected = self._client().select_folder(folder)
         # "\*" in PERMANENTFLAGS: the folder keeps keywords we invent (RFC 3501 §7.1).
         self.keywords = b"\\*" in tuple(selected.get(b"PERMANENTFLAGS", ()))
 
@@ -143,6 +151,57 @@ class Mailbox:
 
     def append(self, folder: str, data: bytes, flags: Sequence[bytes] = ()) -> None:
         self._client().append(folder, data, flags=list(flags))
+
+    # -- the Sent folder -----------------------------------------------------------
+
+    def sent_folder(self, configured: str | None) -> str:
+        """The folder for copies of sent mail: the one set in the settings, else the one
+        the server marks ``\\Sent`` (SPECIAL-USE, RFC 6154; Gmail's older XLIST).  Never
+        guessed from a name.
+
+        :raises MailplugError: ``imap.sent.folder_missing`` (the set one does not exist),
+            ``imap.sent.no_folder`` (none set, none marked).
+        """
+        client = self._client()
+        if configured:
+            if not client.folder_exists(configured):
+                raise keys.IMAP_SENT_FOLDER_MISSING.error(host=self.imap.host, folder=configured)
+            return configured
+        listings = [client.list_folders]
+        if b"XLIST" in client.capabilities():
+            listings.append(client.xlist_folders)
+        for listing in listings:
+            for flags, _, name in listing():
+                if any(bytes(f).lower() == b"\\sent" for f in flags):
+                    return str(name)
+        raise keys.IMAP_SENT_NO_FOLDER.error(host=self.imap.host)
+
+    def save_once(self, folder: str, data: bytes, message_id: str, at: datetime) -> bool:
+        """APPEND ``data`` to the selected ``folder`` with ``\\Seen`` and ``at`` as its
+        INTERNALDATE, unless a message with that Message-ID is there already (a try
+        whose answer was lost).  Returns whether it saved a copy now.
+
+        :raises MailplugError: ``imap.sent.quota`` (mailbox full), ``imap.sent.refused``.
+        """
+        from imapclient.exceptions import IMAPClientError
+
+        client = self._client()
+        if message_id and client.search(["HEADER", "Message-ID", message_id]):
+            return False
+        try:
+            client.append(folder, data, flags=[b"\\Seen"], msg_time=at)
+        except IMAPClientError as exc:
+            problem = str(exc)
+            if "OVERQUOTA" in problem.upper() or "QUOTA" in problem.upper():
+                raise keys.IMAP_SENT_QUOTA.error(host=self.imap.host, cause=exc) from exc
+            if "TRYCREATE" in problem.upper():
+                raise keys.IMAP_SENT_FOLDER_MISSING.error(
+                    host=self.imap.host, folder=folder, cause=exc
+                ) from exc
+            raise keys.IMAP_SENT_REFUSED.error(
+                host=self.imap.host, folder=folder, problem=problem, cause=exc
+            ) from exc
+        return True
 
     def close(self) -> None:
         client, self.client = self.client, None

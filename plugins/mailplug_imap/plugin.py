@@ -1,4 +1,5 @@
-"""Hook implementations of the built-in imap plugin: the ``imap`` probe and its messages."""
+"""Hook implementations of the built-in imap plugin: the ``imap`` probe, ``bounces fetch``,
+the Sent-folder copier and their messages."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
         Command,
         ErrorSpec,
         Probe,
+        SentCopier,
         Services,
         Text,
         Transport,
@@ -40,6 +42,13 @@ async def _probe_imap(
 @hookimpl(trylast=True)
 def mailplug_register_probes(register: Callable[[str, Probe], None]) -> None:
     register("imap", _probe_imap)
+
+
+@hookimpl(trylast=True)
+def mailplug_register_sent_copiers(register: Callable[[str, SentCopier], None]) -> None:
+    from .sent import save_sent_copies
+
+    register("imap", save_sent_copies)
 
 
 @hookimpl(trylast=True)

@@ -2,7 +2,7 @@
 """Moving a SQLite outbox into PostgreSQL: waiting mail and the whole history.
 
 ``mailplug outbox move --to postgresql://…`` reads the SQLite file (the
-built-in outbox's schema version 1, read-only) in batches of messages and
+built-in outbox's schema version 1 or 2, read-only) in batches of messages and
 writes each batch in one PostgreSQL transaction, keeping ids, Message-IDs,
 statuses, recipients' states, attempts and times.  A message already in the
 target (same id, Message-ID or dedupe key) is skipped, so running the move
@@ -34,8 +34,10 @@ from .schema import qualify
 
 __all__ = ["Moved", "move"]
 
-#: The SQLite outbox schema this reader understands (``PRAGMA user_version``).
-SQLITE_VERSION = 1
+#: The SQLite outbox schemas this reader understands (``PRAGMA user_version``); 2 added
+#: the Sent-folder copies, moved along (a copy a worker held is due again at its lease's end).
+SQLITE_VERSIONS = (1, 2)
+SQLITE_VERSION = SQLITE_VERSIONS[-1]
 BATCH = 500
 
 
@@ -68,7 +70,7 @@ def _open_sqlite(path: Path) -> sqlite3.Connection:
         raise outbox_keys.STORAGE_CANNOT_OPEN.error(
             file=str(path), problem=str(exc), cause=exc
         ) from exc
-    if version != SQLITE_VERSION:
+    if version not in SQLITE_VERSIONS:
         conn.close()
         raise outbox_keys.STORAGE_CANNOT_OPEN.error(
             file=str(path), problem=f"outbox version {version}, this move reads {SQLITE_VERSION}"
@@ -81,6 +83,10 @@ _MESSAGE_COLUMNS = (
     "updated_at, send_at, age_from, due_at, sent_at, attempts, lease_owner, lease_until, error, "
     "subject, sender, to_list, envelope_from, smtputf8, size, metadata"
 )
+
+
+def _has_copies(conn: sqlite3.Connection) -> bool:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0]) >= 2
 
 
 def _read_batch(conn: sqlite3.Connection, after: int) -> dict[str, Any]:
@@ -104,7 +110,20 @@ def _read_batch(conn: sqlite3.Connection, after: int) -> dict[str, Any]:
         "ORDER BY seq, at, rowid",
         seqs,
     ).fetchall()
-    return {"messages": rows, "bodies": bodies, "recipients": recipients, "attempts": attempts}
+    copies = []
+    if _has_copies(conn):
+        copies = conn.execute(
+            "SELECT seq, status, attempts, coalesce(due_at, lease_until), error, folder, "
+            f"saved_at FROM sent_copies WHERE seq IN ({marks})",
+            seqs,
+        ).fetchall()
+    return {
+        "messages": rows,
+        "bodies": bodies,
+        "recipients": recipients,
+        "attempts": attempts,
+        "copies": copies,
+    }
 
 
 def _message_values(row: tuple[Any, ...], now: datetime) -> tuple[Any, ...]:
@@ -231,6 +250,19 @@ async def _write_batch(
                     attempts,
                 )
             moved.attempts += len(attempts)
+            copies = [
+                (new_seq[c[0]], c[1], c[2], _dt(c[3]), _jsonb(c[4]), c[5], _dt(c[6]))
+                for c in batch.get("copies", ())
+                if c[0] in new_seq
+            ]
+            if copies:
+                await cur.executemany(
+                    q(
+                        "INSERT INTO {s}.sent_copies (seq, status, attempts, due_at, error, "
+                        "folder, saved_at) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+                    ),
+                    copies,
+                )
         await conn.execute("SELECT pg_notify(%s, '')", (f"mailplug_{schema}",))
 
 

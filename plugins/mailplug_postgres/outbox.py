@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -23,6 +24,9 @@ from mailplug.plugin import (
     Added,
     Change,
     Claim,
+    CopyClaim,
+    CopyOutcome,
+    Delivery,
     Filter,
     NewEntry,
     Outbox,
@@ -36,6 +40,7 @@ from . import keys, schema
 from .errors import RETRY_SQLSTATES, is_connection_lost, storage_error
 from .options import Options, parse_location
 from .store import Sql
+from .tracking import Tracking
 
 if TYPE_CHECKING:
     from mailplug.plugin import Services
@@ -74,6 +79,7 @@ class PostgresOutbox(Outbox):
         super().__init__(services=services)
         self.options = options
         self.sql = Sql(options.schema)
+        self.tracking = Tracking(self.sql)
         self._pool: AsyncConnectionPool[Conn] | None = None
         self._listener: asyncio.Task[None] | None = None
         self._wakers: list[asyncio.Event] = []
@@ -342,10 +348,20 @@ class PostgresOutbox(Outbox):
     # -- queries --------------------------------------------------------------------
 
     async def get(self, ref: str) -> OutboxEntry | None:
-        return await self._run(self.sql.find, ref)
+        entry = await self._run(self.sql.find, ref)
+        if entry is None:
+            return None
+        copies = await self._run(self.tracking.read, [entry.id])
+        return replace(entry, sent_copy=copies.get(entry.id))
 
     async def query(self, filter: Filter) -> list[OutboxEntry]:
-        return await self._run(self.sql.query, filter)
+        entries = await self._run(self.sql.query, filter)
+        if not entries:
+            return entries
+        copies = await self._run(self.tracking.read, [e.id for e in entries])
+        if not copies:
+            return entries
+        return [replace(e, sent_copy=copies.get(e.id)) for e in entries]
 
     async def counts(self, *, account: str | None = None) -> dict[str, int]:
         return await self._run(self.sql.counts, account)
@@ -363,6 +379,43 @@ class PostgresOutbox(Outbox):
 
     async def purge(self, *, before: datetime, statuses: Sequence[Status]) -> int:
         return await self._run(self.sql.purge, before, list(statuses))
+
+    # -- after sending: delivery reports, copies for the Sent folder (tracking.py) -----
+
+    keeps_sent_copies = True
+
+    async def record_deliveries(
+        self, ref: str, deliveries: Sequence[Delivery], *, now: datetime
+    ) -> list[Change]:
+        if not deliveries:
+            return []
+        return await self._run(self.tracking.record_deliveries, ref, list(deliveries), now)
+
+    async def want_sent_copies(self, ids: Sequence[str], *, now: datetime) -> None:
+        if ids:
+            await self._run(self.tracking.want, list(ids), now)
+
+    async def claim_sent_copies(
+        self,
+        worker_id: str,
+        *,
+        limit: int,
+        lease: float,
+        now: datetime,
+        accounts: Sequence[str] | None = None,
+    ) -> list[CopyClaim]:
+        names = list(accounts) if accounts is not None else None
+        return await self._run(self.tracking.claim, worker_id, limit, lease, now, names)
+
+    async def finish_sent_copies(self, worker_id: str, outcomes: Sequence[CopyOutcome]) -> None:
+        if outcomes:
+            await self._run(self.tracking.finish, worker_id, list(outcomes))
+
+    async def next_sent_copy_due(
+        self, *, now: datetime, accounts: Sequence[str] | None = None
+    ) -> datetime | None:
+        names = list(accounts) if accounts is not None else None
+        return await self._run(self.tracking.next_due, now, names)
 
     def __repr__(self) -> str:
         return f"<PostgresOutbox {self.where}>"

@@ -107,6 +107,24 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     error jsonb
 )""",
     ),
+    # 2: copies of sent mail for the Sent folder (mailplug_postgres.tracking).
+    (
+        """CREATE TABLE IF NOT EXISTS {s}.sent_copies (
+    seq bigint PRIMARY KEY REFERENCES {s}.messages (seq) ON DELETE CASCADE,
+    status text NOT NULL,
+    attempts integer NOT NULL DEFAULT 0,
+    due_at timestamptz,
+    lease_owner text,
+    lease_until timestamptz,
+    error jsonb,
+    folder text,
+    saved_at timestamptz
+)""",
+        "CREATE INDEX IF NOT EXISTS sent_copies_due ON {s}.sent_copies (due_at) "
+        "WHERE due_at IS NOT NULL",
+        "CREATE INDEX IF NOT EXISTS sent_copies_lease ON {s}.sent_copies (lease_until) "
+        "WHERE lease_until IS NOT NULL",
+    ),
 )
 
 LATEST = len(MIGRATIONS)

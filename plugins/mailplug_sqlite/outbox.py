@@ -13,6 +13,8 @@ from mailplug.plugin import (
     Added,
     Change,
     Claim,
+    CopyClaim,
+    CopyOutcome,
     Delivery,
     Filter,
     NewEntry,
@@ -164,6 +166,44 @@ class SqliteOutbox(Outbox):
         if not deliveries:
             return []
         return await self.db.run(record_deliveries, ref, list(deliveries), now)
+
+    # -- copies for the Sent folder -------------------------------------------
+
+    keeps_sent_copies = True
+
+    async def want_sent_copies(self, ids: Sequence[str], *, now: datetime) -> None:
+        from . import copies
+
+        if ids:
+            await self.db.run(copies.want, list(ids), now)
+
+    async def claim_sent_copies(
+        self,
+        worker_id: str,
+        *,
+        limit: int,
+        lease: float,
+        now: datetime,
+        accounts: Sequence[str] | None = None,
+    ) -> list[CopyClaim]:
+        from . import copies
+
+        names = list(accounts) if accounts is not None else None
+        return await self.db.run(copies.claim, worker_id, limit, lease, now, names)
+
+    async def finish_sent_copies(self, worker_id: str, outcomes: Sequence[CopyOutcome]) -> None:
+        from . import copies
+
+        if outcomes:
+            await self.db.run(copies.finish, worker_id, list(outcomes))
+
+    async def next_sent_copy_due(
+        self, *, now: datetime, accounts: Sequence[str] | None = None
+    ) -> datetime | None:
+        from . import copies
+
+        names = list(accounts) if accounts is not None else None
+        return await self.db.run(copies.next_due, now, names)
 
     async def aclose(self) -> None:
         await self.db.aclose()

@@ -16,6 +16,9 @@ Tables:
     The full attempt history (append-only).
 ``accounts``
     Paused and held accounts.
+``sent_copies``
+    The copy of a sent message for the account's Sent folder: pending (``due_at``
+    set while it may be claimed), saved or given up.
 
 Times are stored as UNIX seconds (UTC, REAL).
 """
@@ -111,6 +114,24 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             error TEXT
         )
         """,
+    ),
+    # 2: copies of sent mail for the Sent folder (kept apart: a sent message that wants
+    # none has no row, and the hot paths never read the table).
+    (
+        """
+        CREATE TABLE sent_copies (
+            seq INTEGER PRIMARY KEY REFERENCES messages(seq) ON DELETE CASCADE,
+            status TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            due_at REAL,
+            lease_owner TEXT,
+            lease_until REAL,
+            error TEXT,
+            folder TEXT,
+            saved_at REAL
+        )
+        """,
+        "CREATE INDEX sent_copies_due ON sent_copies(due_at) WHERE due_at IS NOT NULL",
     ),
 )
 

@@ -22,6 +22,7 @@ from mailplug.plugin import (
     Attempt,
     Change,
     Claim,
+    CopyStatus,
     Envelope,
     ErrorInfo,
     Filter,
@@ -30,6 +31,7 @@ from mailplug.plugin import (
     Outcome,
     RecipientState,
     RecipientStatus,
+    SentCopy,
     Status,
     new_id,
     outbox_keys,
@@ -704,6 +706,7 @@ def _entry(
     row: sqlite3.Row,
     recipients: tuple[RecipientState, ...] = (),
     history: tuple[Attempt, ...] = (),
+    sent_copy: SentCopy | None = None,
 ) -> OutboxEntry:
     return OutboxEntry(
         id=row["id"],
@@ -728,7 +731,28 @@ def _entry(
         lease_owner=row["lease_owner"],
         lease_until=dt(row["lease_until"]),
         dedupe_key=row["dedupe_key"],
+        sent_copy=sent_copy,
     )
+
+
+def _sent_copies(conn: sqlite3.Connection, seqs: Sequence[int]) -> dict[int, SentCopy]:
+    """The Sent-folder copies of the entries ``seqs`` (inside the caller's read)."""
+    found: dict[int, SentCopy] = {}
+    for chunk in _chunks(list(seqs)):
+        for row in conn.execute(
+            "SELECT seq, status, attempts, coalesce(due_at, lease_until), error, folder, "
+            f"saved_at FROM sent_copies WHERE seq IN ({_marks(len(chunk))})",
+            list(chunk),
+        ):
+            found[row[0]] = SentCopy(
+                status=CopyStatus(row[1]),
+                attempts=row[2],
+                next_attempt_at=dt(row[3]) if row[1] == "pending" else None,
+                error=_info(row[4]),
+                folder=row[5],
+                saved_at=dt(row[6]),
+            )
+    return found
 
 
 def find(conn: sqlite3.Connection, ref: str) -> OutboxEntry | None:
@@ -764,7 +788,8 @@ def find(conn: sqlite3.Connection, ref: str) -> OutboxEntry | None:
             )
             for a in conn.execute("SELECT * FROM attempts WHERE seq = ? ORDER BY at, rowid", (seq,))
         )
-        return _entry(row, recipients, history)
+        copy = _sent_copies(conn, [seq]).get(seq)
+        return _entry(row, recipients, history, copy)
 
 
 def _find_row(conn: sqlite3.Connection, ref: str) -> sqlite3.Row | None:
@@ -824,7 +849,8 @@ def query(conn: sqlite3.Connection, f: Filter) -> list[OutboxEntry]:
     with read(conn):
         rows = conn.execute(sql, params).fetchall()
         recipients = _recipients(conn, [r["seq"] for r in rows])
-    return [_entry(r, recipients.get(r["seq"], ())) for r in rows]
+        copies = _sent_copies(conn, [r["seq"] for r in rows])
+    return [_entry(r, recipients.get(r["seq"], ()), (), copies.get(r["seq"])) for r in rows]
 
 
 def counts(conn: sqlite3.Connection, account: str | None) -> dict[str, int]:

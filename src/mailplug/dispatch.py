@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import keys
 from .client_headers import strip_client_headers
+from .copying import CopyReport, request_copies, save_copies
 from .errors import MailplugError, StorageError
 from .outbox import AccountPause, Change, Claim, Outbox, Outcome
 from .outbox_keys import OUTBOX_TRANSPORT_FAILED
@@ -162,6 +163,8 @@ class FlushReport:
         out (see :attr:`Unrecorded.free_at`), then they are sent again.
     :ivar error: the storage error that ended the flush, if one did.
     :ivar worker: the lease holder name this flush used.
+    :ivar copies_wanted: sent messages that got a pending copy for the Sent folder.
+    :ivar copies: what saving those copies did (after delivery; ``None``: not run).
     """
 
     started: datetime
@@ -177,6 +180,8 @@ class FlushReport:
     unrecorded: list[Unrecorded] = field(default_factory=list)
     error: StorageError | None = None
     worker: str = ""
+    copies_wanted: int = 0
+    copies: CopyReport | None = None
 
     @property
     def sent(self) -> int:
@@ -213,6 +218,12 @@ class FlushReport:
         self.finished = other.finished
         self.unrecorded = other.unrecorded or self.unrecorded
         self.error = other.error
+        self.copies_wanted += other.copies_wanted
+        if other.copies is not None:
+            mine = self.copies = self.copies or CopyReport()
+            mine.saved += other.copies.saved
+            mine.retrying += other.copies.retrying
+            mine.failed += other.copies.failed
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -238,6 +249,7 @@ class FlushReport:
             "stopped": self.stopped,
             "error": self.error.key if self.error is not None else None,
             "unrecorded": [u.to_dict() for u in self.unrecorded],
+            "sent_copies": self.copies.to_dict() if self.copies is not None else None,
         }
 
 
@@ -312,6 +324,7 @@ class _Flush:
         self.finished_claiming = False
         self.storage_error: StorageError | None = None
         self.renewed_until: datetime | None = None  # the leases' end as last renewed
+        self.wants_copy: dict[str, bool] = {}  # account → a copy in its Sent folder
 
     # -- the loop ---------------------------------------------------------------
 
@@ -729,6 +742,11 @@ class _Flush:
                 for o in outcomes:
                     self.held.pop(o.id, None)
                 outcomes = []
+                # After the outcome is recorded, never before: the Sent-folder copy
+                # waits for delivery, and a failure to note it is only logged.
+                self.report.copies_wanted += await request_copies(
+                    self.runtime, self.outbox, changes, now=self.clock(), cache=self.wants_copy
+                )
             if releases:
                 changes = await self.outbox.release(self.worker, releases, now=self.clock())
                 self.queue.report(self._known(changes))
@@ -885,6 +903,7 @@ async def flush(
     clock: Clock | None = None,
     rng: random.Random | None = None,
     grace: float = 30.0,
+    sent_copies: bool = True,
 ) -> FlushReport:
     """Send everything due in the outbox, then return.
 
@@ -902,6 +921,9 @@ async def flush(
     :param clock: returns the current UTC time (tests inject one).
     :param rng: random source of the backoff jitter (tests seed one).
     :param grace: seconds in-flight messages get to finish when stopped.
+    :param sent_copies: then, once every outcome is recorded, save the due copies of
+        sent mail in the accounts' Sent folders (:mod:`mailplug.copying`); their
+        failures are recorded on the copies, never on the flush.
     :raises mailplug.errors.StorageError: the outbox could not be read or written.
     """
     outbox: Outbox = await runtime.outbox()
@@ -925,7 +947,13 @@ async def flush(
         rng=rng or random.Random(),
         grace=grace,
     )
-    return await engine.run()
+    report = await engine.run()
+    if sent_copies and not report.stopped and not (stop is not None and stop.is_set()):
+        try:
+            report.copies = await save_copies(runtime, accounts=names, clock=clock)
+        except Exception:  # delivery is done and recorded: the copy never undoes that
+            log.exception("saving Sent-folder copies failed")
+    return report
 
 
 async def work(
@@ -968,6 +996,13 @@ async def work(
     # Mail queued or retried by other processes (other machines) wakes us too.
     wake = wake or asyncio.Event()
     unwatch = outbox.watch(wake)
+    # Copies for the Sent folder are saved by a task of their own: a slow or
+    # unreachable IMAP server never holds up the next message.
+    copies_wake = asyncio.Event()
+    copier = asyncio.create_task(
+        _copy_loop(runtime, names, stop, copies_wake, clock), name="mailplug-sent-copies"
+    )
+    flush_options = {**flush_options, "sent_copies": False}
     try:
         return await _work(
             runtime,
@@ -982,9 +1017,50 @@ async def work(
             clock,
             total,
             flush_options,
+            copies_wake,
         )
     finally:
         unwatch()
+        copier.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await copier
+
+
+#: Seconds the copy task sleeps at most between looks for due copies.
+COPY_POLL = 60.0
+
+
+async def _copy_loop(
+    runtime: Runtime,
+    names: Sequence[str] | None,
+    stop: asyncio.Event,
+    wake: asyncio.Event,
+    clock: Clock,
+) -> None:
+    """Save due Sent-folder copies whenever sending asked for some, or a retry is due."""
+    outbox: Outbox = await runtime.outbox()
+    while not stop.is_set():
+        wake.clear()
+        now = clock()
+        try:
+            await save_copies(runtime, accounts=names, clock=clock)
+            now = clock()
+            due = await outbox.next_sent_copy_due(now=now, accounts=names)
+        except StorageError as exc:  # save_copies logs its own; this is next_sent_copy_due
+            log.warning("Sent-folder copies: the outbox refused: %s", exc)
+            due = None
+        except Exception:  # a bug must not end the task: sending goes on, copies wait
+            log.exception("saving Sent-folder copies failed")
+            due = None
+        timeout = COPY_POLL
+        if due is not None:
+            timeout = min(COPY_POLL, max(0.05, (due - now).total_seconds()))
+        waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waiters:
+                w.cancel()
 
 
 async def _work(
@@ -1000,6 +1076,7 @@ async def _work(
     clock: Clock,
     total: FlushReport,
     flush_options: dict[str, Any],
+    copies_wake: asyncio.Event,
 ) -> FlushReport:
     error_backoff, max_error_backoff = backoffs
     unsaved: list[tuple[str, list[Unrecorded]]] = []
@@ -1029,6 +1106,8 @@ async def _work(
             backoff = min(max_error_backoff, backoff * 2)
             continue
         backoff = error_backoff
+        if report.copies_wanted:
+            copies_wake.set()
         total.merge(report)
         if on_flush is not None and report.claimed:
             on_flush(report)

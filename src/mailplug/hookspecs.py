@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from .outgoing import Outgoing
     from .presets import Preset
     from .reports import ReportParser
+    from .sentfolder import SentCopier
     from .services import SecretStoreFactory
     from .text import CatalogFile, Text
     from .transport import TransportFactory
@@ -174,6 +175,20 @@ def mailplug_register_report_parsers(register: Callable[[str, ReportParser], Non
 
     :param register: ``register(name, parser)``; the first registration of a
         name wins.
+    """
+
+
+@hookspec
+def mailplug_register_sent_copiers(register: Callable[[str, SentCopier], None]) -> None:
+    """Register ways to save a copy of sent mail in the account's Sent folder.
+
+    After delivery the core hands each sent message of an account whose
+    ``imap.save_sent`` is on to the copier named ``imap`` (see
+    :class:`mailplug.sentfolder.SentCopier`); a failed copy is retried later
+    and never changes the message's delivery status.
+
+    :param register: ``register(name, copier)``; the first registration of a
+        name wins (a third-party plugin may replace the built-in one).
     """
 
 

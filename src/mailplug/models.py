@@ -376,6 +376,11 @@ class ImapSettings(BaseModel):
     :ivar port: its port (993 for ``tls``, usually 143 for ``starttls``).
     :ivar security: ``tls`` (implicit TLS), ``starttls`` or ``none``.
     :ivar username: the login name, when not the account's address.
+    :ivar save_sent: put a copy of each sent message in the Sent folder, as a mail
+        program does: ``on``, ``off`` or ``auto`` (on, except for providers whose
+        server keeps a copy itself: Gmail, Microsoft 365).
+    :ivar sent_folder: the folder for those copies (default: the folder the server
+        marks as Sent, RFC 6154).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -384,6 +389,21 @@ class ImapSettings(BaseModel):
     port: int = Field(993, ge=1, le=65535)
     security: Literal["tls", "starttls", "none"] = "tls"
     username: str | None = None
+    save_sent: Literal["auto", "on", "off"] = "auto"
+    sent_folder: str | None = None
+
+    @field_validator("save_sent", mode="before")
+    @classmethod
+    def _save_sent(cls, value: Any) -> Any:
+        # TOML booleans read naturally: save_sent = false.
+        if isinstance(value, bool):
+            return "on" if value else "off"
+        return value
+
+    @field_validator("sent_folder")
+    @classmethod
+    def _sent_folder(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
 
 
 def _is_secret_key(key: str) -> bool:

@@ -58,6 +58,9 @@ __all__ = [
     "Attempt",
     "Change",
     "Claim",
+    "CopyClaim",
+    "CopyOutcome",
+    "CopyStatus",
     "Delivery",
     "ErrorInfo",  # (defined in mailplug.errors; kept importable from here)
     "Filter",
@@ -68,6 +71,7 @@ __all__ = [
     "Outcome",
     "RecipientState",
     "RecipientStatus",
+    "SentCopy",
     "apply_delivery",
     "new_id",
     "status_after_deliveries",
@@ -436,6 +440,79 @@ def status_after_deliveries(status: Status, recipients: Sequence[RecipientState]
     return Status.PARTIALLY_BOUNCED if others else Status.BOUNCED
 
 
+class CopyStatus(enum.StrEnum):
+    """Where the copy of a sent message in the account's Sent folder (over IMAP) stands."""
+
+    PENDING = "pending"  # to be saved (again, after a failed try: see its error)
+    SAVED = "saved"
+    FAILED = "failed"  # given up after the last try
+
+
+@dataclass(frozen=True, slots=True)
+class SentCopy:
+    """The copy of a sent message in the account's Sent folder.
+
+    Saved after delivery, never before and never instead: its state never
+    changes the entry's status.
+
+    :ivar attempts: tries made so far.
+    :ivar next_attempt_at: when a pending copy is tried next.
+    :ivar error: why the last try failed (kept on a copy saved at a later try).
+    :ivar folder: the folder it was saved in.
+    """
+
+    status: CopyStatus
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    error: ErrorInfo | None = None
+    folder: str | None = None
+    saved_at: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": str(self.status),
+            "attempts": self.attempts,
+            "next_attempt_at": _iso(self.next_attempt_at),
+            "error": self.error.to_dict() if self.error else None,
+            "folder": self.folder,
+            "saved_at": _iso(self.saved_at),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CopyClaim:
+    """A Sent-folder copy handed to one worker under a lease (:meth:`Outbox.claim_sent_copies`).
+
+    :ivar data: the message as stored (the core strips a mail program's headers,
+        as for sending).
+    :ivar sent_at: when it was sent (the copy's INTERNALDATE).
+    :ivar attempts: tries made before this one.
+    """
+
+    id: str
+    message_id: str
+    account: str
+    data: bytes
+    sent_at: datetime
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class CopyOutcome:
+    """The core's decision after a try, applied by :meth:`Outbox.finish_sent_copies`.
+
+    :ivar status: ``saved``; ``pending`` (tried again at ``next_attempt_at``) or
+        ``failed`` (given up).
+    """
+
+    id: str
+    status: CopyStatus
+    at: datetime
+    error: ErrorInfo | None = None
+    folder: str | None = None
+    next_attempt_at: datetime | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class AccountPause:
     """An account whose mail waits.
@@ -495,6 +572,8 @@ class OutboxEntry:
     lease_owner: str | None = None
     lease_until: datetime | None = None
     dedupe_key: str | None = None
+    #: The copy in the account's Sent folder (``None``: none was asked for).
+    sent_copy: SentCopy | None = None
 
     @property
     def error_key(self) -> str | None:
@@ -525,6 +604,7 @@ class OutboxEntry:
             "recipients": [r.to_dict() for r in self.recipients],
             "history": [a.to_dict() for a in self.history],
             "metadata": dict(self.metadata),
+            "sent_copy": self.sent_copy.to_dict() if self.sent_copy else None,
         }
 
 
@@ -758,6 +838,45 @@ class Outbox(abc.ABC):
         from .outbox_keys import OUTBOX_REPORTS_UNSUPPORTED
 
         raise OUTBOX_REPORTS_UNSUPPORTED.error(storage=self.name or type(self).__name__)
+
+    # -- the copy in the Sent folder (optional) ------------------------------
+
+    #: Whether this outbox keeps Sent-folder copies (the methods below).  The
+    #: default keeps none: sent mail is then not copied to the Sent folder.
+    keeps_sent_copies: bool = False
+
+    async def want_sent_copies(  # noqa: B027 - optional
+        self, ids: Sequence[str], *, now: datetime
+    ) -> None:
+        """Note that the sent entries ``ids`` are to be copied to their account's Sent
+        folder: each gets a ``pending`` :class:`SentCopy` due at ``now`` (an entry that
+        already has one keeps it, so asking twice copies once)."""
+
+    async def claim_sent_copies(
+        self,
+        worker_id: str,
+        *,
+        limit: int,
+        lease: float,
+        now: datetime,
+        accounts: Sequence[str] | None = None,
+    ) -> list[CopyClaim]:
+        """Take up to ``limit`` pending copies due at ``now``, leased to ``worker_id`` for
+        ``lease`` seconds (an expired lease hands the copy out again; two workers never
+        get the same copy at once), oldest first; ``accounts`` restricts them."""
+        return []
+
+    async def finish_sent_copies(  # noqa: B027 - optional
+        self, worker_id: str, outcomes: Sequence[CopyOutcome]
+    ) -> None:
+        """Record tries of copies ``worker_id`` holds (one more attempt each) and free them;
+        an outcome for a copy whose lease another worker took since is ignored."""
+
+    async def next_sent_copy_due(
+        self, *, now: datetime, accounts: Sequence[str] | None = None
+    ) -> datetime | None:
+        """When the next pending copy becomes due (``None``: none waits)."""
+        return None
 
     async def aclose(self) -> None:  # noqa: B027 - optional
         """Release files and connections."""

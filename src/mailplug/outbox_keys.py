@@ -116,6 +116,14 @@ OUTBOX_REPORTS_UNSUPPORTED = ErrorSpec(
     "reports stay in the mailbox and are listed as not recorded.",
     exception=StorageError,
 )
+OUTBOX_SENT_COPY_BUG = ErrorSpec(
+    "outbox.sent_copy_bug",
+    C.SERVER,
+    True,
+    "The copy in the Sent folder could not be saved: the plugin “{copier}” failed ({problem}).",
+    "The message itself was sent. The copy will be tried again later; if this keeps "
+    "happening, update the plugin or contact extended technical support.",
+)
 OUTBOX_NO_HOST_TRANSACTION = ErrorSpec(
     "outbox.no_host_transaction",
     C.CONFIGURATION,
@@ -173,6 +181,7 @@ OUTBOX_ERRORS: tuple[ErrorSpec, ...] = (
     OUTBOX_INTERRUPTED,
     OUTBOX_TRANSPORT_FAILED,
     OUTBOX_REPORTS_UNSUPPORTED,
+    OUTBOX_SENT_COPY_BUG,
     OUTBOX_NO_HOST_TRANSACTION,
     OUTBOX_WORKER_UNKNOWN,
     OUTBOX_WORKER_ALIVE,
@@ -194,6 +203,10 @@ SENDING_PROGRESS = Text("Sending: {done} of {total}")
 SENDING_RATE = Text("{rate}/s, about {left} left")
 FLUSH_SENT = Text("{n} message sent.", plural="{n} messages sent.")
 FLUSH_NOTHING = Text("Nothing to send.")
+FLUSH_SENT_COPIES = Text(
+    "Copies in the Sent folder: {saved} saved, {retrying} to be tried again, {failed} given up.",
+    context="sent copy",
+)
 FLUSH_STOPPING = Text("Stopping after the messages being sent… (Ctrl-C again to abort)")
 FLUSH_STOPPED = Text("Stopped; the remaining messages are still waiting in the outbox.")
 ACCOUNT_PAUSED = Text("Sending from account “{account}” is paused: {reason}")
@@ -278,6 +291,13 @@ RECIPIENT_DELAYED = Text("delayed on the way", context="recipient")
 RECIPIENT_BOUNCED = Text("bounced after acceptance", context="recipient")
 RECIPIENT_READ = Text("read", context="recipient")
 RECIPIENT_DELETED_UNREAD = Text("deleted unread", context="recipient")
+
+FIELD_SENT_COPY = Text("Copy in the Sent folder", context="field")
+FIELD_EARLIER_REASON = Text("Earlier try failed", context="field")
+SENT_COPY_PENDING = Text("waiting to be saved", context="sent copy")
+SENT_COPY_RETRYING = Text("not saved yet, next try {when}", context="sent copy")
+SENT_COPY_SAVED = Text("saved in “{folder}”", context="sent copy")
+SENT_COPY_FAILED = Text("failed (no more tries)", context="sent copy")
 
 OUTBOX_TEXTS: tuple[Text, ...] = tuple(v for v in list(globals().values()) if isinstance(v, Text))
 OUTBOX_MESSAGES: tuple[ErrorSpec | Text, ...] = (*OUTBOX_ERRORS, *OUTBOX_TEXTS)

@@ -35,6 +35,7 @@ hook                                      hands the core
 ``mailplug_register_commands``            a :class:`Command`
 ``mailplug_before_send``                  (changes or refuses) an :class:`Outgoing` message
 ``mailplug_register_report_parsers``      a :class:`ReportParser` → :class:`Report`
+``mailplug_register_sent_copiers``        a :class:`SentCopier` (copies of sent mail)
 ``mailplug_message_status``               (listens) a :class:`StatusEvent`
 ========================================  =============================================
 
@@ -111,6 +112,9 @@ from .outbox import (
     Attempt,
     Change,
     Claim,
+    CopyClaim,
+    CopyOutcome,
+    CopyStatus,
     Delivery,
     Filter,
     NewEntry,
@@ -120,6 +124,7 @@ from .outbox import (
     Outcome,
     RecipientState,
     RecipientStatus,
+    SentCopy,
     apply_delivery,
     new_id,
     status_after_deliveries,
@@ -129,6 +134,7 @@ from .outgoing import Outgoing
 from .presets import NOTES as PRESET_NOTES
 from .presets import Preset, Server
 from .reports import Report, ReportParser, ReportRecipient, read_message
+from .sentfolder import SentCopier
 from .services import SecretStore, SecretStoreFactory, Services
 from .status import Status
 from .text import CatalogFile, Text, fill
@@ -175,6 +181,9 @@ __all__ = [
     "CommandContext",
     "ConfigurationError",
     "ConnectionFailedError",
+    "CopyClaim",
+    "CopyOutcome",
+    "CopyStatus",
     "Credentials",
     "Delivery",
     "DeliveryError",
@@ -218,6 +227,8 @@ __all__ = [
     "SecretStore",
     "SecretStoreFactory",
     "SendResult",
+    "SentCopier",
+    "SentCopy",
     "Server",
     "ServerReply",
     "Services",

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from .outgoing import Outgoing
     from .presets import PresetRegistry
     from .reports import ReportParser
+    from .sentfolder import SentCopier
     from .services import SecretStoreFactory
     from .transport import TransportFactory
 
@@ -77,6 +78,7 @@ _REGISTRATION_HOOKS = {
     "preset": "mailplug_register_presets",
     "command": "mailplug_register_commands",
     "report-parser": "mailplug_register_report_parsers",
+    "sent-copier": "mailplug_register_sent_copiers",
 }
 
 
@@ -298,6 +300,12 @@ class Plugins:
     def report_parsers(self) -> dict[str, ReportParser]:
         """Delivery-report parsers by name, in call order (the first answer wins)."""
         found: dict[str, ReportParser] = self._collect("report-parser")
+        return found
+
+    @functools.cached_property
+    def sent_copiers(self) -> dict[str, SentCopier]:
+        """Sent-folder copiers by name (``imap``: the built-in one)."""
+        found: dict[str, SentCopier] = self._collect("sent-copier")
         return found
 
     @functools.cached_property

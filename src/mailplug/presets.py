@@ -137,6 +137,9 @@ class Preset:
     basis: str = ""
     verified: bool = False
     host_example: str | None = None
+    #: The provider's server puts a copy of sent mail in the Sent folder itself
+    #: (Gmail, Microsoft 365): ``imap.save_sent = "auto"`` then saves none.
+    saves_sent: bool = False
     #: Who registered it (``core`` for the built-in table).
     origin: str = "core"
 
@@ -233,6 +236,7 @@ class Preset:
             "source": self.source,
             "basis": self.basis,
             "verified": self.verified,
+            "saves_sent": self.saves_sent,
             "origin": self.origin,
         }
 
@@ -272,6 +276,7 @@ class Preset:
             basis=str(data.get("basis", "")),
             verified=bool(data.get("verified", False)),
             host_example=data.get("host_example"),
+            saves_sent=bool(data.get("saves_sent", False)),
             origin=origin,
         )
 
@@ -322,6 +327,18 @@ class PresetRegistry:
                 provider=preset_id, available=", ".join(self.ids()) or "—"
             )
         return found
+
+    def saves_sent(self, *hosts: str | None) -> bool:
+        """Whether a provider whose server is one of ``hosts`` (SMTP or IMAP) keeps a copy
+        of sent mail in the Sent folder itself."""
+        wanted = {h.lower().rstrip(".") for h in hosts if h}
+        for preset in self.presets.values():
+            if not preset.saves_sent:
+                continue
+            servers = [s.host for s in preset.smtp] + ([preset.imap.host] if preset.imap else [])
+            if wanted & {h.lower() for h in servers if h}:
+                return True
+        return False
 
     def for_domain(self, domain: str) -> Preset | None:
         wanted = (ascii_domain(domain) or domain).lower().rstrip(".")

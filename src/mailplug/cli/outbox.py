@@ -23,6 +23,7 @@ from .. import outbox_keys as k
 from .. import texts
 from ..dispatch import FlushReport
 from ..errors import Category, StorageError
+from ..outbox import CopyStatus
 from ..storage import Status
 from ._base import (
     EX_CONFIG,
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
     from ..dispatch import FlushProgress
     from ..errors import Text
     from ..mailer import AsyncMailer
-    from ..outbox import Attempt, ErrorInfo, OutboxEntry
+    from ..outbox import Attempt, ErrorInfo, OutboxEntry, SentCopy
 
 T = TypeVar("T")
 
@@ -55,6 +56,9 @@ RECIPIENT_TEXTS: dict[str, Text] = {
     "read": k.RECIPIENT_READ,
     "deleted-unread": k.RECIPIENT_DELETED_UNREAD,
 }
+#: Recipient states a delivery report set, strongest first (the list shows these).
+REPORTED = ("bounced", "deleted-unread", "read", "delayed")
+
 #: Statuses ``retry --all`` picks up.
 RETRY_ALL = (Status.FAILED, Status.PARTIAL, Status.DEFERRED, Status.UNCERTAIN)
 
@@ -141,12 +145,50 @@ def _progress_line(ctx: Context, progress: FlushProgress) -> str:
     return f"[{bar_text(progress.done, total, 28)}] {label}  {counts_line(ctx, progress.counts)}"
 
 
+def recipient_state(ctx: Context, status: str) -> str:
+    return ctx.t(RECIPIENT_TEXTS.get(status, k.RECIPIENT_PENDING))
+
+
+def sent_copy_text(ctx: Context, copy: SentCopy) -> str:
+    """``not saved yet, next try 14:05`` / ``sent copy failed`` / ``saved in “Sent”``."""
+    if copy.status is CopyStatus.SAVED:
+        return ctx.t(k.SENT_COPY_SAVED, folder=copy.folder or "")
+    if copy.status is CopyStatus.FAILED:
+        return ctx.t(k.SENT_COPY_FAILED)
+    if copy.error is not None and copy.next_attempt_at is not None:
+        return ctx.t(k.SENT_COPY_RETRYING, when=when(copy.next_attempt_at))
+    return ctx.t(k.SENT_COPY_PENDING)
+
+
+def entry_notes(ctx: Context, mailer: AsyncMailer, entry: OutboxEntry) -> list[str]:
+    """What delivery reports and the Sent-folder copy added after sending, for the list:
+    ``jan@example.pl: bounced after acceptance — <reason>``, ``sent copy failed — …``."""
+    notes = []
+    for state in REPORTED:
+        for r in entry.recipients:
+            if str(r.status) != state:
+                continue
+            why = reason(ctx, mailer, r.error) if state in ("bounced", "delayed") else ""
+            label = f"{r.address}: {recipient_state(ctx, state)}"
+            notes.append(f"{label} — {why}" if why else label)
+    copy = entry.sent_copy
+    if copy is not None and copy.status is not CopyStatus.SAVED and copy.error is not None:
+        text = f"{ctx.t(k.FIELD_SENT_COPY)}: {sent_copy_text(ctx, copy)}"
+        notes.append(f"{text} — {reason(ctx, mailer, copy.error)}")
+    return notes
+
+
 def entry_json(ctx: Context, mailer: AsyncMailer, entry: OutboxEntry) -> dict[str, Any]:
     data = entry.to_dict()
     data["status_text"] = status_name(ctx, entry.status)
     data["error"] = error_json(ctx, mailer, entry.error)
+    data["notes"] = entry_notes(ctx, mailer, entry)
     for r_data, r in zip(data["recipients"], entry.recipients, strict=True):
         r_data["error"] = error_json(ctx, mailer, r.error)
+        r_data["status_text"] = recipient_state(ctx, str(r.status))
+    if entry.sent_copy is not None:
+        data["sent_copy"]["status_text"] = sent_copy_text(ctx, entry.sent_copy)
+        data["sent_copy"]["error"] = error_json(ctx, mailer, entry.sent_copy.error)
     twice = possibly_twice(entry.history)
     for i, (a_data, a) in enumerate(zip(data["history"], entry.history, strict=True)):
         a_data["error"] = error_json(ctx, mailer, a.error)
@@ -240,6 +282,11 @@ def _print_entries(ctx: Context, mailer: AsyncMailer, entries: list[OutboxEntry]
             extra = ctx.t(k.SCHEDULED_FOR, when=when(e.send_at))
         elif e.status is Status.SENDING:
             extra = held_by(ctx, e) or extra
+        notes = entry_notes(ctx, mailer, e)
+        if notes:
+            more = f" (+{len(notes) - 1})" if len(notes) > 1 else ""
+            extra = "; ".join(filter(None, [extra, notes[0]]))
+            extra = _short(extra, 70 - len(more)) + more
         rows.append(
             [
                 e.id,
@@ -442,13 +489,24 @@ def _show(ctx: Context, args: argparse.Namespace) -> int:
         lines.append(f"{ctx.t(k.FIELD_REASON)}: {error.message(ctx.lang)}")
         lines += [f"  {d}" for d in error.details(ctx.lang)]
         lines.append(f"{ctx.t(k.FIELD_ADVICE)}: {error.advice(ctx.lang)}")
+    copy = entry.sent_copy
+    if copy is not None:
+        lines.append(f"{ctx.t(k.FIELD_SENT_COPY)}: {sent_copy_text(ctx, copy)}")
+        if copy.error is not None:
+            error = mailer.reason(copy.error)
+            label = ctx.t(k.FIELD_REASON)
+            if copy.status is CopyStatus.SAVED:
+                label = ctx.t(k.FIELD_EARLIER_REASON)
+            lines.append(f"  {label}: {error.message(ctx.lang)}")
+            if copy.status is not CopyStatus.SAVED:
+                lines.append(f"  {ctx.t(k.FIELD_ADVICE)}: {error.advice(ctx.lang)}")
     ctx.print(*lines)
     ctx.print("", f"{ctx.t(k.FIELD_RECIPIENTS)}:")
     ctx.table(
         [
             [
                 r.address,
-                ctx.t(RECIPIENT_TEXTS.get(str(r.status), k.RECIPIENT_PENDING)),
+                recipient_state(ctx, str(r.status)),
                 _short(reason(ctx, mailer, r.error), 80),
             ]
             for r in entry.recipients
@@ -531,6 +589,16 @@ def _summary(ctx: Context, mailer: AsyncMailer, report: FlushReport) -> None:
                 prows,
                 [ctx.t(k.COL_ID), ctx.t(k.COL_STATUS), ctx.t(k.COL_TO), ctx.t(k.COL_REASON)],
             )
+    copies = report.copies
+    if copies is not None and copies.tried:
+        ctx.print(
+            ctx.t(
+                k.FLUSH_SENT_COPIES,
+                saved=copies.saved,
+                retrying=copies.retrying,
+                failed=copies.failed,
+            )
+        )
     if report.paused:
         ctx.print("")
         _print_paused(ctx, mailer)

@@ -81,6 +81,8 @@ from ..outbox import (
     Attempt,
     Change,
     Claim,
+    CopyOutcome,
+    CopyStatus,
     Delivery,
     ErrorInfo,
     Filter,
@@ -1233,3 +1235,107 @@ class OutboxContract(abc.ABC):
         got = await outbox.get(entry_id)
         assert got is not None and got.recipients[0].status is RecipientStatus.READ
         assert await self._deliver(outbox, "<never@sent.example>", read, now=_at(hours=3)) == []
+
+    # -- copies for the Sent folder (optional: keeps_sent_copies) ----------------------
+
+    def _copies(self, outbox: Outbox) -> None:
+        if not outbox.keeps_sent_copies:
+            pytest.skip("this outbox keeps no Sent-folder copies (optional)")
+
+    async def test_sent_copy_is_claimed_once_and_saved_once(self, outbox: Outbox) -> None:
+        """A sent entry asked for (twice) gets one pending copy; one worker claims it with
+        the stored bytes and the send time, another gets nothing meanwhile; once saved it
+        shows in ``get`` and ``query`` and is never handed out again; the entry stays sent."""
+        self._copies(outbox)
+        entry_id, other_id = await self._insert(outbox, make_entry(1), make_entry(2))
+        await self._finish(outbox, entry_id, Status.SENT, now=_at(minutes=1))
+        assert await outbox.next_sent_copy_due(now=_at(minutes=1)) is None
+        await outbox.want_sent_copies([entry_id], now=_at(minutes=2))
+        await outbox.want_sent_copies([entry_id], now=_at(minutes=3))
+        got = await outbox.get(entry_id)
+        assert got is not None and got.sent_copy is not None
+        assert got.sent_copy.status is CopyStatus.PENDING and got.sent_copy.attempts == 0
+        other = await outbox.get(other_id)
+        assert other is not None and other.sent_copy is None
+        assert await outbox.next_sent_copy_due(now=_at(minutes=2)) == _at(minutes=2)
+        assert await outbox.claim_sent_copies("w1", limit=5, lease=60, now=_at(minutes=1)) == []
+        (claim,) = await outbox.claim_sent_copies("w1", limit=5, lease=60, now=_at(minutes=4))
+        assert (claim.id, claim.attempts, claim.sent_at) == (entry_id, 0, _at(minutes=1))
+        assert claim.data.startswith(b"From: ") and got.message_id.encode() in claim.data
+        assert claim.message_id == got.message_id and claim.account == ACCOUNT
+        assert await outbox.claim_sent_copies("w2", limit=5, lease=60, now=_at(minutes=4)) == []
+        assert (
+            await outbox.claim_sent_copies(
+                "w2", limit=5, lease=60, now=_at(minutes=4), accounts=[OTHER]
+            )
+            == []
+        )
+        saved = CopyOutcome(entry_id, CopyStatus.SAVED, _at(minutes=5), folder="Sent")
+        await outbox.finish_sent_copies("w1", [saved])
+        got = await outbox.get(entry_id)
+        assert got is not None and got.sent_copy is not None and got.status is Status.SENT
+        assert (got.sent_copy.status, got.sent_copy.folder, got.sent_copy.attempts) == (
+            CopyStatus.SAVED,
+            "Sent",
+            1,
+        )
+        assert got.sent_copy.saved_at == _at(minutes=5)
+        (listed,) = await outbox.query(Filter(statuses=(Status.SENT,)))
+        assert listed.sent_copy is not None and listed.sent_copy.status is CopyStatus.SAVED
+        assert await outbox.claim_sent_copies("w2", limit=5, lease=60, now=_at(days=9)) == []
+        assert await outbox.next_sent_copy_due(now=_at(days=9)) is None
+
+    async def test_failed_copy_waits_for_its_retry_then_is_given_up(self, outbox: Outbox) -> None:
+        """A failed try keeps the error and makes the copy due at its retry time; giving up
+        leaves it ``failed`` with the error, never claimed again; the entry stays sent."""
+        self._copies(outbox)
+        (entry_id,) = await self._insert(outbox, make_entry(1))
+        await self._finish(outbox, entry_id, Status.SENT)
+        await outbox.want_sent_copies([entry_id], now=T0)
+        (claim,) = await outbox.claim_sent_copies("w1", limit=5, lease=60, now=T0)
+        retry = CopyOutcome(
+            entry_id, CopyStatus.PENDING, T0, error=_BUSY, next_attempt_at=_at(hours=1)
+        )
+        await outbox.finish_sent_copies("w1", [retry])
+        got = await outbox.get(entry_id)
+        assert got is not None and got.sent_copy is not None
+        assert (got.sent_copy.status, got.sent_copy.error, got.sent_copy.attempts) == (
+            CopyStatus.PENDING,
+            _BUSY,
+            1,
+        )
+        assert got.sent_copy.next_attempt_at == _at(hours=1)
+        assert await outbox.next_sent_copy_due(now=T0) == _at(hours=1)
+        assert await outbox.claim_sent_copies("w1", limit=5, lease=60, now=_at(minutes=59)) == []
+        (claim,) = await outbox.claim_sent_copies("w2", limit=5, lease=60, now=_at(hours=1))
+        assert claim.attempts == 1
+        await outbox.finish_sent_copies(
+            "w2", [CopyOutcome(entry_id, CopyStatus.FAILED, _at(hours=1), error=_UNKNOWN)]
+        )
+        got = await outbox.get(entry_id)
+        assert got is not None and got.sent_copy is not None and got.status is Status.SENT
+        assert (got.sent_copy.status, got.sent_copy.error) == (CopyStatus.FAILED, _UNKNOWN)
+        assert await outbox.claim_sent_copies("w1", limit=5, lease=60, now=_at(days=9)) == []
+        assert await outbox.next_sent_copy_due(now=_at(days=9)) is None
+
+    async def test_copy_of_a_dead_worker_is_claimed_again(self, outbox: Outbox) -> None:
+        """A copy whose lease ran out goes to the next worker; the late answer of the first
+        changes nothing."""
+        self._copies(outbox)
+        (entry_id,) = await self._insert(outbox, make_entry(1))
+        await self._finish(outbox, entry_id, Status.SENT)
+        await outbox.want_sent_copies([entry_id], now=T0)
+        await outbox.claim_sent_copies("w1", limit=5, lease=30, now=T0)
+        assert await outbox.next_sent_copy_due(now=T0) == _at(seconds=30)
+        assert await outbox.claim_sent_copies("w2", limit=5, lease=30, now=_at(seconds=29)) == []
+        (again,) = await outbox.claim_sent_copies("w2", limit=5, lease=30, now=_at(seconds=30))
+        assert again.id == entry_id and again.attempts == 0
+        late = CopyOutcome(entry_id, CopyStatus.SAVED, _at(seconds=31), folder="Sent")
+        await outbox.finish_sent_copies("w1", [late])
+        got = await outbox.get(entry_id)
+        assert got is not None and got.sent_copy is not None
+        assert got.sent_copy.status is CopyStatus.PENDING
+        await outbox.finish_sent_copies("w2", [replace(late, at=_at(seconds=32))])
+        got = await outbox.get(entry_id)
+        assert got is not None and got.sent_copy is not None
+        assert got.sent_copy.status is CopyStatus.SAVED
