@@ -145,7 +145,8 @@ class ErrorSpec:
 
     @property
     def advice_text(self) -> Text:
-        return Text(self.advice)
+        """The advice, keyed ``<key>.advice``: each key's advice is its own catalog entry."""
+        return Text(self.advice, context=f"{self.key}.advice")
 
     def error(
         self,

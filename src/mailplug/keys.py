@@ -298,6 +298,13 @@ LANGUAGE_MISSING = ErrorSpec(
     "The language “{lang}” is not installed, so messages cannot be shown in it.",
     "Use one of the installed languages ({available}), or install a language package for “{lang}”.",
 )
+I18N_UNKNOWN_PLUGIN = ErrorSpec(
+    "i18n.unknown_plugin",
+    C.CONFIGURATION,
+    False,
+    "No plugin named “{plugin}” is loaded, so its messages cannot be checked.",
+    "Use the name of a loaded plugin ({available}); “mailplug plugins” lists them.",
+)
 EXPLAIN_UNKNOWN_INPUT = ErrorSpec(
     "explain.unknown_input",
     C.CONFIGURATION,

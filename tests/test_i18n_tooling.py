@@ -1,0 +1,277 @@
+"""Translation tooling: advice keyed per error, per-plugin check/extract, plural/header checks."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from tests.plugin_dists import activate, make_dist
+
+from mailplug import AsyncMailer, hookimpl
+from mailplug.cli import main
+from mailplug.errors import Category, ErrorSpec
+from mailplug.i18n import Translator, check_headers
+from mailplug.text import Text
+
+PL_HEADER = (
+    'msgid ""\nmsgstr ""\n"Language: pl\\n"\n"Content-Type: text/plain; charset=UTF-8\\n"\n'
+    '"Plural-Forms: nplurals=3; plural=(n==1 ? 0 : n%10>=2 && n%10<=4 && '
+    '(n%100<10 || n%100>=20) ? 1 : 2);\\n"\n\n'
+)
+ADVICE = "Check the demo settings."
+
+
+def _po(path: Path, body: str, header: str = PL_HEADER) -> Path:
+    path.write_text(header + body, encoding="utf-8")
+    return path
+
+
+def _plugin(spec: ErrorSpec, po: Path) -> object:
+    class Demo:
+        @hookimpl
+        def mailplug_register_messages(self, register: object) -> None:
+            register(spec)  # type: ignore[operator]
+
+        @hookimpl
+        def mailplug_register_catalogs(self, register: object) -> None:
+            register("pl", po)  # type: ignore[operator]
+
+    return Demo()
+
+
+# -- 1. advice has its own msgctxt ---------------------------------------------------------
+
+
+def test_two_plugins_translate_the_same_english_advice_each_its_own_way(tmp_path: Path) -> None:
+    # Before: advice was looked up by its English text alone, so the first catalog's
+    # translation silently replaced the second plugin's for its key.
+    one = ErrorSpec("one.broken", Category.CONFIGURATION, False, "One is broken.", ADVICE)
+    two = ErrorSpec("two.broken", Category.CONFIGURATION, False, "Two is broken.", ADVICE)
+    po_one = _po(
+        tmp_path / "one.po",
+        f'msgctxt "one.broken.advice"\nmsgid "{ADVICE}"\nmsgstr "Sprawdź ustawienia jedynki."\n',
+    )
+    po_two = _po(
+        tmp_path / "two.po",
+        f'msgctxt "two.broken.advice"\nmsgid "{ADVICE}"\nmsgstr "Sprawdź ustawienia dwójki."\n',
+    )
+    mailer = AsyncMailer(
+        outbox=None, plugins=[_plugin(one, po_one), _plugin(two, po_two)], entry_points=False
+    )
+    assert mailer.localize(one.error()).advice("pl") == "Sprawdź ustawienia jedynki."
+    assert mailer.localize(two.error()).advice("pl") == "Sprawdź ustawienia dwójki."
+
+
+def test_an_old_catalog_without_advice_context_is_still_read(tmp_path: Path) -> None:
+    spec = ErrorSpec("old.broken", Category.CONFIGURATION, False, "Old is broken.", ADVICE)
+    po = _po(tmp_path / "old.po", f'msgid "{ADVICE}"\nmsgstr "Sprawdź ustawienia."\n')
+    mailer = AsyncMailer(outbox=None, plugins=[_plugin(spec, po)], entry_points=False)
+    assert mailer.localize(spec.error()).advice("pl") == "Sprawdź ustawienia."
+    # ... but the check asks for the keyed entry, so a translator adds it.
+    report = Translator({"pl": [po]}).report("pl", [spec.advice_text])
+    assert [t.context for t in report.missing] == ["old.broken.advice"]
+
+
+def test_shipped_catalogs_key_every_advice_and_extract_emits_the_context(
+    tmp_path: Path,
+) -> None:
+    from babel.messages.pofile import read_po
+
+    advice = {s.advice for s in AsyncMailer(outbox=None).plugins.errors.values()}
+    roots = [Path("src/mailplug/locales"), Path("locales")]
+    for po in [p for r in roots for p in r.glob("*/LC_MESSAGES/*.po")]:
+        with po.open("rb") as fh:
+            for m in read_po(fh):
+                # no advice is left as a context-less entry that any key could pick up
+                assert m.context or m.id not in advice, f"{po}:{m.lineno}: {m.id}"
+    pot = tmp_path / "mailplug.pot"
+    assert main(["i18n", "extract", "-o", str(pot)]) == 0
+    text = pot.read_text(encoding="utf-8")
+    assert 'msgctxt "smtp.recipient.unknown.advice"' in text
+    assert 'msgctxt "file.problem.advice"' in text
+
+
+# -- 2. each plugin answers for its own catalogs --------------------------------------------
+
+PLUGIN_SOURCE = """
+from pathlib import Path
+from mailplug.plugin import Category, ErrorSpec, hookimpl
+
+SPEC = ErrorSpec(
+    "parrot.deaf", Category.SERVER, True, "The parrot {name} did not hear it.",
+    "Speak louder to {name}.",
+)
+
+@hookimpl
+def mailplug_register_messages(register):
+    register(SPEC)
+
+@hookimpl
+def mailplug_register_catalogs(register):
+    register("pl", Path(__file__).with_name("parrot_pl.po"))
+"""
+
+
+@pytest.fixture
+def parrot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A third-party plugin dist whose Polish catalog lacks the advice."""
+    site = tmp_path / "site"
+    make_dist(site, "mailplug-parrot", "mailplug_parrot", PLUGIN_SOURCE, entry="parrot")
+    _po(
+        site / "parrot_pl.po",
+        '#, python-brace-format\nmsgctxt "parrot.deaf"\n'
+        'msgid "The parrot {name} did not hear it."\nmsgstr "Papuga {name} tego nie usłyszała."\n',
+    )
+    activate(monkeypatch, site)
+    monkeypatch.delitem(sys.modules, "mailplug_parrot", raising=False)  # this test's copy
+    return site
+
+
+def test_a_third_party_plugin_never_fails_the_core_check(
+    parrot: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: the plugin's untranslated advice made the host's check fail for pl and en.
+    assert main(["i18n", "check"]) == 0
+    out = capsys.readouterr().out
+    assert "note: plugin parrot (pl)" in out
+    assert "mailplug i18n check --plugin parrot" in out
+    assert main(["i18n", "check", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {"plugin": "parrot", "lang": "pl", "problems": 1} in data["notes"]
+    assert "Speak louder to {name}." not in json.dumps(data["languages"])
+
+
+def test_check_plugin_judges_that_plugins_own_catalogs(
+    parrot: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["i18n", "check", "--plugin", "parrot"]) == 78
+    out = capsys.readouterr().out
+    assert out.startswith("pl: 2 messages, 1 missing")
+    assert "missing: [parrot.deaf.advice] Speak louder to {name}." in out
+    # Completed, the plugin's check passes: the core's messages are not its business.
+    po = parrot / "parrot_pl.po"
+    po.write_text(
+        po.read_text(encoding="utf-8") + '\n#, python-brace-format\nmsgctxt "parrot.deaf.advice"\n'
+        'msgid "Speak louder to {name}."\nmsgstr "Mów głośniej do: {name}."\n',
+        encoding="utf-8",
+    )
+    assert main(["i18n", "check", "--plugin", "parrot"]) == 0
+    assert capsys.readouterr().out.startswith("pl: 2 messages, complete")
+
+
+def test_extract_plugin_writes_only_that_plugins_texts(
+    parrot: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pot = tmp_path / "parrot.pot"
+    assert main(["i18n", "extract", "--plugin", "parrot", "-o", str(pot)]) == 0
+    text = pot.read_text(encoding="utf-8")
+    assert text.count("msgctxt") == 2
+    assert 'msgctxt "parrot.deaf.advice"' in text and "python-brace-format" in text
+    full = tmp_path / "core.pot"
+    assert main(["i18n", "extract", "-o", str(full)]) == 0
+    assert "parrot" not in full.read_text(encoding="utf-8")
+
+
+def test_check_for_an_unknown_plugin_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["--lang", "pl", "i18n", "check", "--plugin", "nope"]) == 64
+    err = capsys.readouterr().err
+    assert "Nie ma wczytanej wtyczki o nazwie „nope”" in err and "(i18n.unknown_plugin)" in err
+
+
+# -- 3. plural forms, placeholders in each form, headers, fuzzy, file:line ------------------
+
+
+def test_check_catches_plural_forms_headers_and_fuzzy_with_file_and_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    texts = [
+        Text("{n} file", plural="{n} files", context="t1"),
+        Text("{n} file in {folder}", plural="{n} files in {folder}", context="t2"),
+        Text("{n} day", plural="{n} days", context="t3"),
+        Text("Server {host} replied.", context="t4"),
+        Text("Done.", context="t5"),
+    ]
+    po = _po(
+        tmp_path / "pl.po",
+        # two of Polish's three forms
+        'msgctxt "t1"\nmsgid "{n} file"\nmsgid_plural "{n} files"\n'
+        'msgstr[0] "{n} plik"\nmsgstr[1] "{n} pliki"\n\n'
+        # every form, one with a misspelled placeholder
+        'msgctxt "t2"\nmsgid "{n} file in {folder}"\nmsgid_plural "{n} files in {folder}"\n'
+        'msgstr[0] "{n} plik w {folder}"\nmsgstr[1] "{n} pliki w {fodler}"\n'
+        'msgstr[2] "{n} plików w {folder}"\n\n'
+        # the third form empty
+        'msgctxt "t3"\nmsgid "{n} day"\nmsgid_plural "{n} days"\n'
+        'msgstr[0] "{n} dzień"\nmsgstr[1] "{n} dni"\nmsgstr[2] ""\n\n'
+        # a dropped placeholder
+        'msgctxt "t4"\nmsgid "Server {host} replied."\nmsgstr "Serwer odpowiedział."\n\n'
+        '#, fuzzy\nmsgctxt "t5"\nmsgid "Done."\nmsgstr "Gotowe."\n',
+    )
+    report = Translator({"pl": [po]}).report("pl", texts)
+    assert [t.context for t in report.untranslated] == ["t1", "t3"]
+    assert [t.context for t in report.placeholders] == ["t2", "t4"]
+    assert [t.context for t in report.fuzzy] == ["t5"]
+    assert report.location(texts[1]) == f"{po}:14"
+    assert report.headers == [] and not report.complete
+
+    class Plug:
+        @hookimpl
+        def mailplug_register_messages(self, register: object) -> None:
+            for text in texts:
+                register(text)  # type: ignore[operator]
+
+        @hookimpl
+        def mailplug_register_catalogs(self, register: object) -> None:
+            register("pl", po)  # type: ignore[operator]
+
+    real = AsyncMailer
+
+    def with_plugin(*args: object, **kwargs: object) -> AsyncMailer:
+        return real(*args, plugins=[Plug()], entry_points=False, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("mailplug.mailer.AsyncMailer", with_plugin)
+    assert main(["i18n", "check", "--plugin", "Plug-0"]) == 78
+    out = capsys.readouterr().out
+    assert f"{po}:14: placeholders differ: [t2] {{n}} file in {{folder}}" in out
+    assert f"{po}:8: plural forms missing: [t1] {{n}} file" in out
+    assert f"{po}:33: fuzzy (counts as untranslated): [t5] Done." in out
+
+
+@pytest.mark.parametrize(
+    ("header", "problem"),
+    [
+        (PL_HEADER.replace("UTF-8", "ISO-8859-2"), "must say charset=UTF-8"),
+        (PL_HEADER.replace('"Language: pl\\n"\n', ""), "no Language header"),
+        (PL_HEADER.replace("Language: pl", "Language: cs"), "Language is 'cs'"),
+        (
+            PL_HEADER.replace(PL_HEADER.split("\n")[4] + "\n", ""),
+            "no Plural-Forms header (should be nplurals=3",
+        ),
+        (
+            PL_HEADER.replace(
+                PL_HEADER.split("\n")[4], '"Plural-Forms: nplurals=2; plural=(n != 1);\\n"'
+            ),
+            "does not match 'pl'",
+        ),
+        (  # three forms, but 12-14 chosen wrong (the form of 2-4)
+            PL_HEADER.replace("(n%100<10 || n%100>=20)", "1"),
+            "does not match 'pl'",
+        ),
+    ],
+)
+def test_check_catches_bad_headers(tmp_path: Path, header: str, problem: str) -> None:
+    po = _po(tmp_path / "pl.po", 'msgctxt "a"\nmsgid "A"\nmsgstr "A"\n', header=header)
+    problems = check_headers(po, "pl")
+    assert len(problems) == 1 and problem in problems[0], problems
+    assert problems[0].startswith(f"{po}:1: ")
+    assert not Translator({"pl": [po]}).report("pl", []).complete
+
+
+def test_shipped_headers_are_right() -> None:
+    roots = [Path("src/mailplug/locales"), Path("locales")]
+    for po in [p for r in roots for p in r.glob("*/LC_MESSAGES/*.po")]:
+        assert check_headers(po, po.parent.parent.name) == []
