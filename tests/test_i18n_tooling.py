@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.plugin_dists import activate, make_dist
+from tests.plugin_dists import activate, make_dist, pip_install_example
 
 from mailplug import AsyncMailer, hookimpl
 from mailplug.cli import main
@@ -275,3 +275,17 @@ def test_shipped_headers_are_right() -> None:
     roots = [Path("src/mailplug/locales"), Path("locales")]
     for po in [p for r in roots for p in r.glob("*/LC_MESSAGES/*.po")]:
         assert check_headers(po, po.parent.parent.name) == []
+
+
+def test_the_readme_filedrop_example_leaves_the_core_check_green(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: installing examples/mailplug-filedrop (no catalogs) failed `i18n check` for pl.
+    site = tmp_path / "site"
+    pip_install_example(site)
+    activate(monkeypatch, site)
+    assert main(["i18n", "check"]) == 0
+    out = capsys.readouterr().out
+    assert "note: plugin filedrop (pl)" in out and "note: plugin filedrop (en)" in out
+    assert main(["i18n", "check", "--plugin", "filedrop", "--require", "pl"]) == 78
+    assert "missing: [filedrop.directory_missing.advice]" in capsys.readouterr().out

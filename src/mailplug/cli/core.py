@@ -219,7 +219,7 @@ def i18n_check(ctx: Context, args: argparse.Namespace) -> int:
         required = set(own_langs)
     else:
         required = {"pl", "en"}
-    langs = args.langs or own_langs
+    langs = args.langs or sorted(set(own_langs) | (required if args.plugin else set()))
     reports = [translator.report(lang, texts) for lang in langs]
     failed = [r.lang for r in reports if r.lang in required and not r.complete]
     failed += [lang for lang in required if lang not in own_langs]
@@ -279,7 +279,7 @@ def i18n_check(ctx: Context, args: argparse.Namespace) -> int:
                     ctx.print(f"  {label}: {where}")
                 else:
                     ctx.print(f"  {where or r.lang}: {label}: [{t.context or ''}] {t.msgid}")
-        for lang in sorted(set(failed) - {r.lang for r in reports}):
+        for lang in sorted(set(failed) - set(own_langs)):
             ctx.print(f"{lang}: no catalog installed")
         for note in notes:
             ctx.print(
