@@ -289,3 +289,32 @@ def test_the_readme_filedrop_example_leaves_the_core_check_green(
     assert "note: plugin filedrop (pl)" in out and "note: plugin filedrop (en)" in out
     assert main(["i18n", "check", "--plugin", "filedrop", "--require", "pl"]) == 78
     assert "missing: [filedrop.directory_missing.advice]" in capsys.readouterr().out
+
+
+# -- 4. a catalog-only language package -----------------------------------------------------
+
+
+def test_a_catalog_only_package_adds_german_to_an_installed_mailplug(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: German could only come from code (a plugin with a hook); --lang de was refused.
+    assert main(["--lang", "de", "explain", "message.no_recipients"]) == 64
+    capsys.readouterr()
+    site = tmp_path / "site"
+    pip_install_example(site, "mailplug-lang-de")
+    shipped = {p.name for p in (site / "mailplug_lang_de").rglob("*.*") if p.suffix != ".pyc"}
+    assert shipped == {"__init__.py", "mailplug.po"}
+    assert (site / "mailplug_lang_de" / "__init__.py").read_text() == ""  # no code
+    activate(monkeypatch, site)
+    assert main(["--lang", "de", "explain", "message.no_recipients"]) == 0
+    out = capsys.readouterr().out
+    assert "Die Nachricht hat keine Empfänger." in out
+    assert "Tragen Sie mindestens einen Empfänger" in out  # the advice, keyed
+    assert main(["i18n", "check", "--require", "de", "de"]) == 78
+    out = capsys.readouterr().out
+    assert out.startswith("de: ") and "0 header problems" in out
+    assert "missing: [server.unknown] The mail server refused the operation." in out
+    assert "[message.no_recipients]" not in out
+    assert main(["i18n", "check"]) == 0  # pl and en stay the core's requirement
+    mailer = AsyncMailer(outbox=None)
+    assert mailer.translator.gettext(Text("sent", context="status"), "de") == "gesendet"

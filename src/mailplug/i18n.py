@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import TYPE_CHECKING
 
 from .text import CatalogFile, Text
@@ -31,6 +32,7 @@ __all__ = [
     "core_catalog_files",
     "default_translator",
     "detect_locale",
+    "language_pack_files",
     "normalize_lang",
 ]
 
@@ -357,14 +359,13 @@ def _same_placeholders(text: Text, translation: str | tuple[str, ...]) -> bool:
     return True
 
 
-def core_catalog_files() -> list[tuple[str, CatalogFile]]:
-    """The core's own catalogs: ``(lang, po_file)`` for its keys and texts.
+#: Entry-point group of catalog-only language packages: ``de = "mailplug_lang_de"`` names a
+#: package holding ``locales/<lang>/LC_MESSAGES/*.po`` (no code needed).
+CATALOG_ENTRY_POINT_GROUP = "mailplug.catalogs"
 
-    They ship inside the ``mailplug`` package (``mailplug/locales/<lang>/LC_MESSAGES``)
-    and are found through :mod:`importlib.resources`, so a wheel install has them.
-    Plugins bring their own catalogs through the translation hook.
-    """
-    root = resources.files(__package__ or "mailplug") / "locales"
+
+def _catalogs_under(root: Traversable) -> list[tuple[str, CatalogFile]]:
+    """``(lang, po_file)`` for every ``<lang>/LC_MESSAGES/*.po`` under ``root``."""
     found: list[tuple[str, CatalogFile]] = []
     if not root.is_dir():
         return found
@@ -379,6 +380,43 @@ def core_catalog_files() -> list[tuple[str, CatalogFile]]:
     return found
 
 
+def core_catalog_files() -> list[tuple[str, CatalogFile]]:
+    """The core's own catalogs: ``(lang, po_file)`` for its keys and texts.
+
+    They ship inside the ``mailplug`` package (``mailplug/locales/<lang>/LC_MESSAGES``)
+    and are found through :mod:`importlib.resources`, so a wheel install has them.
+    Plugins bring their own catalogs through the translation hook.
+    """
+    return _catalogs_under(resources.files(__package__ or "mailplug") / "locales")
+
+
+def language_pack_files() -> list[tuple[str, CatalogFile]]:
+    """Catalogs of the installed language packages (entry-point group ``mailplug.catalogs``).
+
+    A language package is a distribution with only ``.po`` files in
+    ``<package>/locales/<lang>/LC_MESSAGES/`` and the entry point; it adds a language
+    to an installed mailplug without code (``examples/mailplug-lang-de``).  A package
+    that cannot be found is logged and left out.
+    """
+    from importlib import metadata
+
+    found: list[tuple[str, CatalogFile]] = []
+    group = metadata.entry_points(group=CATALOG_ENTRY_POINT_GROUP)
+    for ep in sorted(group, key=lambda e: e.name):
+        try:
+            root = resources.files(ep.module) / "locales"
+        except (ImportError, TypeError, ValueError) as exc:
+            log.warning("language package %s (%s) cannot be read: %s", ep.name, ep.value, exc)
+            continue
+        files = _catalogs_under(root)
+        if not files:
+            log.warning(
+                "language package %s (%s) has no locales/*/LC_MESSAGES/*.po", ep.name, ep.value
+            )
+        found += files
+    return found
+
+
 @functools.cache
 def default_translator() -> Translator:
     """A translator over the core's own catalogs (no plugin is loaded).
@@ -388,6 +426,6 @@ def default_translator() -> Translator:
     a mailer raises carry that mailer's translator, with every plugin's catalogs.
     """
     sources: dict[str, list[CatalogFile]] = {}
-    for lang, path in core_catalog_files():
+    for lang, path in (*language_pack_files(), *core_catalog_files()):
         sources.setdefault(lang, []).append(path)
     return Translator(sources)
