@@ -188,13 +188,53 @@ FILE_NOT_REGULAR = ErrorSpec(
     "reading it could wait forever.",
     "Save the content to an ordinary file and give that file instead.",
 )
+# A file mailplug reads for the user (an attachment, a body, a report): one key per cause,
+# each starting with the seed's sentence, so the advice fits the cause (a restart only
+# helps when another program holds a lock).
 FILE_PROBLEM = ErrorSpec(
     "file.problem",
     C.FILE,
     False,
-    "There is a problem with the e-mail file {file}: it does not exist, cannot be read or is "
-    "locked.",
+    "There is a problem with the e-mail file {file}: it could not be read.",
+    "Check that the file is there, that you may read it and that the disk works, then try "
+    "again. If the problem persists, contact extended technical support.",
+)
+FILE_MISSING = ErrorSpec(
+    "file.missing",
+    C.FILE,
+    False,
+    "There is a problem with the e-mail file {file}: it does not exist.",
+    "Check the folder and the file name; the file may have been moved, renamed or deleted.",
+)
+FILE_UNREADABLE = ErrorSpec(
+    "file.unreadable",
+    C.FILE,
+    False,
+    "There is a problem with the e-mail file {file}: it exists, but this user may not read it.",
+    "Give your user permission to read the file and its folder, or copy the file to a folder "
+    "of your own and give the copy.",
+)
+FILE_LOCKED = ErrorSpec(
+    "file.locked",
+    C.FILE,
+    True,
+    "There is a problem with the e-mail file {file}: another program has locked it.",
     _RESTART_FILE,
+)
+FILE_IS_FOLDER = ErrorSpec(
+    "file.is_folder",
+    C.FILE,
+    False,
+    "There is a problem with the e-mail file {file}: it is a folder, not a file.",
+    "Give the path of a file inside that folder.",
+)
+FILE_EMPTY = ErrorSpec(
+    "file.empty",
+    C.FILE,
+    False,
+    "There is a problem with the e-mail file {file}: it is empty.",
+    "Check that you chose the right file; if it should not be empty, restore it from a backup "
+    "or save it again in the program that made it.",
 )
 VERSION_TOO_OLD = ErrorSpec(
     "version.too_old",

@@ -64,8 +64,8 @@ STORAGE_IO = ErrorSpec(
     C.FILE,
     True,
     "The outbox file {file} could not be read or written ({problem}).",
-    "Restart the program and check that no other application is locking this file. "
-    "If the problem persists, contact extended technical support.",
+    "Check the disk (free space, errors) and that the outbox is on a local disk, not a network "
+    "share, then try again. If the problem persists, contact extended technical support.",
     exception=StorageError,
 )
 OUTBOX_NOT_FOUND = ErrorSpec(
