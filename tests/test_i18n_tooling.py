@@ -318,3 +318,23 @@ def test_a_catalog_only_package_adds_german_to_an_installed_mailplug(
     assert main(["i18n", "check"]) == 0  # pl and en stay the core's requirement
     mailer = AsyncMailer(outbox=None)
     assert mailer.translator.gettext(Text("sent", context="status"), "de") == "gesendet"
+
+
+# -- 6. wording that must stay true ---------------------------------------------------------
+
+
+def test_class_names_in_messages_exist() -> None:
+    # Before: api.sync_in_event_loop advised a class "SyncMailer" that does not exist.
+    import re
+
+    import mailplug
+    import mailplug.plugin
+
+    named = {
+        word: text.context
+        for text in AsyncMailer(outbox=None).plugins.texts()
+        for word in re.findall(r"\b[A-Z][a-z]+(?:[A-Z][a-z0-9]+)+\b|\bMailer\b", text.msgid)
+    }
+    assert "AsyncMailer" in named and "Mailer" in named
+    for word, context in named.items():
+        assert hasattr(mailplug, word) or hasattr(mailplug.plugin, word), (word, context)

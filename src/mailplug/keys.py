@@ -256,8 +256,8 @@ VERSION_TOO_NEW = ErrorSpec(
     "version.too_new",
     C.VERSION,
     False,
-    "The file {file} was written by a newer version of the e-mail component ({found}) than this "
-    "one understands ({supported}).",
+    "The file {file} was saved by a newer version of the e-mail component: the file's format "
+    "is version {found}, and this version reads formats up to version {supported}.",
     "Update mailplug to the version that wrote the file, or restore a backup of the file.",
 )
 PLUGIN_INCOMPATIBLE = ErrorSpec(
