@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -325,8 +326,6 @@ def test_a_catalog_only_package_adds_german_to_an_installed_mailplug(
 
 def test_class_names_in_messages_exist() -> None:
     # Before: api.sync_in_event_loop advised a class "SyncMailer" that does not exist.
-    import re
-
     import mailplug
     import mailplug.plugin
 
@@ -338,3 +337,28 @@ def test_class_names_in_messages_exist() -> None:
     assert "AsyncMailer" in named and "Mailer" in named
     for word, context in named.items():
         assert hasattr(mailplug, word) or hasattr(mailplug.plugin, word), (word, context)
+
+
+def test_accounts_add_in_polish_has_no_english_notes_or_research_notes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: "Tych wartości nie udało się potwierdzić … (Thunderbird ISPDB wp.pl, which cites
+    # this WP help page; the page itself was not re-read)".
+    from mailplug.presets import NOTES
+
+    presets = AsyncMailer(outbox=None).plugins.presets.presets.values()
+    checked = 0
+    for i, preset in enumerate(p for p in presets if p.domains):
+        args = ["--lang", "pl", "accounts", "add", "--email", f"jan@{preset.domains[0]}"]
+        args += ["--name", f"konto{i}", "--yes"]
+        if preset.per_customer:
+            args += ["--host", (preset.host_example or "mail.example.com").replace("N", "1")]
+        assert main(args) == 0, preset.id
+        out = capsys.readouterr().out
+        assert preset.basis not in out, preset.id
+        for note in preset.notes:
+            english = max(re.split(r"\{\w+\}", NOTES[note].msgid), key=len)[:30]
+            assert english not in out, (preset.id, note)
+        assert "Dostawca:" in out
+        checked += 1
+    assert checked >= 8
