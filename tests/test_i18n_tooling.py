@@ -362,3 +362,35 @@ def test_accounts_add_in_polish_has_no_english_notes_or_research_notes(
         assert "Dostawca:" in out
         checked += 1
     assert checked >= 8
+
+
+@pytest.mark.parametrize(
+    ("n", "accounts", "sent"),
+    [
+        (1, "Do ustawień e-mail zostałoby dodane 1 konto.", "1 wysłana wiadomość zostałaby dodana"),
+        (
+            3,
+            "Do ustawień e-mail zostałyby dodane 3 konta.",
+            "3 wysłane wiadomości zostałyby dodane",
+        ),
+        (5, "Do ustawień e-mail zostałoby dodanych 5 kont.", "5 wysłanych wiadomości zostałoby"),
+        (22, "Do ustawień e-mail zostałyby dodane 22 konta.", "22 wysłane wiadomości zostałyby"),
+        (12, "Do ustawień e-mail zostałoby dodanych 12 kont.", "12 wysłanych wiadomości zostałoby"),
+    ],
+)
+def test_a_dry_run_import_speaks_in_the_conditional(n: int, accounts: str, sent: str) -> None:
+    # Before: a dry run said "zostało dodanych" (done) although nothing was changed.
+    from mailplug.importing import ImportReport
+
+    report = ImportReport(source=Path("profil"), format="thunderbird", dry_run=True)
+    report.counts.update(accounts_added=n, sent=n, duplicate=n)
+    lines = report.summary(AsyncMailer(outbox=None).translator, "pl")
+    assert lines[0].startswith("Próbny przebieg: niczego nie zmieniono.")
+    assert accounts in lines
+    assert any(line.startswith(sent) for line in lines), lines
+    assert not any("dodano" in line or "zostało dodanych" in line for line in lines), lines
+    done = ImportReport(source=Path("profil"), format="thunderbird")
+    done.counts.update(accounts_added=n)
+    assert done.summary(AsyncMailer(outbox=None).translator, "pl")[0].startswith(
+        "Do ustawień e-mail dodano"
+    )
