@@ -394,3 +394,43 @@ def test_a_dry_run_import_speaks_in_the_conditional(n: int, accounts: str, sent:
     assert done.summary(AsyncMailer(outbox=None).translator, "pl")[0].startswith(
         "Do ustawień e-mail dodano"
     )
+
+
+FORBIDDEN_IN_POLISH = {
+    r"\b\w+(łeś|łaś)\b": "address the user without a grammatical gender",
+    r"kolejk|skrzyn\w* nadawcz": "the outbox is „bufor poczty”",
+    r"magazyn\w* sekretów": "the secret store is „magazyn haseł”",
+    r"szyfrowanie konta|port, szyfrowanie": "security is „zabezpieczenie połączenia”",
+    r"\b(w polu|pole) (to|subject|cc|bcc|from|text|html)\b": "fields by their Polish names",
+    r"which cites|could not be|was not": "no English inside a Polish sentence",
+}
+
+
+def test_polish_catalogs_follow_the_translators_guide() -> None:
+    # Before: "kolejka" and "skrzynka nadawcza" beside „bufor poczty”, "magazyn sekretów"
+    # beside „magazyn haseł”, "szyfrowanie" for the security setting.
+    from babel.messages.pofile import read_po
+
+    roots = [Path("src/mailplug/locales/pl"), Path("locales/pl")]
+    broken = []
+    for po in [p for r in roots for p in r.glob("LC_MESSAGES/*.po")]:
+        with po.open("rb") as fh:
+            for m in read_po(fh):
+                forms = m.string if isinstance(m.string, (list, tuple)) else (m.string,)
+                for form in forms:
+                    for pattern, rule in FORBIDDEN_IN_POLISH.items():
+                        if re.search(pattern, form):
+                            broken.append(f"{po}:{m.lineno}: {rule}: {form}")
+    assert broken == []
+
+
+def test_text_problems_name_the_field_in_polish() -> None:
+    # Before: "Nie można wysłać wiadomości: subject zawiera znaki …" (the English name).
+    from mailplug import keys
+
+    text = keys.MESSAGE_INVALID_TEXT.error(field="subject").message("pl")
+    assert text.startswith("Nie można wysłać wiadomości: „Temat” zawiera znaki")
+    html = keys.MESSAGE_UNDECODABLE.error(field="html", charset="x-mac").message("pl")
+    assert html.startswith("Nie można wysłać wiadomości: „HTML” nie jest tekstem UTF-8")
+    body = keys.MESSAGE_UNDECODABLE.error(field="text", charset="x-mac").message("pl")
+    assert body.startswith("Nie można wysłać wiadomości: „Treść” nie jest")

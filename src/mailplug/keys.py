@@ -159,6 +159,7 @@ MESSAGE_INVALID_TEXT = ErrorSpec(
     "The message cannot be sent: {field} contains characters that are not valid text "
     "(unpaired surrogates, usually from a file name or text read with the wrong encoding).",
     "Correct or retype that text; if it came from a file, read the file as UTF-8.",
+    translated=("field",),
     exception=MessageError,
 )
 MESSAGE_UNDECODABLE = ErrorSpec(
@@ -169,15 +170,17 @@ MESSAGE_UNDECODABLE = ErrorSpec(
     "mailplug knows ({charset}).",
     "Save the text as UTF-8, or give its character set (mailplug send --charset "
     'windows-1250; in HTML: <meta charset="…">).',
+    translated=("field",),
     exception=MessageError,
 )
 MESSAGE_TOO_BIG_FOR_OUTBOX = ErrorSpec(
     "message.too_big",
     C.MESSAGE_TOO_BIG,
     False,
-    "The message is too big: {size} MB, more than the {limit} MB allowed; it was not stored.",
+    "The message is too big: {size}, more than the {limit} allowed; it was not stored.",
     "Send large files as a link or split them over several messages; the program's "
     "max_message_size setting sets the limit.",
+    sizes=("size", "limit"),
     exception=MessageError,
 )
 FILE_NOT_REGULAR = ErrorSpec(

@@ -156,8 +156,8 @@ OUTBOX_NOTHING_TO_RETRY = ErrorSpec(
     C.FILE,
     False,
     "Message {ref} is {status}: there is nothing to send again.",
-    "Only messages that wait or were given up can be retried, not sent, cancelled or "
-    "being sent ones; mailplug outbox show {ref} tells where this one stands.",
+    "Only messages that wait or were given up can be retried; sent, cancelled and currently "
+    "sending messages cannot. “mailplug outbox show {ref}” tells where this one stands.",
 )
 
 OUTBOX_ERRORS: tuple[ErrorSpec, ...] = (

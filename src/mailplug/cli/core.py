@@ -430,7 +430,7 @@ def send(ctx: Context, args: argparse.Namespace) -> int:
     html = None
     if args.html:
         html = decode_text(
-            read_file(Path(args.html)), field="HTML", charset=args.charset, html=True
+            read_file(Path(args.html)), field="html", charset=args.charset, html=True
         )
     message = Message(
         sender=args.sender,
