@@ -69,3 +69,14 @@ async def test_certificate_expiry_note_is_a_localized_date(smtp_server: Any) -> 
     assert any(PL_LONG.search(n) for n in notes), notes
     assert not any(ISO.search(n) for n in notes), notes
     assert ISO.match(step.seen["certificate"]["not_after"])  # the facts stay ISO 8601
+
+
+def test_counts_in_sentences_use_the_languages_digit_grouping() -> None:
+    # Before: "1234 wiadomości" / "1234 messages" (str(n)).
+    from mailplug.i18n import default_translator
+    from mailplug.texts import WAITING
+
+    t = default_translator()
+    assert t.gettext(WAITING, "pl", n=1234) == "1\u00a0234 wiadomości czekają na wysłanie."
+    assert t.gettext(WAITING, "en", n=1234) == "1,234 messages are waiting to be sent."
+    assert t.gettext(WAITING, "pl", n=5) == "5 wiadomości czeka na wysłanie."

@@ -20,7 +20,7 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from typing import TYPE_CHECKING
 
-from .text import CatalogFile, Text
+from .text import CatalogFile, Text, format_number
 
 if TYPE_CHECKING:
     from babel.messages.catalog import Catalog
@@ -166,7 +166,9 @@ class Translator:
     def gettext(self, text: Text, lang: str | None = None, n: int | None = None) -> str:
         """Translate ``text``; for plural texts pass the count ``n`` (formatted as ``{n}``)."""
         key = (text.context, text.msgid)
-        for candidate in _candidates(lang or self.lang):
+        shown = lang or self.lang
+        count = format_number(n, shown) if n is not None else ""  # "1 234" in Polish
+        for candidate in _candidates(shown):
             cat = self._catalog(candidate)
             if cat is None:
                 continue
@@ -179,11 +181,11 @@ class Translator:
                 index = cat.plural(n if n is not None else 1)
                 value = found[index] if index < len(found) else found[-1]
                 if value:
-                    return value.replace("{n}", str(n)) if n is not None else value
+                    return value.replace("{n}", count) if n is not None else value
                 continue
-            return found.replace("{n}", str(n)) if n is not None else found
+            return found.replace("{n}", count) if n is not None else found
         source = text.plural if (text.plural and n is not None and n != 1) else text.msgid
-        return source.replace("{n}", str(n)) if n is not None else source
+        return source.replace("{n}", count) if n is not None else source
 
     def report(self, lang: str, messages: Iterable[Text]) -> CatalogReport:
         """What ``lang`` lacks among ``messages`` (the ``mailplug i18n check`` data).

@@ -14,7 +14,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CatalogFile", "Text", "fill", "format_size", "format_when"]
+__all__ = ["CatalogFile", "Text", "fill", "format_number", "format_size", "format_when"]
 
 #: A gettext ``.po`` file: a path, or an :mod:`importlib.resources` traversable (wheel).
 CatalogFile = Traversable | Path
@@ -57,6 +57,20 @@ def format_size(size: int, lang: str | None = None) -> str:
     except (ValueError, LookupError):  # a locale babel does not know: its digits are fine
         number = format_decimal(value, format="#,##0.#", locale="en")
     return f"{number}\u00a0{_UNITS[unit]}"
+
+
+def format_number(value: float, lang: str | None = None) -> str:
+    """``value`` with the language's digit grouping and decimal sign (babel): ``1 234``."""
+    from babel.core import UnknownLocaleError
+    from babel.numbers import format_decimal
+
+    locale = (lang or "en").replace("-", "_")
+    for candidate in (locale, locale.split("_", maxsplit=1)[0], "en"):
+        try:
+            return str(format_decimal(value, locale=candidate))
+        except (ValueError, LookupError, UnknownLocaleError):
+            continue
+    return str(value)
 
 
 def format_when(

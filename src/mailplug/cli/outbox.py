@@ -24,6 +24,7 @@ from .. import texts
 from ..dispatch import FlushReport
 from ..errors import Category, StorageError
 from ..storage import Status
+from ..text import format_number
 from ._base import (
     EX_CONFIG,
     EX_OK,
@@ -136,7 +137,9 @@ def _progress_line(ctx: Context, progress: FlushProgress) -> str:
     if left is not None:
         minutes, seconds = divmod(round(left), 60)
         label += "  " + ctx.t(
-            k.SENDING_RATE, rate=f"{progress.rate:.0f}", left=f"{minutes}:{seconds:02d}"
+            k.SENDING_RATE,
+            rate=format_number(round(progress.rate), ctx.shown_lang),
+            left=f"{minutes}:{seconds:02d}",
         )
     return f"[{bar_text(progress.done, total, 28)}] {label}  {counts_line(ctx, progress.counts)}"
 
