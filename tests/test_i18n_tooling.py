@@ -434,3 +434,21 @@ def test_text_problems_name_the_field_in_polish() -> None:
     assert html.startswith("Nie można wysłać wiadomości: „HTML” nie jest tekstem UTF-8")
     body = keys.MESSAGE_UNDECODABLE.error(field="text", charset="x-mac").message("pl")
     assert body.startswith("Nie można wysłać wiadomości: „Treść” nie jest")
+
+
+def test_a_broken_language_package_is_logged_and_left_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    site = tmp_path / "site"
+    info = site / "mailplug_lang_xx-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: mailplug-lang-xx\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(
+        '[mailplug.catalogs]\nxx = mailplug_lang_missing\nyy = "malformed"\n'
+    )
+    (info / "RECORD").write_text("")
+    activate(monkeypatch, site)
+    caplog.set_level("WARNING", logger="mailplug.i18n")
+    mailer = AsyncMailer(outbox=None)
+    assert not {"xx", "yy"} & set(mailer.translator.languages())
+    assert "language package xx" in caplog.text and "language package yy" in caplog.text

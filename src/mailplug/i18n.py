@@ -398,8 +398,16 @@ def language_pack_files() -> list[tuple[str, CatalogFile]]:
     A language package is a distribution with only ``.po`` files in
     ``<package>/locales/<lang>/LC_MESSAGES/`` and the entry point; it adds a language
     to an installed mailplug without code (``examples/mailplug-lang-de``).  A package
-    that cannot be found is logged and left out.
+    that cannot be found is logged and left out.  Looked up once per ``sys.path``.
     """
+    import sys
+
+    return list(_language_pack_files(tuple(sys.path)))
+
+
+@functools.lru_cache(maxsize=8)
+def _language_pack_files(path: tuple[str, ...]) -> tuple[tuple[str, CatalogFile], ...]:
+    """The lookup behind :func:`language_pack_files` (``path`` keys the cache)."""
     from importlib import metadata
 
     found: list[tuple[str, CatalogFile]] = []
@@ -407,7 +415,7 @@ def language_pack_files() -> list[tuple[str, CatalogFile]]:
     for ep in sorted(group, key=lambda e: e.name):
         try:
             root = resources.files(ep.module) / "locales"
-        except (ImportError, TypeError, ValueError) as exc:
+        except Exception as exc:  # a broken package must not stop mail: logged, left out
             log.warning("language package %s (%s) cannot be read: %s", ep.name, ep.value, exc)
             continue
         files = _catalogs_under(root)
@@ -416,7 +424,7 @@ def language_pack_files() -> list[tuple[str, CatalogFile]]:
                 "language package %s (%s) has no locales/*/LC_MESSAGES/*.po", ep.name, ep.value
             )
         found += files
-    return found
+    return tuple(found)
 
 
 @functools.cache
