@@ -83,3 +83,21 @@ def test_bounces_parse_of_an_empty_file_says_it_is_empty(
     assert main(["--lang", "pl", "bounces", "parse", str(tmp_path / "brak.eml")]) == 66
     err = capsys.readouterr().err
     assert "taki plik nie istnieje" in err and "zablokowany" not in err
+
+
+def test_import_problems_keep_the_systems_english_out_of_the_sentence(tmp_path: Path) -> None:
+    # Before: "Plik … istnieje, ale nie daje się go odczytać: Permission denied." and every
+    # other system error called "unreadable".
+    from mailplug import AsyncMailer
+    from mailplug.importers import REASON_OS, REASON_UNREADABLE, ImportProblem
+
+    t = AsyncMailer(outbox=None).translator
+    denied = ImportProblem.file(tmp_path / "Sent", REASON_UNREADABLE, error="Permission denied")
+    assert denied.error.key == "legacy.file.unreadable"
+    message = denied.error.message("pl", translator=t)
+    assert message.endswith("istnieje, ale ten użytkownik nie ma prawa go odczytać.")
+    assert "Permission" not in message
+    other = ImportProblem.file(tmp_path / "Sent", REASON_OS, error="Input/output error")
+    assert other.error.key == "file.problem"
+    assert other.error.message("pl", translator=t).startswith("Problem z plikiem e-mail")
+    assert other.reason_is_news  # the system's words follow, in parentheses, for support

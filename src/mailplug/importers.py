@@ -103,7 +103,7 @@ FILE_UNREADABLE = ErrorSpec(
     "legacy.file.unreadable",
     Category.FILE,
     False,
-    "The file {file} exists but could not be read: {error}.",
+    "The file {file} exists, but this user may not read it.",
     "Give your user permission to read it, or copy it to a local disk and import the copy.",
 )
 FILE_NOT_FILE = ErrorSpec(
@@ -327,7 +327,7 @@ PROGRESS = Text("Importing {source}")
 _FILE_SPECS: dict[str, ErrorSpec] = {
     REASON_MISSING.msgid: FILE_MISSING,
     REASON_UNREADABLE.msgid: FILE_UNREADABLE,
-    REASON_OS.msgid: FILE_UNREADABLE,
+    # Another system error: the seed's generic file.problem, the system's words after it.
     REASON_NOT_FILE.msgid: FILE_NOT_FILE,
     REASON_LOCKED.msgid: FILE_LOCKED,
     REASON_EMPTY.msgid: FILE_EMPTY,
