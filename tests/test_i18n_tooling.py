@@ -281,14 +281,26 @@ def test_shipped_headers_are_right() -> None:
 def test_the_readme_filedrop_example_leaves_the_core_check_green(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Before: installing examples/mailplug-filedrop (no catalogs) failed `i18n check` for pl.
+    # Before: installing examples/mailplug-filedrop failed the host's `i18n check` for pl
+    # and en. Now it ships its own Polish catalog and answers for it.
     site = tmp_path / "site"
     pip_install_example(site)
     activate(monkeypatch, site)
+    monkeypatch.delitem(sys.modules, "mailplug_filedrop", raising=False)
     assert main(["i18n", "check"]) == 0
-    out = capsys.readouterr().out
-    assert "note: plugin filedrop (pl)" in out and "note: plugin filedrop (en)" in out
-    assert main(["i18n", "check", "--plugin", "filedrop", "--require", "pl"]) == 78
+    assert "note: plugin filedrop" not in capsys.readouterr().out
+    assert main(["i18n", "check", "--plugin", "filedrop"]) == 0
+    assert capsys.readouterr().out.startswith("pl: 2 messages, complete")
+    mailer = AsyncMailer(outbox=None)
+    error = mailer.localize(mailer.plugins.errors["filedrop.directory_missing"].error())
+    assert error.advice("pl").startswith("Ustaw settings.directory na folder")
+    # The plugin's catalog loses its advice: the host stays green, the plugin's check fails.
+    po = next((site / "mailplug_filedrop").rglob("filedrop.po"))
+    text = po.read_text(encoding="utf-8")
+    po.write_text(text[: text.index('msgctxt "filedrop.directory_missing.advice"')])
+    assert main(["i18n", "check"]) == 0
+    assert "note: plugin filedrop (pl): 1 problem(s)" in capsys.readouterr().out
+    assert main(["i18n", "check", "--plugin", "filedrop"]) == 78
     assert "missing: [filedrop.directory_missing.advice]" in capsys.readouterr().out
 
 
