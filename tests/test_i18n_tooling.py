@@ -471,3 +471,27 @@ def test_a_broken_language_package_is_logged_and_left_out(
     mailer = AsyncMailer(outbox=None)
     assert not {"xx", "yy"} & set(mailer.translator.languages())
     assert "language package xx" in caplog.text and "language package yy" in caplog.text
+
+
+def test_the_advice_migration_keys_old_catalogs_and_is_idempotent() -> None:
+    # scripts/advice_context.py: run again after merging catalogs that still have old entries.
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "scripts" / "advice_context.py"
+    spec = importlib.util.spec_from_file_location("advice_context", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    old = (
+        'msgid ""\nmsgstr ""\n\n'
+        'msgctxt "a.one"\nmsgid "One."\nmsgstr "Jeden."\n\n'
+        'msgid "Shared advice."\nmsgstr "Wspólna rada."\n\n'
+        'msgctxt "a.two"\nmsgid "Two."\nmsgstr "Dwa."\n'
+    )
+    advice_of = {"a.one": "Shared advice.", "a.two": "Shared advice."}
+    known = {"Shared advice.": ['msgstr "Wspólna rada."']}
+    new = module.migrate(old, advice_of, known)
+    assert new.count('msgctxt "a.one.advice"') == 1 and new.count('msgctxt "a.two.advice"') == 1
+    assert new.count('msgstr "Wspólna rada."') == 2
+    assert '\n\nmsgid "Shared advice."' not in new  # no context-less copy is left
+    assert module.migrate(new, advice_of, known) == new
