@@ -495,3 +495,27 @@ def test_the_advice_migration_keys_old_catalogs_and_is_idempotent() -> None:
     assert new.count('msgstr "Wspólna rada."') == 2
     assert '\n\nmsgid "Shared advice."' not in new  # no context-less copy is left
     assert module.migrate(new, advice_of, known) == new
+
+
+async def test_a_server_that_hangs_up_at_once_is_named_in_polish() -> None:
+    # Before: "Serwer … zamknął połączenie podczas connect." (an English word).
+    import asyncio
+
+    from tests.test_smtp_transport import failure
+
+    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.close()
+
+    server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    settings = {"host": "127.0.0.1", "port": port, "security": "none", "timeout": 5}
+    account = {"name": "x", "email": "a@example.com", "transport": "smtp", "auth": None}
+    try:
+        err = await asyncio.wait_for(failure({**account, "settings": settings}), 20)
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert err.key == "smtp.disconnected"
+    shown = AsyncMailer(outbox=None).localize(err)
+    assert shown.message("pl").endswith("zamknął połączenie podczas powitania.")
+    assert shown.message("en").endswith("closed the connection during the greeting.")
