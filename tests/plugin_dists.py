@@ -28,8 +28,8 @@ def make_dist(site: Path, dist: str, module: str, source: str, *, entry: str | N
     (info / "RECORD").write_text("", encoding="utf-8")
 
 
-def pip_install_example(target: Path) -> None:
-    """Install examples/mailplug-filedrop with pip into ``target`` (a real wheel install)."""
+def pip_install_example(target: Path, example: str = "mailplug-filedrop") -> None:
+    """Install ``examples/<example>`` with pip into ``target`` (a real wheel install)."""
     subprocess.run(
         [
             sys.executable,
@@ -41,7 +41,7 @@ def pip_install_example(target: Path) -> None:
             "--no-build-isolation",
             "--target",
             str(target),
-            str(ROOT / "examples" / "mailplug-filedrop"),
+            str(ROOT / "examples" / example),
         ],
         check=True,
         timeout=120,

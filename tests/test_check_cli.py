@@ -177,7 +177,7 @@ def test_accounts_add_hosting_provider_needs_the_server_name(
     )  # fmt: skip
     out = capsys.readouterr().out
     assert code == 0
-    assert "nie udało się potwierdzić" in out  # the row is not verified: the user is told
+    assert "nie potwierdzono na stronie dostawcy" in out  # not verified: the user is told
     (account,) = load_config(config_path).accounts
     assert account.settings["host"] == "server123.nazwa.pl"
 

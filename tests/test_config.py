@@ -67,7 +67,14 @@ def test_newer_file_is_refused_with_the_component_version_message() -> None:
     with pytest.raises(VersionError) as info:
         load_config(path)
     assert info.value.key == "version.too_new"
-    assert "99" in info.value.message("pl")
+    # Before: "… zapisała nowsza wersja składnika …, niż ta potrafi odczytać (1)." (garbled)
+    assert info.value.message("pl") == (
+        f"Plik {path} zapisała nowsza wersja składnika poczty elektronicznej: plik ma format "
+        "w wersji 99, a ta wersja odczytuje formaty najwyżej do wersji 1."
+    )
+    assert info.value.message("en").endswith(
+        "the file's format is version 99, and this version reads formats up to version 1."
+    )
 
 
 def test_invalid_toml_and_bad_account() -> None:

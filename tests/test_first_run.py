@@ -85,6 +85,14 @@ def test_send_without_any_account_says_where_it_looked(
     assert main(["--lang", "pl", "send", "--to", "a@example.com", "--subject", "x"]) == 78
     err = capsys.readouterr().err
     assert "mailplug accounts add" in err
+    # Before: "there is no account for —"; then "mailplug szukał go … i nic nie znalazł".
+    path = tmp_path / "config" / "accounts.toml"
+    assert err.startswith(
+        f"Nie skonfigurowano żadnego konta pocztowego: w pliku {path} nie ma żadnego konta.\n"
+    )
+    assert "—" not in err
+    assert main(["--lang", "pl", "accounts", "list"]) == 0
+    assert "Sprawdzony plik z kontami:" in capsys.readouterr().err
 
 
 def test_a_closed_pipe_prints_no_traceback(tmp_path: Path) -> None:

@@ -156,9 +156,18 @@ def test_every_seed_config_file_and_version_message_is_verbatim_in_polish() -> N
     for spec, sentence in wanted.items():
         assert re.sub(r"\s+", " ", sentence) in seed
         assert sentence.lower() in t.gettext(spec.message_text, "pl").lower(), spec.key
-    assert "Zrestartuj program i sprawdź, czy inne aplikacje nie blokują tego pliku." in (
-        t.gettext(keys.FILE_PROBLEM.advice_text, "pl")
-    )
+    # The seed's restart advice where a lock is the cause, and only there.
+    restart = "Zrestartuj program i sprawdź, czy inne aplikacje nie blokują tego pliku."
+    assert restart in t.gettext(keys.FILE_LOCKED.advice_text, "pl")
+    for spec in (
+        keys.FILE_PROBLEM,
+        keys.FILE_MISSING,
+        keys.FILE_UNREADABLE,
+        keys.FILE_IS_FOLDER,
+        keys.FILE_EMPTY,
+    ):
+        assert t.gettext(spec.message_text, "pl").startswith("Problem z plikiem e-mail"), spec.key
+        assert "Zrestartuj" not in t.gettext(spec.advice_text, "pl"), spec.key
 
 
 def test_i18n_check_catches_misspelled_and_dropped_placeholders(tmp_path: Path) -> None:

@@ -163,7 +163,7 @@ def test_cli_says_the_file_was_upgraded(capsys: pytest.CaptureFixture[str]) -> N
 def test_import_into_a_version_0_file_upgrades_then_appends(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # The import opens the outbox the file names: keep it inside the test's folder.
+    # The outbox under tmp_path: a shared /srv/app file may be another checkout's, newer.
     write_config(V0.replace("/srv/app/outbox.sqlite3", str(tmp_path / "outbox.sqlite3")))
     profile = thunderbird_profile(tmp_path / "profile")
     write(profile.root / "Mail" / "Local Folders" / "Sent", mbox_bytes([]))

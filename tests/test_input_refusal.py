@@ -200,8 +200,10 @@ async def test_a_message_over_the_size_limit_is_refused_before_it_is_stored(
                 Message(to="jan@example.com", subject="x", attachments=[Attachment(path=huge)])
             )
         assert info.value.key == "message.too_big"
-        assert "35.0 MB" in info.value.message("en")
-        assert "za duża" in info.value.message("pl")
+        # Before: "35.0 MB" in every language (a raw format, not babel's).
+        assert "more than the 33.4\u00a0MB allowed" in info.value.message("en")
+        assert "więcej niż dozwolone 33,4\u00a0MB" in info.value.message("pl")
+        assert "za duża: 5\u00a0GB" in info.value.message("pl")  # base64 of 4 GB
         assert await m.waiting() == 0
     async with mailer(tmp_path, [account], max_message_size=100_000) as m:
         with pytest.raises(MessageError) as info:

@@ -105,10 +105,12 @@ async def test_missing_attachment_names_the_file_and_sends_nothing(tmp_path: Pat
         with pytest.raises(FileError) as info:
             await mailer.send(msg)
     err = info.value
-    assert err.key == "file.problem" and err.category == "file"
+    assert err.key == "file.missing" and err.category == "file"
     assert str(missing) in err.message("pl")
     assert err.message("pl").startswith("Problem z plikiem e-mail")
-    assert "zrestartuj program" in err.advice("pl").lower()
+    # A missing file is not helped by a restart: the advice says where to look.
+    assert "zrestartuj" not in err.advice("pl").lower()
+    assert "nazwę pliku" in err.advice("pl")
     assert MemoryTransport.outbox == []
 
 
@@ -140,7 +142,7 @@ async def test_locked_attachment(tmp_path: Path) -> None:
         async with AsyncMailer([memory_account()], outbox=None, entry_points=False) as mailer:
             with pytest.raises(FileError) as info:
                 await mailer.send(msg)
-        assert info.value.params.get("reason") == "locked"
+        assert info.value.key == "file.locked"
     finally:
         holder.kill()
         holder.wait(timeout=10)

@@ -87,7 +87,7 @@ def test_installed_example_plugin_is_found_and_sends(
         async with AsyncMailer([account], outbox=None) as mailer:
             info = next(i for i in mailer.plugins.infos if i.name == "filedrop")
             assert info.source == "entrypoint" and info.distribution == "mailplug-filedrop"
-            assert info.provides == {"transport": ["filedrop"]}
+            assert info.provides == {"transport": ["filedrop"], "catalog": ["pl"]}
             result = await mailer.send(Message(to="jan@example.pl", subject="Zażółć", text="x"))
             return result.message_id
 
@@ -101,7 +101,7 @@ def test_installed_example_plugin_is_found_and_sends(
     assert main(["plugins", "--json"]) == 0
     listed = {p["name"]: p for p in json.loads(capsys.readouterr().out)}
     assert listed["filedrop"]["status"] == "loaded"
-    assert listed["filedrop"]["provides"] == {"transport": ["filedrop"]}
+    assert listed["filedrop"]["provides"] == {"transport": ["filedrop"], "catalog": ["pl"]}
     assert main(["plugins"]) == 0
     assert "mailplug-filedrop 1.0.0" in capsys.readouterr().out
 

@@ -87,6 +87,17 @@ async def test_file_store_tightens_loosened_permissions(
     assert SECRET not in caplog.text
 
 
+async def test_empty_file_says_it_is_empty(tmp_path: Path) -> None:
+    store = FileSecretStore(tmp_path / "secrets" / "secrets.json")
+    store.path.parent.mkdir(parents=True)
+    store.path.write_bytes(b"")
+    with pytest.raises(StorageError) as info:
+        await store.get("a", "k")
+    assert info.value.key == "storage.secrets_file_empty"
+    shown = AsyncMailer(outbox=None).localize(info.value)
+    assert shown.message("pl").endswith("plik jest pusty.")
+
+
 async def test_damaged_file_is_a_storage_error_without_content(tmp_path: Path) -> None:
     store = FileSecretStore(tmp_path / "secrets" / "secrets.json")
     store.path.parent.mkdir(parents=True)
@@ -94,7 +105,10 @@ async def test_damaged_file_is_a_storage_error_without_content(tmp_path: Path) -
     with pytest.raises(StorageError) as info:
         await store.get("a", "k")
     err = info.value
-    assert err.key == "storage.secrets_file"
+    assert err.key == "storage.secrets_file_damaged"  # not "cannot be read": it was read
+    shown = AsyncMailer(outbox=None).localize(err)  # the plugin's catalogs
+    assert shown.message("pl").startswith("Problem z plikiem zapisanych logowań")
+    assert "uszkodzony" in shown.message("pl") and "Zrestartuj" not in shown.advice("pl")
     assert err.spec.pauses == "account"
     assert str(store.path) in str(err)
     for text in (str(err), repr(err), err.render("pl"), err.render("en")):

@@ -101,5 +101,8 @@ def test_send_now_temporary_failure_does_not_promise_an_automatic_resend(
     )
     data = json.loads(out)["error"]
     assert data["transient"] is True
-    assert "automatycznie" not in data["advice"] and "Nic nie trafiło do kolejki" in data["advice"]
+    assert (
+        "automatycznie" not in data["advice"]
+        and "Nic nie trafiło do bufora poczty" in data["advice"]
+    )
     assert srv.messages == []

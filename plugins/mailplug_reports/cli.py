@@ -8,7 +8,7 @@ import mailbox
 from collections.abc import Iterator
 from pathlib import Path
 
-from mailplug.plugin import EX_NOINPUT, EX_OK, Command, CommandContext, keys
+from mailplug.plugin import EX_NOINPUT, EX_OK, Command, CommandContext, file_error, keys
 
 from . import keys as texts
 
@@ -48,13 +48,20 @@ def parse(ctx: CommandContext, args: argparse.Namespace) -> int:
         try:
             sources = list(read_sources(path))
         except OSError as exc:
-            error = keys.FILE_PROBLEM.error(file=str(path), cause=exc)
+            error = file_error(path, exc)  # missing, not allowed, locked … each its own key
             ctx.err.write(
                 ctx.t(texts.UNREADABLE, file=str(path), problem=error.message(ctx.lang)) + "\n"
             )
             status = EX_NOINPUT
             continue
         for name, raw in sources:
+            if not raw.strip():  # an empty file is not a report that says nothing
+                error = keys.FILE_EMPTY.error(file=name)
+                ctx.err.write(
+                    ctx.t(texts.UNREADABLE, file=name, problem=error.message(ctx.lang)) + "\n"
+                )
+                status = EX_NOINPUT
+                continue
             report = analyser.parse_report(raw)
             data = {"file": name, **report.to_dict()}
             for recipient, row in zip(report.recipients, data["recipients"], strict=True):

@@ -149,14 +149,15 @@ class FileSecretStore(EntrySecretStore):
             if mode & 0o077:
                 log.warning("%s was readable by other users; made it owner-only", self.path)
                 os.chmod(self.path, 0o600)
+        if not raw.strip():
+            raise keys.FILE_EMPTY.error(file=str(self.path))
         try:
             data = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            # The decoder's message names a position, never the content.
-            problem = f"not valid JSON: {exc.msg if hasattr(exc, 'msg') else 'bad encoding'}"
-            raise self._error(problem, None) from None
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            # No detail: the decoder's message could quote the content (a secret).
+            raise keys.FILE_DAMAGED.error(file=str(self.path)) from None
         if not isinstance(data, dict) or not isinstance(data.get("accounts"), dict):
-            raise self._error("not a mailplug secrets file")
+            raise keys.FILE_DAMAGED.error(file=str(self.path))
         version = data.get("version", FORMAT_VERSION)
         if not isinstance(version, int) or version > FORMAT_VERSION:
             raise core_keys.VERSION_TOO_NEW.error(

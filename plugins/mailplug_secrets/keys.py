@@ -12,8 +12,30 @@ FILE_UNUSABLE = ErrorSpec(
     False,
     "There is a problem with the file of saved sign-ins {file}: it cannot be read or written "
     "({problem}).",
-    "Restart the program and check that no other application is locking this file and that it "
-    "belongs to you. If the file is damaged, delete it and authorize the accounts again.",
+    "Check that the file and its folder belong to your user and may be written, and that the "
+    "disk is not full or read-only.",
+    pauses="account",
+    exception=StorageError,
+)
+FILE_EMPTY = ErrorSpec(
+    "storage.secrets_file_empty",
+    C.FILE,
+    False,
+    "There is a problem with the file of saved sign-ins {file}: it is empty.",
+    "Move the file aside (or delete it), then sign in to the accounts again "
+    "(mailplug accounts authorize) and enter saved passwords again (mailplug accounts password).",
+    pauses="account",
+    exception=StorageError,
+)
+FILE_DAMAGED = ErrorSpec(
+    "storage.secrets_file_damaged",
+    C.FILE,
+    False,
+    "There is a problem with the file of saved sign-ins {file}: it is damaged, it is not a valid "
+    "file of saved sign-ins.",
+    "Restore the file from a backup, or move it aside (or delete it), then sign in to the "
+    "accounts again (mailplug accounts authorize) and enter saved passwords again "
+    "(mailplug accounts password).",
     pauses="account",
     exception=StorageError,
 )

@@ -49,9 +49,10 @@ if TYPE_CHECKING:
 
 __all__ = ["SMTP_EXC_MAP", "STAGE_LABELS", "Failure", "map_exception"]
 
-#: How a stage is named in messages: SMTP's own words, the same in every language.
+#: How a stage is named in messages: SMTP's own words, the same in every language (the
+#: greeting, which has no command, is a translated text: keys.STAGE_GREETING).
 STAGE_LABELS = {
-    "connect": "connect",
+    "connect": "the greeting",  # translated (msgctxt "stage"): waiting for the server's hello
     "ehlo": "EHLO",
     "starttls": "STARTTLS",
     "auth": "AUTH",

@@ -7,7 +7,7 @@ mapped to these at the transport boundary.  Keys for server replies (the
 
 from __future__ import annotations
 
-from mailplug.plugin import Category, ErrorSpec
+from mailplug.plugin import Category, ErrorSpec, Text
 
 C = Category
 
@@ -47,6 +47,7 @@ READ_TIMEOUT = ErrorSpec(
     True,
     "Connection failed: the server {host} stopped answering during {stage}.",
     _TRY_LATER,
+    translated=("stage",),
 )
 DISCONNECTED = ErrorSpec(
     "smtp.disconnected",
@@ -54,6 +55,7 @@ DISCONNECTED = ErrorSpec(
     True,
     "Connection failed: the server {host} closed the connection during {stage}.",
     _TRY_LATER,
+    translated=("stage",),
 )
 UNCERTAIN = ErrorSpec(
     "smtp.uncertain",
@@ -219,6 +221,12 @@ PROTOCOL_ERROR = ErrorSpec(
     "Connection failed: the server {host} sent a reply that is not valid SMTP during {stage} "
     "({problem}).",
     _CHECK_SERVER,
+    translated=("stage",),
 )
 
 CLIENT_ERRORS = (*CLIENT_ERRORS, CONNECT_FAILED, PROTOCOL_ERROR)
+
+#: The one stage named in words, not by its SMTP command (``{stage}`` of the messages
+#: above; the commands EHLO, MAIL FROM … read the same in every language).
+STAGE_GREETING = Text("the greeting", context="stage")
+STAGE_TEXTS = (STAGE_GREETING,)

@@ -127,3 +127,5 @@ def mailplug_register_messages(register: Callable[[ErrorSpec | Text], None]) -> 
 
     for spec in (*keys.CLIENT_ERRORS, *replies.REPLY_ERRORS, *providers.PROVIDER_ERRORS):
         register(spec)
+    for text in keys.STAGE_TEXTS:
+        register(text)

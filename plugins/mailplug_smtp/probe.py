@@ -30,6 +30,7 @@ import re
 import socket
 import ssl
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from mailplug.plugin import Category, CheckReport, Fix, MailplugError, Note, tls_facts
@@ -64,6 +65,16 @@ STEPS_PLAIN = ["connect", "greeting", "ehlo", "tls", "auth", "login", "mail_from
 
 _NO_CHECK_TIME = 0x200000  # OpenSSL X509_V_FLAG_NO_CHECK_TIME: read an expired certificate
 _EXPIRY_WARNING_DAYS = 21
+
+
+def _moment(value: Any) -> datetime | str:
+    """An ISO 8601 time from the TLS facts as a datetime: notes show it in the user's form."""
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return "?"
+
+
 _CLIENT_REFUSED = re.compile(
     r"client host|your (?:ip|host|address)|not allowed to connect|connection refused|"
     r"blocked|black ?list|block ?list|dynamic|dial-?up|residential|reverse|\bptr\b|rdns|"
@@ -222,7 +233,7 @@ class _Probe:
                     "cipher": facts.get("cipher"),
                     "subject": facts.get("subject"),
                     "issuer": facts.get("issuer"),
-                    "not_after": (facts.get("not_after") or "?")[:10],
+                    "not_after": _moment(facts.get("not_after")),
                 },
             )
         else:
@@ -240,7 +251,7 @@ class _Probe:
             notes.append(
                 Note(
                     ck.NOTE_CERT_EXPIRES_SOON,
-                    {"not_after": str(facts.get("not_after", ""))[:10]},
+                    {"not_after": _moment(facts.get("not_after"))},
                     n=max(days, 0),
                 )
             )
@@ -316,7 +327,9 @@ class _Probe:
             seen["certificate"] = cert
             fix = Fix("settings.host", self._preset_host())
             if cert.get("not_after"):
-                notes.append(Note(ck.NOTE_CERT_EXPIRED_ON, {"not_after": cert["not_after"][:10]}))
+                notes.append(
+                    Note(ck.NOTE_CERT_EXPIRED_ON, {"not_after": _moment(cert["not_after"])})
+                )
         elif key == keys.TLS_CERT_UNTRUSTED.key:
             fix = Fix("settings.ca_file")
         elif key == keys.TLS_VERSION.key:

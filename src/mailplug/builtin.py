@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from .check_keys import CHECK_ERRORS, CHECK_TEXTS
 from .hookspecs import hookimpl
-from .i18n import core_catalog_files
+from .i18n import core_catalog_files, language_pack_files
 from .importers import IMPORT_ERRORS, IMPORT_TEXTS
 from .keys import CORE_ERRORS
 from .outbox_keys import OUTBOX_MESSAGES
@@ -55,7 +55,8 @@ def mailplug_register_messages(register: Callable[[ErrorSpec | Text], None]) -> 
 
 @hookimpl(trylast=True)
 def mailplug_register_catalogs(register: Callable[[str, CatalogFile], None]) -> None:
-    for lang, path in core_catalog_files():
+    # Language packages first: a package may also correct a shipped language.
+    for lang, path in (*language_pack_files(), *core_catalog_files()):
         register(lang, path)
 
 

@@ -34,11 +34,12 @@ import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from . import check_keys as ck
 from .errors import ErrorSpec, MailplugError
-from .text import Text
+from .text import Text, format_when
 from .text import fill as _format
 
 if TYPE_CHECKING:
@@ -83,11 +84,16 @@ class Note:
     n: int | None = None
 
     def render(self, lang: str | None, translator: Translator) -> str:
-        params = {
-            k: (v.message(lang, translator=translator) if isinstance(v, MailplugError) else v)
-            for k, v in self.params.items()
-        }
+        params = {k: self._value(v, lang, translator) for k, v in self.params.items()}
         return _format(translator.gettext(self.text, lang, n=self.n), params)
+
+    @staticmethod
+    def _value(value: Any, lang: str | None, translator: Translator) -> Any:
+        if isinstance(value, MailplugError):
+            return value.message(lang, translator=translator)
+        if isinstance(value, datetime):  # a moment in the reader's form (babel)
+            return format_when(value, lang or translator.lang)
+        return value
 
 
 @dataclass(frozen=True, slots=True)

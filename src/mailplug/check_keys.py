@@ -180,8 +180,8 @@ NOTE_NO_LOGIN_BUT_OFFERED = Text(
 ADD_PROVIDER = Text("Provider: {name} (preset “{id}”)")
 ADD_SOURCE = Text("Source: {source}")
 ADD_UNVERIFIED = Text(
-    "These values could not be confirmed against the provider's page ({basis}); check them "
-    "before you rely on them."
+    "These values could not be confirmed against the provider's page; check them before you "
+    "rely on them (“mailplug accounts test” shows whether they work)."
 )
 ADD_NO_PRESET = Text("No provider preset: the server you gave is used as it is.")
 ADD_ACCOUNT = Text("Account “{name}”: {email}")

@@ -400,7 +400,8 @@ def compose(message: Message, account: Account, *, now: datetime | None = None) 
     if where is None:
         where = find_surrogates([a.name for a in message.attachments], "attachments")
     if where is not None:
-        raise keys.MESSAGE_INVALID_TEXT.error(field=where)
+        # The field's name is shown translated („Temat”), so the first part of the path.
+        raise keys.MESSAGE_INVALID_TEXT.error(field=where.split(".", 1)[0])
     sender = message.sender or account.from_address
     if sender.name is None and account.display_name and sender.key() == account.email.key():
         sender = account.from_address

@@ -34,10 +34,11 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from . import texts
-from .text import Text, fill, format_size
+from .text import Text, fill, format_size, format_when
 
 __all__ = [
     "AccountNotConfiguredError",
@@ -145,7 +146,8 @@ class ErrorSpec:
 
     @property
     def advice_text(self) -> Text:
-        return Text(self.advice)
+        """The advice, keyed ``<key>.advice``: each key's advice is its own catalog entry."""
+        return Text(self.advice, context=f"{self.key}.advice")
 
     def error(
         self,
@@ -226,6 +228,9 @@ class MailplugError(Exception):
         for name in self.spec.sizes:
             if isinstance(values.get(name), int):
                 values[name] = format_size(values[name], lang)
+        for name, value in values.items():
+            if isinstance(value, datetime):  # a moment in the reader's form (babel)
+                values[name] = format_when(value, lang)
         if t is not None:
             for name in self.spec.translated:
                 if isinstance(values.get(name), str):

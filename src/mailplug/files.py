@@ -13,7 +13,7 @@ from .errors import MailplugError
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["check_regular", "locked", "read_file"]
+__all__ = ["check_regular", "file_error", "locked", "read_file"]
 
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 
@@ -48,33 +48,59 @@ def locked(fd: int) -> bool:
     return False
 
 
-def read_file(path: Path) -> bytes:
-    """Read a mail file whole, or raise the seed's ``file.problem`` naming it.
+def file_error(path: Path | str, exc: OSError | None = None) -> MailplugError:
+    """The error for a file that could not be read, keyed by its cause.
 
-    Missing, unreadable (a directory counts), or locked by another process
-    (``flock``) all raise :class:`~mailplug.errors.FileError`.
+    ``file.missing`` (it is not there), ``file.unreadable`` (permissions),
+    ``file.is_folder``, ``file.locked`` (another program holds a lock), else the
+    seed's generic ``file.problem``; each message starts with the seed's sentence.
+    """
+    code = exc.errno if exc is not None else None
+    if isinstance(exc, FileNotFoundError) or code in (errno.ENOENT, errno.ENOTDIR):
+        spec = keys.FILE_MISSING
+    elif isinstance(exc, PermissionError) or code in (errno.EACCES, errno.EPERM):
+        spec = keys.FILE_UNREADABLE
+    elif isinstance(exc, IsADirectoryError) or code == errno.EISDIR:
+        spec = keys.FILE_IS_FOLDER
+    elif code in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EDEADLK):
+        spec = keys.FILE_LOCKED
+    else:
+        spec = keys.FILE_PROBLEM
+    error = spec.error(file=str(path))
+    if exc is not None:
+        error.__cause__ = exc
+    return error
+
+
+def read_file(path: Path) -> bytes:
+    """Read a mail file whole, or raise a ``file.*`` error naming it and its cause.
+
+    Missing (``file.missing``), not readable by this user (``file.unreadable``), a
+    folder (``file.is_folder``), locked by another process with ``flock``
+    (``file.locked``) or another failure (``file.problem``) raise
+    :class:`~mailplug.errors.FileError`.
     """
     try:
         # Non-blocking open: opening a named pipe for reading would otherwise wait
         # for a writer, forever; it is refused below instead.
         fd = os.open(path, os.O_RDONLY | _NONBLOCK)
     except OSError as exc:
-        raise keys.FILE_PROBLEM.error(file=str(path), reason=exc.strerror, cause=exc) from exc
+        raise file_error(path, exc) from exc
     try:
         mode = os.fstat(fd).st_mode
         if stat.S_ISDIR(mode):
-            raise keys.FILE_PROBLEM.error(file=str(path), reason="is a directory")
+            raise keys.FILE_IS_FOLDER.error(file=str(path))
         if not stat.S_ISREG(mode):
             raise keys.FILE_NOT_REGULAR.error(file=str(path))
         if _NONBLOCK:
             os.set_blocking(fd, True)
         if locked(fd):
-            raise keys.FILE_PROBLEM.error(file=str(path), reason="locked")
+            raise keys.FILE_LOCKED.error(file=str(path))
         with os.fdopen(fd, "rb", closefd=False) as fh:
             return fh.read()
     except MailplugError:
         raise
     except OSError as exc:
-        raise keys.FILE_PROBLEM.error(file=str(path), reason=exc.strerror, cause=exc) from exc
+        raise file_error(path, exc) from exc
     finally:
         os.close(fd)

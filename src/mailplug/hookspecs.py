@@ -203,6 +203,10 @@ def mailplug_register_catalogs(register: Callable[[str, CatalogFile], None]) -> 
 
     Catalogs registered first win for a message both define; built-in
     catalogs register last, so a plugin can correct or add a language.
+    An error's message has its key as ``msgctxt``, its advice ``<key>.advice``.
+    ``mailplug i18n check --plugin NAME`` judges the catalogs a plugin registers
+    here against the messages it registers (a language with no code at all is a
+    package in the ``mailplug.catalogs`` entry-point group instead).
 
     :param register: ``register(lang, po_file)`` with ``lang`` like ``"pl"``
         or ``"pt_BR"`` and a path or :mod:`importlib.resources` traversable.

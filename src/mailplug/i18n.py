@@ -17,9 +17,10 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import TYPE_CHECKING
 
-from .text import CatalogFile, Text
+from .text import CatalogFile, Text, format_number
 
 if TYPE_CHECKING:
     from babel.messages.catalog import Catalog
@@ -31,6 +32,7 @@ __all__ = [
     "core_catalog_files",
     "default_translator",
     "detect_locale",
+    "language_pack_files",
     "normalize_lang",
 ]
 
@@ -86,13 +88,17 @@ class _Catalog:
     fuzzy: set[tuple[str | None, str]] = field(default_factory=set)
     plural: Callable[[int], int] = field(default=lambda n: int(n != 1))
     num_plurals: int = 2
+    #: Where each entry (the one that wins) was read: ``file:line``.
+    where: dict[tuple[str | None, str], str] = field(default_factory=dict)
 
-    def merge(self, catalog: Catalog) -> None:
+    def merge(self, catalog: Catalog, origin: str = "") -> None:
         for message in catalog:
             if not message.id:
                 continue
             msgid = message.id[0] if isinstance(message.id, (list, tuple)) else message.id
             key = (message.context, str(msgid))
+            if key not in self.entries:
+                self.where.setdefault(key, f"{origin}:{message.lineno}")
             if message.fuzzy:
                 self.fuzzy.add(key)
                 continue
@@ -154,13 +160,15 @@ class Translator:
             if not cat.entries and parsed.plural_expr:
                 cat.plural = gettext.c2py(parsed.plural_expr)
                 cat.num_plurals = parsed.num_plurals
-            cat.merge(parsed)
+            cat.merge(parsed, str(source))
         return cat
 
     def gettext(self, text: Text, lang: str | None = None, n: int | None = None) -> str:
         """Translate ``text``; for plural texts pass the count ``n`` (formatted as ``{n}``)."""
         key = (text.context, text.msgid)
-        for candidate in _candidates(lang or self.lang):
+        shown = lang or self.lang
+        count = format_number(n, shown) if n is not None else ""  # "1 234" in Polish
+        for candidate in _candidates(shown):
             cat = self._catalog(candidate)
             if cat is None:
                 continue
@@ -173,31 +181,47 @@ class Translator:
                 index = cat.plural(n if n is not None else 1)
                 value = found[index] if index < len(found) else found[-1]
                 if value:
-                    return value.replace("{n}", str(n)) if n is not None else value
+                    return value.replace("{n}", count) if n is not None else value
                 continue
-            return found.replace("{n}", str(n)) if n is not None else found
+            return found.replace("{n}", count) if n is not None else found
         source = text.plural if (text.plural and n is not None and n != 1) else text.msgid
-        return source.replace("{n}", str(n)) if n is not None else source
+        return source.replace("{n}", count) if n is not None else source
 
     def report(self, lang: str, messages: Iterable[Text]) -> CatalogReport:
-        """What ``lang`` lacks among ``messages`` (the ``mailplug i18n check`` data)."""
-        cat = self._catalog(normalize_lang(lang)) or _Catalog()
-        report = CatalogReport(lang=normalize_lang(lang))
+        """What ``lang`` lacks among ``messages`` (the ``mailplug i18n check`` data).
+
+        Besides missing and fuzzy entries it finds plural entries without every form the
+        language has (babel's plural rules), translations whose ``{placeholders}`` differ
+        from the English, and catalog headers that are wrong (charset, Plural-Forms,
+        Language).  A fuzzy entry counts as untranslated: gettext does not use it.
+        """
+        lang = normalize_lang(lang)
+        cat = self._catalog(lang) or _Catalog()
+        report = CatalogReport(lang=lang, where=cat.where)
+        nplurals = _language_plurals(lang)[0]
         for text in messages:
             key = (text.context, text.msgid)
             if key in cat.entries:
                 value = cat.entries[key]
-                if isinstance(value, tuple) and len(value) < cat.num_plurals:
+                if isinstance(value, tuple) and (
+                    len(value) < nplurals or not all(value[:nplurals])
+                ):
                     report.untranslated.append(text)
                 elif not _same_placeholders(text, value):
                     report.placeholders.append(text)
                 continue
             if key in cat.fuzzy:
                 report.fuzzy.append(text)
-            elif text.context is not None and (None, text.msgid) in cat.entries:
+            elif (
+                text.context is not None
+                and not text.context.endswith(".advice")  # advice needs its own entry
+                and (None, text.msgid) in cat.entries
+            ):
                 continue
             else:
                 report.missing.append(text)
+        for source in self._sources.get(lang, []):
+            report.headers += check_headers(source, lang)
         return report
 
 
@@ -206,14 +230,109 @@ class CatalogReport:
     lang: str
     missing: list[Text] = field(default_factory=list)
     fuzzy: list[Text] = field(default_factory=list)
+    #: Plural entries lacking one of the language's forms (``msgstr[i]``).
     untranslated: list[Text] = field(default_factory=list)
     #: Translations whose ``{placeholders}`` differ from the English (misspelled, dropped
     #: or added): the user would see ``…`` instead of the value.
     placeholders: list[Text] = field(default_factory=list)
+    #: Header problems, each ``file:line: what is wrong``.
+    headers: list[str] = field(default_factory=list)
+    #: ``(context, msgid)`` → ``file:line`` of the entry that was read.
+    where: Mapping[tuple[str | None, str], str] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
-        return not (self.missing or self.fuzzy or self.untranslated or self.placeholders)
+        return not (
+            self.missing or self.fuzzy or self.untranslated or self.placeholders or self.headers
+        )
+
+    def location(self, text: Text) -> str:
+        """``file:line`` of ``text``'s entry, or ``""`` when the catalog lacks it."""
+        return self.where.get((text.context, text.msgid), "")
+
+
+def _language_plurals(lang: str) -> tuple[int, str]:
+    """``(nplurals, expression)`` of ``lang`` by babel's (CLDR) plural rules."""
+    from babel.core import UnknownLocaleError
+    from babel.messages.plurals import get_plural
+
+    try:
+        rule = get_plural(lang.split("_", maxsplit=1)[0])
+    except (ValueError, LookupError, UnknownLocaleError):
+        return 2, "(n != 1)"
+    return rule.num_plurals, rule.plural_expr
+
+
+def _header_fields(raw: str) -> tuple[dict[str, str], int]:
+    """The header entry's ``Name: value`` fields and the line it starts on."""
+    lines = raw.splitlines()
+    start = next(
+        (i for i, line in enumerate(lines) if line.strip() == 'msgid ""'),
+        -1,
+    )
+    if start < 0 or start + 1 >= len(lines) or not lines[start + 1].startswith("msgstr"):
+        return {}, 1
+    chunks: list[str] = []
+    for line in lines[start + 1 :]:
+        body = line.split("msgstr", 1)[1].strip() if line.startswith("msgstr") else line.strip()
+        if not body.startswith('"'):
+            break
+        chunks.append(body[1:-1])
+    text = "".join(chunks)
+    fields: dict[str, str] = {}
+    for item in text.split("\\n"):
+        name, sep, value = item.partition(":")
+        if sep:
+            fields[name.strip().lower()] = value.strip()
+    return fields, start + 1
+
+
+def check_headers(source: CatalogFile, lang: str) -> list[str]:
+    """What is wrong with the header of the ``.po`` file ``source`` for ``lang``.
+
+    The charset must be UTF-8, ``Language`` must name ``lang`` and ``Plural-Forms`` must
+    be there and agree with babel's plural rules for ``lang`` (same number of forms, the
+    same form chosen for every count up to 1000).
+    """
+    try:
+        raw = source.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return [f"{source}:1: cannot be read as UTF-8 ({exc})"]
+    fields, line = _header_fields(raw)
+    where = f"{source}:{line}"
+    problems = []
+    content_type = fields.get("content-type", "")
+    charset = content_type.lower().partition("charset=")[2].strip()
+    if charset.replace("-", "") != "utf8":
+        problems.append(f"{where}: Content-Type must say charset=UTF-8 (found {content_type!r})")
+    language = fields.get("language", "")
+    if not language:
+        problems.append(f"{where}: no Language header (should be {lang!r})")
+    elif normalize_lang(language) not in {lang, lang.split("_", maxsplit=1)[0]}:
+        problems.append(f"{where}: Language is {language!r} in a catalog for {lang!r}")
+    forms = fields.get("plural-forms", "")
+    want_n, want_expr = _language_plurals(lang)
+    if not forms:
+        problems.append(
+            f"{where}: no Plural-Forms header (should be nplurals={want_n}; plural={want_expr};)"
+        )
+        return problems
+    found = re.match(r"\s*nplurals\s*=\s*(\d+)\s*;\s*plural\s*=\s*(.+?);?\s*$", forms)
+    try:
+        if found is None:
+            raise ValueError(forms)
+        n, expr = int(found.group(1)), gettext.c2py(found.group(2))
+        want = gettext.c2py(want_expr)
+        same = n == want_n and all(expr(i) == want(i) for i in range(1001))
+    except (ValueError, SyntaxError):
+        problems.append(f"{where}: Plural-Forms cannot be read: {forms!r}")
+        return problems
+    if not same:
+        problems.append(
+            f"{where}: Plural-Forms {forms!r} does not match {lang!r} "
+            f"(nplurals={want_n}; plural={want_expr};)"
+        )
+    return problems
 
 
 _PLACEHOLDER = re.compile(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -242,14 +361,13 @@ def _same_placeholders(text: Text, translation: str | tuple[str, ...]) -> bool:
     return True
 
 
-def core_catalog_files() -> list[tuple[str, CatalogFile]]:
-    """The core's own catalogs: ``(lang, po_file)`` for its keys and texts.
+#: Entry-point group of catalog-only language packages: ``de = "mailplug_lang_de"`` names a
+#: package holding ``locales/<lang>/LC_MESSAGES/*.po`` (no code needed).
+CATALOG_ENTRY_POINT_GROUP = "mailplug.catalogs"
 
-    They ship inside the ``mailplug`` package (``mailplug/locales/<lang>/LC_MESSAGES``)
-    and are found through :mod:`importlib.resources`, so a wheel install has them.
-    Plugins bring their own catalogs through the translation hook.
-    """
-    root = resources.files(__package__ or "mailplug") / "locales"
+
+def _catalogs_under(root: Traversable) -> list[tuple[str, CatalogFile]]:
+    """``(lang, po_file)`` for every ``<lang>/LC_MESSAGES/*.po`` under ``root``."""
     found: list[tuple[str, CatalogFile]] = []
     if not root.is_dir():
         return found
@@ -264,6 +382,51 @@ def core_catalog_files() -> list[tuple[str, CatalogFile]]:
     return found
 
 
+def core_catalog_files() -> list[tuple[str, CatalogFile]]:
+    """The core's own catalogs: ``(lang, po_file)`` for its keys and texts.
+
+    They ship inside the ``mailplug`` package (``mailplug/locales/<lang>/LC_MESSAGES``)
+    and are found through :mod:`importlib.resources`, so a wheel install has them.
+    Plugins bring their own catalogs through the translation hook.
+    """
+    return _catalogs_under(resources.files(__package__ or "mailplug") / "locales")
+
+
+def language_pack_files() -> list[tuple[str, CatalogFile]]:
+    """Catalogs of the installed language packages (entry-point group ``mailplug.catalogs``).
+
+    A language package is a distribution with only ``.po`` files in
+    ``<package>/locales/<lang>/LC_MESSAGES/`` and the entry point; it adds a language
+    to an installed mailplug without code (``examples/mailplug-lang-de``).  A package
+    that cannot be found is logged and left out.  Looked up once per ``sys.path``.
+    """
+    import sys
+
+    return list(_language_pack_files(tuple(sys.path)))
+
+
+@functools.lru_cache(maxsize=8)
+def _language_pack_files(path: tuple[str, ...]) -> tuple[tuple[str, CatalogFile], ...]:
+    """The lookup behind :func:`language_pack_files` (``path`` keys the cache)."""
+    from importlib import metadata
+
+    found: list[tuple[str, CatalogFile]] = []
+    group = metadata.entry_points(group=CATALOG_ENTRY_POINT_GROUP)
+    for ep in sorted(group, key=lambda e: e.name):
+        try:
+            root = resources.files(ep.module) / "locales"
+        except Exception as exc:  # a broken package must not stop mail: logged, left out
+            log.warning("language package %s (%s) cannot be read: %s", ep.name, ep.value, exc)
+            continue
+        files = _catalogs_under(root)
+        if not files:
+            log.warning(
+                "language package %s (%s) has no locales/*/LC_MESSAGES/*.po", ep.name, ep.value
+            )
+        found += files
+    return tuple(found)
+
+
 @functools.cache
 def default_translator() -> Translator:
     """A translator over the core's own catalogs (no plugin is loaded).
@@ -273,6 +436,6 @@ def default_translator() -> Translator:
     a mailer raises carry that mailer's translator, with every plugin's catalogs.
     """
     sources: dict[str, list[CatalogFile]] = {}
-    for lang, path in core_catalog_files():
+    for lang, path in (*language_pack_files(), *core_catalog_files()):
         sources.setdefault(lang, []).append(path)
     return Translator(sources)

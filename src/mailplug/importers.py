@@ -103,7 +103,7 @@ FILE_UNREADABLE = ErrorSpec(
     "legacy.file.unreadable",
     Category.FILE,
     False,
-    "The file {file} exists but could not be read: {error}.",
+    "The file {file} exists, but this user may not read it.",
     "Give your user permission to read it, or copy it to a local disk and import the copy.",
 )
 FILE_NOT_FILE = ErrorSpec(
@@ -266,6 +266,49 @@ SUMMARY_ACCOUNTS_EXISTING = Text(
     plural="{n} accounts were already configured and were left as they are.",
 )
 SUMMARY_NOTHING = Text("Nothing to import was found.")
+# A dry run says what an import *would* do (conditional, context "dry-run").
+DRY_QUEUED = Text(
+    "{n} unsent message would be put in the outbox, waiting to be sent.",
+    plural="{n} unsent messages would be put in the outbox, waiting to be sent.",
+    context="dry-run",
+)
+DRY_SENT = Text(
+    "{n} sent message would be added to the history.",
+    plural="{n} sent messages would be added to the history.",
+    context="dry-run",
+)
+DRY_DUPLICATE = Text(
+    "{n} message has already been imported and would be skipped.",
+    plural="{n} messages have already been imported and would be skipped.",
+    context="dry-run",
+)
+DRY_SKIPPED = Text(
+    "{n} message would be left out (deleted or unfinished in the old program).",
+    plural="{n} messages would be left out (deleted or unfinished in the old program).",
+    context="dry-run",
+)
+DRY_LEFT = Text(
+    "{n} file would not be imported, on purpose (it is in a folder that holds neither unsent "
+    "nor sent mail, or it is not mail); the details list each with its reason.",
+    plural="{n} files would not be imported, on purpose (they are in folders that hold neither "
+    "unsent nor sent mail, or they are not mail); the details list each with its reason.",
+    context="dry-run",
+)
+DRY_FAILED = Text(
+    "{n} item could not be imported:",
+    plural="{n} items could not be imported:",
+    context="dry-run",
+)
+DRY_ACCOUNTS_ADDED = Text(
+    "{n} account would be added to the e-mail settings.",
+    plural="{n} accounts would be added to the e-mail settings.",
+    context="dry-run",
+)
+DRY_ACCOUNTS_EXISTING = Text(
+    "{n} account is already configured and would be left as it is.",
+    plural="{n} accounts are already configured and would be left as they are.",
+    context="dry-run",
+)
 NOTICE_PASSWORD = Text(
     "Account “{account}”: passwords are not copied from the old program. Enter the password "
     "for {username} again in the e-mail settings."
@@ -284,7 +327,7 @@ PROGRESS = Text("Importing {source}")
 _FILE_SPECS: dict[str, ErrorSpec] = {
     REASON_MISSING.msgid: FILE_MISSING,
     REASON_UNREADABLE.msgid: FILE_UNREADABLE,
-    REASON_OS.msgid: FILE_UNREADABLE,
+    # Another system error: the seed's generic file.problem, the system's words after it.
     REASON_NOT_FILE.msgid: FILE_NOT_FILE,
     REASON_LOCKED.msgid: FILE_LOCKED,
     REASON_EMPTY.msgid: FILE_EMPTY,

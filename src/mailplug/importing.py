@@ -22,6 +22,14 @@ from typing import TYPE_CHECKING, Any
 
 from . import keys
 from .importers import (
+    DRY_ACCOUNTS_ADDED,
+    DRY_ACCOUNTS_EXISTING,
+    DRY_DUPLICATE,
+    DRY_FAILED,
+    DRY_LEFT,
+    DRY_QUEUED,
+    DRY_SENT,
+    DRY_SKIPPED,
     LOCATION,
     NO_SENDER,
     NOTICE_FOLDERS,
@@ -67,6 +75,29 @@ log = logging.getLogger("mailplug.importing")
 # --------------------------------------------------------------------------
 # The report
 # --------------------------------------------------------------------------
+
+
+#: Summary lines by count, as done and as a dry run would do it.
+_TEXTS = {
+    "accounts_added": SUMMARY_ACCOUNTS_ADDED,
+    "accounts_existing": SUMMARY_ACCOUNTS_EXISTING,
+    "queued": SUMMARY_QUEUED,
+    "sent": SUMMARY_SENT,
+    "duplicate": SUMMARY_DUPLICATE,
+    "skipped": SUMMARY_SKIPPED,
+    "left": SUMMARY_LEFT,
+    "failed": SUMMARY_FAILED,
+}
+_DRY_RUN_TEXTS = {
+    "accounts_added": DRY_ACCOUNTS_ADDED,
+    "accounts_existing": DRY_ACCOUNTS_EXISTING,
+    "queued": DRY_QUEUED,
+    "sent": DRY_SENT,
+    "duplicate": DRY_DUPLICATE,
+    "skipped": DRY_SKIPPED,
+    "left": DRY_LEFT,
+    "failed": DRY_FAILED,
+}
 
 
 @dataclass
@@ -171,19 +202,12 @@ class ImportReport:
         lines: list[str] = []
         if self.dry_run:
             lines.append(translator.gettext(SUMMARY_DRY_RUN, lang))
-        for key, text in (
-            ("accounts_added", SUMMARY_ACCOUNTS_ADDED),
-            ("accounts_existing", SUMMARY_ACCOUNTS_EXISTING),
-            ("queued", SUMMARY_QUEUED),
-            ("sent", SUMMARY_SENT),
-            ("duplicate", SUMMARY_DUPLICATE),
-            ("skipped", SUMMARY_SKIPPED),
-            ("left", SUMMARY_LEFT),
-        ):
-            if self.counts[key]:
+        wording = _DRY_RUN_TEXTS if self.dry_run else _TEXTS  # "would be added" when nothing was
+        for key, text in wording.items():
+            if key != "failed" and self.counts[key]:
                 lines.append(translator.gettext(text, lang, n=self.counts[key]))
         if self.failures:
-            lines.append(translator.gettext(SUMMARY_FAILED, lang, n=len(self.failures)))
+            lines.append(translator.gettext(wording["failed"], lang, n=len(self.failures)))
             for problem in self.failures:
                 lines.append("  - " + self.describe_problem(problem, translator, lang))
         if not lines or (self.dry_run and len(lines) == 1):

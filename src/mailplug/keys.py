@@ -159,6 +159,7 @@ MESSAGE_INVALID_TEXT = ErrorSpec(
     "The message cannot be sent: {field} contains characters that are not valid text "
     "(unpaired surrogates, usually from a file name or text read with the wrong encoding).",
     "Correct or retype that text; if it came from a file, read the file as UTF-8.",
+    translated=("field",),
     exception=MessageError,
 )
 MESSAGE_UNDECODABLE = ErrorSpec(
@@ -169,15 +170,17 @@ MESSAGE_UNDECODABLE = ErrorSpec(
     "mailplug knows ({charset}).",
     "Save the text as UTF-8, or give its character set (mailplug send --charset "
     'windows-1250; in HTML: <meta charset="…">).',
+    translated=("field",),
     exception=MessageError,
 )
 MESSAGE_TOO_BIG_FOR_OUTBOX = ErrorSpec(
     "message.too_big",
     C.MESSAGE_TOO_BIG,
     False,
-    "The message is too big: {size} MB, more than the {limit} MB allowed; it was not stored.",
+    "The message is too big: {size}, more than the {limit} allowed; it was not stored.",
     "Send large files as a link or split them over several messages; the program's "
     "max_message_size setting sets the limit.",
+    sizes=("size", "limit"),
     exception=MessageError,
 )
 FILE_NOT_REGULAR = ErrorSpec(
@@ -188,13 +191,53 @@ FILE_NOT_REGULAR = ErrorSpec(
     "reading it could wait forever.",
     "Save the content to an ordinary file and give that file instead.",
 )
+# A file mailplug reads for the user (an attachment, a body, a report): one key per cause,
+# each starting with the seed's sentence, so the advice fits the cause (a restart only
+# helps when another program holds a lock).
 FILE_PROBLEM = ErrorSpec(
     "file.problem",
     C.FILE,
     False,
-    "There is a problem with the e-mail file {file}: it does not exist, cannot be read or is "
-    "locked.",
+    "There is a problem with the e-mail file {file}: it could not be read.",
+    "Check that the file is there, that you may read it and that the disk works, then try "
+    "again. If the problem persists, contact extended technical support.",
+)
+FILE_MISSING = ErrorSpec(
+    "file.missing",
+    C.FILE,
+    False,
+    "There is a problem with the e-mail file {file}: it does not exist.",
+    "Check the folder and the file name; the file may have been moved, renamed or deleted.",
+)
+FILE_UNREADABLE = ErrorSpec(
+    "file.unreadable",
+    C.FILE,
+    False,
+    "There is a problem with the e-mail file {file}: it exists, but this user may not read it.",
+    "Give your user permission to read the file and its folder, or copy the file to a folder "
+    "of your own and give the copy.",
+)
+FILE_LOCKED = ErrorSpec(
+    "file.locked",
+    C.FILE,
+    True,
+    "There is a problem with the e-mail file {file}: another program has locked it.",
     _RESTART_FILE,
+)
+FILE_IS_FOLDER = ErrorSpec(
+    "file.is_folder",
+    C.FILE,
+    False,
+    "There is a problem with the e-mail file {file}: it is a folder, not a file.",
+    "Give the path of a file inside that folder.",
+)
+FILE_EMPTY = ErrorSpec(
+    "file.empty",
+    C.FILE,
+    False,
+    "There is a problem with the e-mail file {file}: it is empty.",
+    "Check that you chose the right file; if it should not be empty, restore it from a backup "
+    "or save it again in the program that made it.",
 )
 VERSION_TOO_OLD = ErrorSpec(
     "version.too_old",
@@ -216,8 +259,8 @@ VERSION_TOO_NEW = ErrorSpec(
     "version.too_new",
     C.VERSION,
     False,
-    "The file {file} was written by a newer version of the e-mail component ({found}) than this "
-    "one understands ({supported}).",
+    "The file {file} was saved by a newer version of the e-mail component: the file's format "
+    "is version {found}, and this version reads formats up to version {supported}.",
     "Update mailplug to the version that wrote the file, or restore a backup of the file.",
 )
 PLUGIN_INCOMPATIBLE = ErrorSpec(
@@ -297,6 +340,13 @@ LANGUAGE_MISSING = ErrorSpec(
     False,
     "The language “{lang}” is not installed, so messages cannot be shown in it.",
     "Use one of the installed languages ({available}), or install a language package for “{lang}”.",
+)
+I18N_UNKNOWN_PLUGIN = ErrorSpec(
+    "i18n.unknown_plugin",
+    C.CONFIGURATION,
+    False,
+    "No plugin named “{plugin}” is loaded, so its messages cannot be checked.",
+    "Use the name of a loaded plugin ({available}); “mailplug plugins” lists them.",
 )
 EXPLAIN_UNKNOWN_INPUT = ErrorSpec(
     "explain.unknown_input",

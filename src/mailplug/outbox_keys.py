@@ -64,8 +64,8 @@ STORAGE_IO = ErrorSpec(
     C.FILE,
     True,
     "The outbox file {file} could not be read or written ({problem}).",
-    "Restart the program and check that no other application is locking this file. "
-    "If the problem persists, contact extended technical support.",
+    "Check the disk (free space, errors) and that the outbox is on a local disk, not a network "
+    "share, then try again. If the problem persists, contact extended technical support.",
     exception=StorageError,
 )
 OUTBOX_NOT_FOUND = ErrorSpec(
@@ -164,8 +164,8 @@ OUTBOX_NOTHING_TO_RETRY = ErrorSpec(
     C.FILE,
     False,
     "Message {ref} is {status}: there is nothing to send again.",
-    "Only messages that wait or were given up can be retried, not sent, cancelled or "
-    "being sent ones; mailplug outbox show {ref} tells where this one stands.",
+    "Only messages that wait or were given up can be retried; sent, cancelled and currently "
+    "sending messages cannot. “mailplug outbox show {ref}” tells where this one stands.",
 )
 
 OUTBOX_ERRORS: tuple[ErrorSpec, ...] = (

@@ -89,7 +89,7 @@ from .errors import (
     VersionError,
 )
 from .events import StatusEvent
-from .files import locked, read_file
+from .files import file_error, locked, read_file
 from .hookspecs import hookimpl
 from .importers import (
     ImportedAccount,
@@ -244,6 +244,7 @@ __all__ = [
     "apply_delivery",
     "ascii_domain",
     "check_keys",
+    "file_error",
     "fill",
     "hookimpl",
     "import_keys",

@@ -257,6 +257,8 @@ class Plugins:
         self.auth: dict[str, AuthFactory] = self._collect("auth")
         self.storage: dict[str, Callable[..., Any]] = self._collect("storage")
         self.secret_stores: dict[str, SecretStoreFactory] = self._collect("secret-store")
+        #: ``(plugin, lang, po_file)`` for every catalog, in registration order.
+        self.catalog_sources: list[tuple[str, str, CatalogFile]] = []
         self.catalogs: dict[str, list[CatalogFile]] = self._collect_catalogs()
         self.message_owner: dict[int, str] = {}
 
@@ -444,6 +446,7 @@ class Plugins:
         def make(plugin_name: str) -> Callable[[str, CatalogFile], None]:
             def register(lang: str, path: CatalogFile) -> None:
                 catalogs.setdefault(lang, []).append(path)
+                self.catalog_sources.append((plugin_name, lang, path))
                 self._provides(plugin_name, "catalog", lang)
 
             return register
@@ -471,11 +474,31 @@ class Plugins:
         self._call_each("mailplug_register_messages", make)
         return out
 
-    def texts(self, plugin: str | None = None) -> list[Text]:
-        """Every translatable text (of one ``plugin``, or all), deduplicated."""
+    @property
+    def builtin(self) -> set[str]:
+        """Names of the built-in plugins (the core's own is ``core``)."""
+        return {i.name for i in self.infos if i.source == "builtin"}
+
+    def catalogs_of(self, plugins: Iterable[str]) -> dict[str, list[CatalogFile]]:
+        """The catalogs ``plugins`` registered, by language (a plugin's own domain)."""
+        wanted = set(plugins)
+        found: dict[str, list[CatalogFile]] = {}
+        for owner, lang, path in self.catalog_sources:
+            if owner in wanted:
+                found.setdefault(lang, []).append(path)
+        return found
+
+    def owners(self) -> set[str]:
+        """Names of the plugins that registered a message."""
+        self.messages  # noqa: B018 - collects the owners
+        return set(self.message_owner.values())
+
+    def texts(self, plugin: str | Iterable[str] | None = None) -> list[Text]:
+        """Every translatable text (of one ``plugin``, of several, or all), deduplicated."""
         out: dict[tuple[str | None, str], Text] = {}
+        wanted = {plugin} if isinstance(plugin, str) else None if plugin is None else set(plugin)
         for item in self.messages:
-            if plugin is not None and self.message_owner.get(id(item)) != plugin:
+            if wanted is not None and self.message_owner.get(id(item)) not in wanted:
                 continue
             items = [item.message_text, item.advice_text] if isinstance(item, ErrorSpec) else [item]
             for text in items:

@@ -344,9 +344,8 @@ class Runtime:
     def _check_size(self, size: int) -> None:
         limit = self.max_message_size
         if limit is not None and size > limit:
-            raise keys.MESSAGE_TOO_BIG_FOR_OUTBOX.error(
-                size=f"{size / 1_000_000:.1f}", limit=f"{limit / 1_000_000:.1f}"
-            )
+            # Sizes in bytes: shown through babel in the reader's language ("33,4 MB").
+            raise keys.MESSAGE_TOO_BIG_FOR_OUTBOX.error(size=size, limit=limit)
 
     def retry_policy(self, policy: RetryPolicy | None = None) -> RetryPolicy:
         """``policy``, else the accounts file's ``[retry]`` table."""

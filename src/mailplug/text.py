@@ -9,11 +9,12 @@ from __future__ import annotations
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CatalogFile", "Text", "fill"]
+__all__ = ["CatalogFile", "Text", "fill", "format_number", "format_size", "format_when"]
 
 #: A gettext ``.po`` file: a path, or an :mod:`importlib.resources` traversable (wheel).
 CatalogFile = Traversable | Path
@@ -56,6 +57,45 @@ def format_size(size: int, lang: str | None = None) -> str:
     except (ValueError, LookupError):  # a locale babel does not know: its digits are fine
         number = format_decimal(value, format="#,##0.#", locale="en")
     return f"{number}\u00a0{_UNITS[unit]}"
+
+
+def format_number(value: float, lang: str | None = None) -> str:
+    """``value`` with the language's digit grouping and decimal sign (babel): ``1 234``."""
+    from babel.core import UnknownLocaleError
+    from babel.numbers import format_decimal
+
+    locale = (lang or "en").replace("-", "_")
+    for candidate in (locale, locale.split("_", maxsplit=1)[0], "en"):
+        try:
+            return str(format_decimal(value, locale=candidate))
+        except (ValueError, LookupError, UnknownLocaleError):
+            continue
+    return str(value)
+
+
+def format_when(
+    value: datetime, lang: str | None = None, *, seconds: bool = False, short: bool = False
+) -> str:
+    """A moment for people, in local time and the language's form (babel).
+
+    ``4 grudnia 2026, 07:06`` in Polish, ``December 4, 2026, 7:06 AM`` in English;
+    ``short`` gives the abbreviated date for tables (``4 gru 2026, 07:06``) and
+    ``seconds`` adds the seconds (leases last seconds).  JSON keeps ISO 8601.
+    """
+    from babel.core import UnknownLocaleError
+    from babel.dates import format_date, format_time
+
+    local = value.astimezone() if value.tzinfo is not None else value
+    naive = local.replace(tzinfo=None)
+    locale = (lang or "en").replace("-", "_")
+    for candidate in (locale, locale.split("_", maxsplit=1)[0], "en"):
+        try:
+            day = format_date(naive.date(), "medium" if short else "long", locale=candidate)
+            time = format_time(naive.time(), "medium" if seconds else "short", locale=candidate)
+        except (ValueError, LookupError, UnknownLocaleError):
+            continue
+        return f"{day}, {time}"
+    return naive.isoformat(sep=" ", timespec="seconds" if seconds else "minutes")
 
 
 def fill(template: str, params: Mapping[str, Any]) -> str:

@@ -12,6 +12,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -252,9 +253,23 @@ class Context:
 
         return default_translator()
 
+    @property
+    def shown_lang(self) -> str:
+        """The language output is shown in: ``--lang``, else the accounts file's or the locale's."""
+        return self.lang or str(self.translator.lang)
+
+    def when(self, value: datetime | None, *, seconds: bool = False, short: bool = False) -> str:
+        """A moment as the user reads it (babel, local time): ``4 grudnia 2026, 07:06``."""
+        from ..text import format_when
+
+        if value is None:
+            return "-"
+        return format_when(value, self.shown_lang, seconds=seconds, short=short)
+
     def t(self, text: Any, n: int | None = None, **params: Any) -> str:
         """Translate a :class:`~mailplug.errors.Text` into the command's language."""
         value: str = self.translator.gettext(text, self.lang, n=n)
+        params = {k: self.when(v) if isinstance(v, datetime) else v for k, v in params.items()}
         return value.format(**params) if params else value
 
     def print_json(self, data: Any) -> None:

@@ -131,7 +131,8 @@ def _describe(ctx: Context, data: dict[str, Any], preset: Preset | None) -> list
         lines += _notes(ctx, preset)
         lines.append(ctx.t(ck.ADD_SOURCE, source=preset.source))
         if not preset.verified:
-            lines.append(ctx.t(ck.ADD_UNVERIFIED, basis=preset.basis))
+            # The research note (basis, English) stays in --json; the sentence has no English.
+            lines.append(ctx.t(ck.ADD_UNVERIFIED))
     return lines
 
 

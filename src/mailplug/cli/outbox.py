@@ -25,6 +25,7 @@ from ..dispatch import FlushReport
 from ..errors import Category, StorageError
 from ..outbox import CopyStatus
 from ..storage import Status
+from ..text import format_number
 from ._base import (
     EX_CONFIG,
     EX_OK,
@@ -66,9 +67,9 @@ RETRY_ALL = (Status.FAILED, Status.PARTIAL, Status.DEFERRED, Status.UNCERTAIN)
 # -- helpers --------------------------------------------------------------------
 
 
-def when(value: datetime | None) -> str:
-    """A time as the user reads it: local, to the minute."""
-    return value.astimezone().strftime("%Y-%m-%d %H:%M") if value is not None else "-"
+def when(ctx: Context, value: datetime | None, *, short: bool = False) -> str:
+    """A time as the user reads it: local, to the minute, in the language's form (babel)."""
+    return ctx.when(value, short=short)
 
 
 def parse_when(text: str) -> datetime:
@@ -82,9 +83,9 @@ def parse_when(text: str) -> datetime:
     return value.astimezone(UTC)
 
 
-def when_exact(value: datetime) -> str:
+def when_exact(ctx: Context, value: datetime) -> str:
     """A time to the second (leases last seconds, not minutes)."""
-    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    return ctx.when(value, seconds=True, short=True)
 
 
 def held_by(ctx: Context, entry: OutboxEntry) -> str:
@@ -93,7 +94,7 @@ def held_by(ctx: Context, entry: OutboxEntry) -> str:
         return ""
     if entry.lease_until <= datetime.now(UTC):
         return ""  # the lease ran out: free for the next flush
-    return ctx.t(k.HELD_BY, worker=entry.lease_owner, until=when_exact(entry.lease_until))
+    return ctx.t(k.HELD_BY, worker=entry.lease_owner, until=when_exact(ctx, entry.lease_until))
 
 
 def possibly_twice(history: tuple[Attempt, ...]) -> set[int]:
@@ -140,7 +141,9 @@ def _progress_line(ctx: Context, progress: FlushProgress) -> str:
     if left is not None:
         minutes, seconds = divmod(round(left), 60)
         label += "  " + ctx.t(
-            k.SENDING_RATE, rate=f"{progress.rate:.0f}", left=f"{minutes}:{seconds:02d}"
+            k.SENDING_RATE,
+            rate=format_number(round(progress.rate), ctx.shown_lang),
+            left=f"{minutes}:{seconds:02d}",
         )
     return f"[{bar_text(progress.done, total, 28)}] {label}  {counts_line(ctx, progress.counts)}"
 
@@ -156,7 +159,7 @@ def sent_copy_text(ctx: Context, copy: SentCopy) -> str:
     if copy.status is CopyStatus.FAILED:
         return ctx.t(k.SENT_COPY_FAILED)
     if copy.error is not None and copy.next_attempt_at is not None:
-        return ctx.t(k.SENT_COPY_RETRYING, when=when(copy.next_attempt_at))
+        return ctx.t(k.SENT_COPY_RETRYING, when=when(ctx, copy.next_attempt_at))
     return ctx.t(k.SENT_COPY_PENDING)
 
 
@@ -277,9 +280,9 @@ def _print_entries(ctx: Context, mailer: AsyncMailer, entries: list[OutboxEntry]
     for e in entries:
         extra = reason(ctx, mailer, e.error)
         if e.status is Status.DEFERRED and e.next_attempt_at is not None:
-            extra = f"{extra} ({ctx.t(k.NEXT_ATTEMPT, when=when(e.next_attempt_at))})"
+            extra = f"{extra} ({ctx.t(k.NEXT_ATTEMPT, when=when(ctx, e.next_attempt_at))})"
         elif e.status is Status.QUEUED and e.send_at and e.send_at > datetime.now(UTC):
-            extra = ctx.t(k.SCHEDULED_FOR, when=when(e.send_at))
+            extra = ctx.t(k.SCHEDULED_FOR, when=when(ctx, e.send_at))
         elif e.status is Status.SENDING:
             extra = held_by(ctx, e) or extra
         notes = entry_notes(ctx, mailer, e)
@@ -291,7 +294,7 @@ def _print_entries(ctx: Context, mailer: AsyncMailer, entries: list[OutboxEntry]
             [
                 e.id,
                 status_name(ctx, e.status),
-                when(e.sent_at or e.created_at),
+                when(ctx, e.sent_at or e.created_at, short=True),
                 e.account,
                 _short(", ".join(e.to) or ", ".join(r.address for r in e.recipients), 32),
                 _short(e.subject, 40),
@@ -317,7 +320,7 @@ def _print_paused(ctx: Context, mailer: AsyncMailer) -> None:
         if pause.until is None:
             ctx.print(ctx.t(k.ACCOUNT_PAUSED, account=name, reason=why))
         else:
-            ctx.print(ctx.t(k.ACCOUNT_HELD, account=name, until=when(pause.until), reason=why))
+            ctx.print(ctx.t(k.ACCOUNT_HELD, account=name, until=when(ctx, pause.until), reason=why))
 
 
 @command("list", group="outbox", help="list messages in the outbox", arguments=_list_args)
@@ -468,7 +471,7 @@ def _show(ctx: Context, args: argparse.Namespace) -> int:
         return EX_OK
     status = status_name(ctx, entry.status)
     if entry.status is Status.DEFERRED and entry.next_attempt_at:
-        status += f" ({ctx.t(k.NEXT_ATTEMPT, when=when(entry.next_attempt_at))})"
+        status += f" ({ctx.t(k.NEXT_ATTEMPT, when=when(ctx, entry.next_attempt_at))})"
     elif held_by(ctx, entry):
         status += f" ({held_by(ctx, entry)})"
     lines = [
@@ -477,12 +480,12 @@ def _show(ctx: Context, args: argparse.Namespace) -> int:
         f"{ctx.t(k.FIELD_FROM)}: {entry.sender}  ({entry.account})",
         f"{ctx.t(k.FIELD_TO)}: {', '.join(entry.to)}",
         f"{ctx.t(k.FIELD_SUBJECT)}: {entry.subject}",
-        f"{ctx.t(k.FIELD_QUEUED)}: {when(entry.created_at)}",
+        f"{ctx.t(k.FIELD_QUEUED)}: {when(ctx, entry.created_at)}",
     ]
     if entry.send_at:
-        lines.append(ctx.t(k.SCHEDULED_FOR, when=when(entry.send_at)))
+        lines.append(ctx.t(k.SCHEDULED_FOR, when=when(ctx, entry.send_at)))
     if entry.sent_at:
-        lines.append(f"{ctx.t(k.FIELD_SENT)}: {when(entry.sent_at)}")
+        lines.append(f"{ctx.t(k.FIELD_SENT)}: {when(ctx, entry.sent_at)}")
     lines.append(f"{ctx.t(k.FIELD_ATTEMPTS)}: {entry.attempts}")
     if entry.error is not None:
         error = mailer.reason(entry.error)
@@ -524,7 +527,7 @@ def _show(ctx: Context, args: argparse.Namespace) -> int:
                 outcome += f" ({ctx.t(k.POSSIBLY_TWICE)})"
             rows.append(
                 [
-                    when(a.at),
+                    when(ctx, a.at, short=True),
                     outcome,
                     a.host or "-",
                     _short(reply, 40) or "-",
@@ -580,7 +583,7 @@ def _summary(ctx: Context, mailer: AsyncMailer, report: FlushReport) -> None:
                 found = ctx.run(outbox.get(change.id))
                 why = reason(ctx, mailer, found.error) if found is not None else ""
                 if change.status is Status.DEFERRED and change.next_attempt_at:
-                    why += f" ({ctx.t(k.NEXT_ATTEMPT, when=when(change.next_attempt_at))})"
+                    why += f" ({ctx.t(k.NEXT_ATTEMPT, when=when(ctx, change.next_attempt_at))})"
                 to = ", ".join(found.to) if found is not None else ""
                 prows.append(
                     [change.id, status_name(ctx, change.status), _short(to, 32), _short(why, 90)]
@@ -703,7 +706,7 @@ def _unrecorded(ctx: Context, report: FlushReport) -> None:
             u.id,
             status_name(ctx, u.status) if u.status is not None else ctx.t(k.NOT_TRIED),
             u.account,
-            u.free_at.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
+            when_exact(ctx, u.free_at),
         ]
         for u in report.unrecorded
     ]
@@ -738,7 +741,7 @@ def outbox_work(ctx: Context, args: argparse.Namespace) -> int:
         if ctx.json:
             ctx.print_json(report.to_dict())
         else:
-            ctx.print(f"{when(report.finished)}  {counts_line(ctx, report.counts)}")
+            ctx.print(f"{when(ctx, report.finished)}  {counts_line(ctx, report.counts)}")
         ctx.out.flush()
 
     def on_error(error: StorageError, retry_in: float) -> None:
@@ -847,7 +850,7 @@ def outbox_retry(ctx: Context, args: argparse.Namespace) -> int:
     for name in waiting:
         pause = paused[name]
         if pause.until is not None:
-            ctx.print(ctx.t(k.ACCOUNT_HELD_UNTIL, account=name, until=when(pause.until)))
+            ctx.print(ctx.t(k.ACCOUNT_HELD_UNTIL, account=name, until=when(ctx, pause.until)))
         else:
             ctx.print(ctx.t(k.ACCOUNT_PAUSED_WAITS, account=name))
     return EX_OK

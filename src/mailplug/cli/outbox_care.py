@@ -81,7 +81,7 @@ def outbox_release(ctx: Context, args: argparse.Namespace) -> int:
                     [
                         h.worker,
                         str(len(h.entries)),
-                        when_exact(h.until) if h.until else "-",
+                        when_exact(ctx, h.until) if h.until else "-",
                         _alive_text(ctx, h),
                     ]
                     for h in holders
