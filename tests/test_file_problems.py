@@ -31,18 +31,53 @@ def test_missing_file(tmp_path: Path) -> None:
     assert "Zrestartuj" not in err.advice("pl")
 
 
-@pytest.mark.skipif(ROOT_USER, reason="root reads every file")
+def _read_as_unprivileged(path: Path) -> tuple[str, str, str]:
+    """Read ``path`` in a forked child that dropped root (uid/gid 65534): root reads every file,
+    so as root the real permission check needs a user it applies to."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through the pipe
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            try:
+                read_file(path)
+                report = "read\n\n"
+            except FileError as err:
+                report = f"{err.key}\n{err.message('pl')}\n{err.advice('pl')}"
+            os.write(write_end, report.encode("utf-8"))
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        data = pipe.read().decode("utf-8")
+    os.waitpid(pid, 0)
+    key, message, advice = data.split("\n", 2)
+    return key, message, advice
+
+
 def test_unreadable_file_says_permission_not_missing(tmp_path: Path) -> None:
-    secret = tmp_path / "tajne.pdf"
+    folder = tmp_path / "open"
+    folder.mkdir()
+    secret = folder / "tajne.pdf"
     secret.write_bytes(b"%PDF")
     secret.chmod(0)
     try:
-        err = _error(secret)
+        if ROOT_USER:
+            # tmp_path's parents are the owner's only: open the way to the folder for the child.
+            for parent in (folder, *folder.parents):
+                if parent == Path(parent.anchor):
+                    break
+                parent.chmod(parent.stat().st_mode | 0o011)
+            key, message, advice = _read_as_unprivileged(secret)
+        else:
+            err = _error(secret)
+            key, message, advice = err.key, err.message("pl"), err.advice("pl")
     finally:
         secret.chmod(0o600)
-    assert err.key == "file.unreadable"
-    assert "nie ma prawa go odczytać" in err.message("pl")
-    assert "prawo odczytu" in err.advice("pl")
+    assert key == "file.unreadable"
+    assert "nie ma prawa go odczytać" in message
+    assert "prawo odczytu" in advice
 
 
 def test_permission_error_is_unreadable_even_for_root(tmp_path: Path) -> None:
