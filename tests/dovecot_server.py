@@ -63,6 +63,13 @@ userdb {{
   driver = static
   args = uid=dovecot gid=dovecot home={root}/mail/%u
 }}
+auth_mechanisms = plain login
+service auth {{
+  inet_listener auth-smtp {{
+    address = 127.0.0.1
+    port = {auth_port}
+  }}
+}}
 service imap-login {{
   inet_listener imap {{
     address = 127.0.0.1
@@ -86,6 +93,8 @@ class Dovecot:
     tls_port: int
     ca_file: Path
     users: dict[str, str]
+    #: Dovecot's authentication service for an SMTP server's SASL (``inet:127.0.0.1:port``).
+    auth_port: int = 0
     process: subprocess.Popen[bytes] | None = None
     log: list[str] = field(default_factory=list)
 
@@ -109,9 +118,11 @@ class Dovecot:
         owner = _user("dovecot")
         assert owner is not None
         os.chown(mail, owner.pw_uid, owner.pw_gid)
-        server = cls(root, _free_port(), _free_port(), root / "ca.pem", dict(users))
+        server = cls(root, _free_port(), _free_port(), root / "ca.pem", dict(users), _free_port())
         (root / "dovecot.conf").write_text(
-            CONFIG.format(root=root, port=server.port, tls_port=server.tls_port)
+            CONFIG.format(
+                root=root, port=server.port, tls_port=server.tls_port, auth_port=server.auth_port
+            )
         )
         server.process = subprocess.Popen(
             [DOVECOT, "-F", "-c", str(root / "dovecot.conf")],
