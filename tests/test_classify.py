@@ -934,6 +934,22 @@ CLASSES_11C = [
         "smtp.server.error_temporary",
     ),
     (
+        "ehlo",
+        ServerReply(421, "4.4.0", "Your client's response is not RFC compliant"),
+        "smtp.server.error_temporary",
+    ),
+    ("rcpt", ServerReply(550, "5.7.1", "VRFY command is disabled"), "smtp.command.not_implemented"),
+    (
+        "data",
+        ServerReply(451, None, "Anti-spam scanner error, please retry"),
+        "smtp.server.error_temporary",
+    ),
+    (
+        "rcpt",
+        ServerReply(451, "4.4.0", "DNS lookup failure for example.org"),
+        "smtp.recipient.bad_domain_temporary",
+    ),
+    (
         "data",
         ServerReply(421, None, "You exceeded the quota for sending identical messages"),
         "smtp.rate.limited_temporary",

@@ -607,6 +607,28 @@ P_UNVERIFIED = pattern(
     "recipient could not be verified",
     r"unverified address|(?:recipient )?address (?:lookup|verification) failed",
 )
+#: "451 4.4.0 DNS resolving error" in answer to a recipient: the recipient's domain.
+P_DNS_ERROR = pattern(
+    "DNS lookup failed",
+    r"\bdns (?:resolv\w*|resolution|look-?up|query) (?:error|fail\w*|problem)",
+    r"\b(?:error|failure) (?:in |while )?(?:resolving|dns)\b",
+)
+#: Outside DATA, "not RFC conformant" is about the protocol exchange, not the message.
+P_NONCONFORMANT = pattern(
+    "protocol exchange not conformant",
+    r"not (?:rfc[- ]?)?(?:conformant|compliant)|non-?conformant|(?:does not|doesn't) conform",
+)
+#: "550 5.7.1 Command not allowed": the command, not the message or the address.
+P_COMMAND_REFUSED = pattern(
+    "command not accepted",
+    r"\bcommand (?:is )?(?:not (?:allowed|permitted)|disabled)",
+)
+#: "451 4.0.0 Spam filter end message failed": the receiving filter broke, not a verdict.
+P_FILTER_FAILED = pattern(
+    "receiving filter failed",
+    r"(?:spam ?filter|content filter|scanner|anti-?virus|anti-?spam)[^.]{0,30}"
+    r"(?:failed|failure|error|unavailable|timed? ?out)",
+)
 #: "451 4.4.4 Temporary Server Error": the text says the server failed, whatever x.4.4 says.
 P_SERVER_ERROR_STATED = pattern(
     "server error stated",
@@ -759,10 +781,17 @@ RULES: tuple[Rule, ...] = (
         rule(_UNKNOWN, text=P_BARE_ADDRESS_REJECTED),
         rule(_UNKNOWN, text=P_UNKNOWN_INTL),
         rule(_POLICY, text=P_REFUSED_TO_TALK),
+        # "Spam filter … failed": the filter broke; no verdict about the message.
+        rule(_SERVER, text=P_FILTER_FAILED),
         rule(_SPAM, text=P_SPAM_STATED),
         rule(_POLICY, text=P_NOT_ALLOWLISTED),
         rule(_POLICY, text=P_HELO_DENIED),
         rule(_SERVER, text=P_PROTOCOL),
+        rule(_SERVER, stage=("connect", "ehlo", "starttls", "mail", "rcpt"), text=P_NONCONFORMANT),
+        rule(
+            M(replies.COMMAND_NOT_IMPLEMENTED, replies.SERVER_ERROR_TEMPORARY),
+            text=P_COMMAND_REFUSED,
+        ),
         # "501 5.5.4 Bad message size syntax", "552 5.2.3 Message size invalid": the
         # SIZE= parameter, not the message, is at fault.
         rule(M(replies.COMMAND_BAD_ARGUMENTS), text=P_SIZE_SYNTAX),
@@ -777,6 +806,7 @@ RULES: tuple[Rule, ...] = (
         rule(_SERVER, text=P_SERVER_ERROR_STATED),
         rule(_POLICY, text=P_RECIPIENT_REFUSES),
         rule(_UNKNOWN, text=P_UNVERIFIED),
+        rule(_BAD_DOMAIN, stage=("rcpt", "data", ""), text=P_DNS_ERROR),
         # RFC 5321's 554 greeting: the server refuses this client.
         rule(M(replies.SERVICE_REFUSED), code=554, stage="connect", text=P_SERVICE_STATED),
         rule(M(replies.SERVER_NO_MAIL), code=554, text=P_SERVICE_STATED),

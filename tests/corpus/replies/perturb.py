@@ -13,8 +13,9 @@ explained again and counted when the category changes:
 - ``no-enhanced``: the enhanced code dropped (servers that send none);
 - ``lowercase``: the text in lower case;
 - ``generic-enhanced``: the enhanced code replaced by 5.0.0 / 4.0.0;
-- ``prefix``: a provider prefix before the text (``mx7.example.net ESMTP:``);
-- ``bare``: only the text (no enhanced code, reply code 550 or 450).
+- ``prefix``: a provider prefix before the text (``mx7.example.net ESMTP:``).
+
+(The reply code is never changed: 421, 452 or 552 mean something of their own.)
 """
 
 from __future__ import annotations
@@ -36,16 +37,11 @@ def _generic(row: Row) -> Row:
     return {**row, "enhanced": enh[0] + ".0.0"}
 
 
-def _bare(row: Row) -> Row:
-    return {**row, "enhanced": None, "code": 450 if int(row["code"]) < 500 else 550}
-
-
 PERTURBATIONS: dict[str, Callable[[Row], Row]] = {
     "no-enhanced": lambda r: {**r, "enhanced": None},
     "lowercase": lambda r: {**r, "text": str(r["text"]).lower()},
     "generic-enhanced": _generic,
     "prefix": lambda r: {**r, "text": "mx7.example.net ESMTP: " + str(r["text"])},
-    "bare": _bare,
 }
 
 
