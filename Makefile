@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv demo check test-fast test lint typecheck i18n pytest pytest-fast bench clean dovecot
+.PHONY: venv demo check test-fast test lint typecheck i18n pytest pytest-fast bench clean dovecot postfix
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +40,15 @@ dovecot:
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd; } || \
 	  echo "dovecot-imapd could not be installed: the IMAP fetch tests will be skipped"
 
-pytest: $(STAMP) dovecot
+# The real-MTA tests (tests/test_postfix.py) start a private Postfix; the package is installed
+# with "No configuration" (no system instance is set up or started).  Without it they skip.
+postfix:
+	@command -v postfix >/dev/null 2>&1 || test -x /usr/sbin/postfix || \
+	  { echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections && \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postfix; } || \
+	  echo "postfix could not be installed: the real-MTA tests will be skipped"
+
+pytest: $(STAMP) dovecot postfix
 	$(BIN)/pytest -q
 
 pytest-fast: $(STAMP)

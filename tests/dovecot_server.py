@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.ports import free_ports
+
 from mailplug.testing.smtp import shared_ca
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
@@ -32,12 +34,6 @@ def _user(name: str) -> pwd.struct_passwd | None:
         return pwd.getpwnam(name)
     except KeyError:
         return None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 PASSWD_FILE = """\
@@ -110,6 +106,13 @@ first_valid_uid = 1
   driver = static
   args = uid=dovecot gid=dovecot home={root}/mail/%u
 }}
+auth_mechanisms = plain login
+service auth {{
+  inet_listener auth-smtp {{
+    address = 127.0.0.1
+    port = {auth_port}
+  }}
+}}
 service imap-login {{
   inet_listener imap {{
     address = 127.0.0.1
@@ -133,6 +136,8 @@ class Dovecot:
     tls_port: int
     ca_file: Path
     users: dict[str, str]
+    #: Dovecot's authentication service for an SMTP server's SASL (``inet:127.0.0.1:port``).
+    auth_port: int = 0
     process: subprocess.Popen[bytes] | None = None
     log: list[str] = field(default_factory=list)
 
@@ -172,7 +177,8 @@ class Dovecot:
         owner = _user("dovecot")
         assert owner is not None
         os.chown(mail, owner.pw_uid, owner.pw_gid)
-        server = cls(root, _free_port(), _free_port(), root / "ca.pem", dict(users))
+        port, tls_port, auth_port = free_ports(3)
+        server = cls(root, port, tls_port, root / "ca.pem", dict(users), auth_port)
         passdb = PASSWD_FILE
         if oauth2_introspection is not None:
             passdb = OAUTH2
@@ -184,6 +190,7 @@ class Dovecot:
                 root=root,
                 port=server.port,
                 tls_port=server.tls_port,
+                auth_port=server.auth_port,
                 passdb=passdb.replace("{root}", str(root)),
                 namespace=SPECIAL_USE if special_use else "",
                 mail_plugins="quota" if quota_kb is not None else "",

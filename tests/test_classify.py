@@ -845,6 +845,135 @@ def test_stage_decides(plugins: Plugins, stage: str, reply: ServerReply, key: st
     assert hook_classify(plugins, reply, stage).key == key
 
 
+#: Issue 11C: phrase families that decide over the code. The texts are variants written for
+#: the test (not corpus lines), so a rule that matched only one corpus text would fail here.
+CLASSES_11C = [
+    (
+        "connect",
+        ServerReply(521, None, "<198.51.100.7> has been blocked"),
+        "smtp.rejected.reputation",
+    ),
+    (
+        "connect",
+        ServerReply(550, None, "Unauthorized connection from 198.51.100.7"),
+        "smtp.rejected.reputation",
+    ),
+    (
+        "connect",
+        ServerReply(421, None, "Reverse DNS lookup failed, try later"),
+        "smtp.rejected.reputation_temporary",
+    ),
+    (
+        "connect",
+        ServerReply(450, None, "Rejected: policy violation detected"),
+        "smtp.rejected.policy_temporary",
+    ),
+    ("rcpt", ServerReply(550, None, "Relaying disabled for this client"), "smtp.rejected.relay"),
+    ("mail", ServerReply(501, "5.5.2", "Sender domain name is required"), "smtp.sender.invalid"),
+    (
+        "rcpt",
+        ServerReply(550, "5.7.1", "Recipient address is marked as invalid"),
+        "smtp.recipient.bad_address",
+    ),
+    (
+        "auth",
+        ServerReply(501, None, "Authentication cancelled by client"),
+        "smtp.auth.invalid_credentials",
+    ),
+    (
+        "data",
+        ServerReply(554, None, "Your message is not RFC compliant"),
+        "smtp.message.invalid_content",
+    ),
+    (
+        "mail",
+        ServerReply(451, "4.4.4", "Internal server error, try again"),
+        "smtp.server.error_temporary",
+    ),
+    (
+        "rcpt",
+        ServerReply(452, None, "The user's mailbox is out of space"),
+        "smtp.mailbox.full_temporary",
+    ),
+    ("rcpt", ServerReply(452, None, "用户邮箱已满"), "smtp.mailbox.full_temporary"),
+    (
+        "rcpt",
+        ServerReply(550, None, "Sender not authenticated for this distribution list"),
+        "smtp.recipient.restricted",
+    ),
+    ("mail", ServerReply(550, None, "Sender domain has null MX"), "smtp.sender.null_mx"),
+    (
+        "rcpt",
+        ServerReply(452, None, "Please send to this recipient in a separate transaction"),
+        "smtp.rate.too_many_recipients_temporary",
+    ),
+    (
+        "rcpt",
+        ServerReply(450, None, "Unable to look up the mail exchanger for example.org"),
+        "smtp.recipient.bad_domain_temporary",
+    ),
+    (
+        "rcpt",
+        ServerReply(450, None, "<a@example.org>: unverified address: host not reachable"),
+        "smtp.recipient.unknown_temporary",
+    ),
+    (
+        "rcpt",
+        ServerReply(550, None, "This user does not want your messages"),
+        "smtp.rejected.policy",
+    ),
+    (
+        "data",
+        ServerReply(550, None, "Ce message enfreint la politique de example.com"),
+        "smtp.rejected.policy",
+    ),
+    ("data", ServerReply(451, None, "接收超时"), "smtp.connection.problem"),
+    (
+        "data",
+        ServerReply(451, None, "Mail server temporarily rejected your message"),
+        "smtp.server.error_temporary",
+    ),
+    (
+        "ehlo",
+        ServerReply(421, "4.4.0", "Your client's response is not RFC compliant"),
+        "smtp.server.error_temporary",
+    ),
+    ("rcpt", ServerReply(550, "5.7.1", "VRFY command is disabled"), "smtp.command.not_implemented"),
+    (
+        "data",
+        ServerReply(451, None, "Anti-spam scanner error, please retry"),
+        "smtp.server.error_temporary",
+    ),
+    (
+        "rcpt",
+        ServerReply(451, "4.4.0", "DNS lookup failure for example.org"),
+        "smtp.recipient.bad_domain_temporary",
+    ),
+    (
+        "data",
+        ServerReply(421, None, "You exceeded the quota for sending identical messages"),
+        "smtp.rate.limited_temporary",
+    ),
+]
+
+
+@pytest.mark.parametrize(("stage", "reply", "key"), CLASSES_11C, ids=lambda v: str(v)[:40])
+def test_phrase_classes_decide_over_the_code(
+    plugins: Plugins, stage: str, reply: ServerReply, key: str
+) -> None:
+    assert hook_classify(plugins, reply, stage).key == key
+    # The same without the enhanced code, in lower case, behind a provider's prefix.
+    for variant in (
+        ServerReply(reply.code, None, reply.text),
+        ServerReply(reply.code, reply.enhanced, reply.text.lower()),
+        ServerReply(reply.code, reply.enhanced, "mx3.example.net ESMTP: " + reply.text),
+    ):
+        assert (
+            hook_classify(plugins, variant, stage).category
+            == hook_classify(plugins, reply, stage).category
+        ), variant
+
+
 def test_421_is_transient_anywhere(plugins: Plugins) -> None:
     for stage in ("connect", "ehlo", "starttls", "auth", "mail", "rcpt", "data", "quit"):
         spec = hook_classify(plugins, ServerReply(421, None, "closing connection"), stage)

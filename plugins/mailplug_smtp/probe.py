@@ -60,6 +60,9 @@ __all__ = ["probe"]
 
 T = TypeVar("T")
 
+#: Refusals of one address: they tell nothing about the account's other recipients.
+_ADDRESS_CATEGORIES = (Category.RECIPIENT, Category.MAILBOX_FULL)
+
 STEPS_IMPLICIT = ["connect", "tls", "greeting", "ehlo", "auth", "login", "mail_from", "rcpt_to"]
 STEPS_PLAIN = ["connect", "greeting", "ehlo", "tls", "auth", "login", "mail_from", "rcpt_to"]
 
@@ -726,7 +729,7 @@ class _Probe:
                 notes=[nothing_sent] if self.rcpt is None else [],
             )
             if self.rcpt is None:
-                self.report.skipped("rcpt_to", Note(ck.SKIP_NO_RCPT))
+                await self._own_address_rcpt(sender, encoding)
                 return
             try:
                 reply = await conn.command(
@@ -758,6 +761,37 @@ class _Probe:
                     await conn.reset()
                 except MailplugError:
                     conn.close()
+
+    async def _own_address_rcpt(self, sender: str, encoding: str) -> None:
+        """Without a test recipient, RCPT TO the account's own address (then RSET).
+
+        Servers that delay their client restrictions to RCPT TO (Postfix's default
+        ``smtpd_delay_reject = yes``: "Client host rejected", "Must issue a STARTTLS
+        command first", "Relay access denied") accept MAIL FROM from anyone: only the
+        RCPT shows that no mail can go.  A refusal that concerns this one address
+        (unknown, full) or that may pass later says nothing about other recipients:
+        the step stays skipped, as without the probe.
+        """
+        conn = self.conn
+        assert conn is not None
+        try:
+            reply = await conn.command("rcpt", b"RCPT", b"TO:<" + sender.encode(encoding) + b">")
+        except MailplugError as failure:
+            self.report.failed("rcpt_to", failure, seen={"address": sender})
+            return
+        if reply.code not in (250, 251):
+            error = conn.reply_error(reply, "rcpt", recipient=sender)
+            if not error.transient and error.category not in _ADDRESS_CATEGORIES:
+                fix, notes = await self._transaction_fix(error, stage="rcpt")
+                self.report.failed(
+                    "rcpt_to",
+                    error,
+                    fix=fix,
+                    seen={"address": sender, "reply": str(reply)},
+                    notes=[*notes, Note(ck.NOTE_NOTHING_SENT)],
+                )
+                return
+        self.report.skipped("rcpt_to", Note(ck.SKIP_NO_RCPT))
 
     # -- the whole session -------------------------------------------------------
 

@@ -97,6 +97,7 @@ P_RECIPIENTS = pattern(
     r"trop de destinataires|zu viele empfänger|demasiados destinatarios|troppi destinatari|"
     r"收件人数量?超|宛先[^。]{0,6}(?:多すぎ|上限)",
     r"\brecipient (?:limit|count)\b",
+    r"per transaction exceeded|(?:in|use) a (?:separate|new|further) transaction",
     r"(?:maximum|max\.?|limit of) (?:number of )?recipients",
     r"zbyt wielu odbiorców|za dużo odbiorców|limit\w* odbiorców",
 )
@@ -113,6 +114,7 @@ P_RATE = pattern(
     r"too (?:fast|quickly)|slow down|at a rate\b",
     r"\b(?:sending|send|submission|outbound|relay|hourly|recipient|message) (?:rate|quota)\b",
     r"\bsending limits?\b|\bsend limits?\b|per (?:hour|minute|second)\b|\bhourly\b",
+    r"quota for sending",
     r"unusual (?:rate|amount|volume|traffic)|unexpected volume|user complaints",
     r"temporarily deferred|deferred due to",
     r"exceeded (?:the |your |its )?(?:permitted |allowed |maximum )?(?:sending |message )?"
@@ -171,7 +173,7 @@ P_SENDER_SYNTAX = pattern(
 P_RELAY = pattern(
     "relaying denied",
     r"relay(?:ing)? (?:access )?(?:is )?(?:denied|not permitted|not allowed|prohibited|refused|"
-    r"forbidden|disallowed|rejected)",
+    r"forbidden|disallowed|rejected|disabled)",
     r"(?:unable|not allowed|not permitted|not authori[sz]ed|cannot|can't|do not|don't|no) "
     r"(?:to )?relay\b",
     r"relay access|rcpthosts|tenantattribution|not an open relay|relay not (?:permitted|allowed)",
@@ -186,6 +188,7 @@ P_RESTRICTED = pattern(
     r"(?:only|can only) (?:accepts?|receives?) (?:mail|messages|e-?mail)",
     r"not authori[sz]ed to (?:send|e-?mail|mail|post) (?:to|messages to)",
     r"recipient (?:is )?restricted|restricted recipient",
+    r"not authenticated for (?:the |this )?(?:group|mailbox|distribution list|recipient)",
 )
 P_EXCHANGE_NOT_FOUND = pattern(
     "recipient not found (Exchange)",
@@ -233,7 +236,8 @@ P_AUTH_REQUIRED = pattern(
 )
 P_AUTH_FAILED = pattern(
     "authentication failed",
-    r"authentication (?:failed|failure|unsuccessful|rejected|error)|auth\w* failed|\bauth error",
+    r"authentication (?:failed|failure|unsuccessful|rejected|error|cancell?ed|aborted)|"
+    r"auth\w* failed|\bauth error",
     r"invalid (?:credentials|login|username|user ?name|password|user or password)",
     r"(?:username|user name|login|password|credentials)(?: and password| or password)? "
     r"(?:is |are |was )?(?:incorrect|invalid|wrong|not accepted|rejected|mismatch)",
@@ -269,6 +273,7 @@ P_INVALID_CONTENT = pattern(
     r"invalid (?:message )?(?:content|header|format|mime)|malformed (?:message|header|mime)",
     r"headers?[^.]{0,30}(?:invalid|malformed|missing|too long|duplicate)",
     r"8-?bit (?:data|content|mime)|rfc ?5322|rfc ?2822|missing (?:required )?header",
+    r"(?:does not|doesn't|not|fails? to) conform\w*|non-?conform\w*|not (?:rfc[- ]?)?compliant",
     r"(?:subject|header|from|to)[^.]{0,20}(?:invalid|illegal|forbidden) characters?",
 )
 P_VIRUS = pattern(
@@ -296,6 +301,8 @@ P_FULL = pattern(
     r"(?:quota|storage allocation|storage limit)",
     r"mailbox size limit|mailbox (?:is )?(?:over|too large)",
     r"(?:not enough|insufficient) (?:space|storage) (?:in|for) (?:the )?(?:mailbox|user|recipient)",
+    r"(?:mailbox|inbox|mail box)[^.]{0,20}out of (?:storage )?space",
+    r"(?:收件箱|邮箱|信箱)[^。]{0,10}(?:空间不足|已满)",
     r"quotaexceeded|\bquota\b",
     r"skrzynk\w*[^.]{0,30}(?:pełna|przepełnion)|przepełnion\w*|brak miejsca w skrzynce",
 )
@@ -322,6 +329,8 @@ P_BAD_ADDRESS = pattern(
     r"not (?:a |an )?(?:valid|proper|rfc[- ]?\d*[- ]?compliant) (?:e-?mail )?address",
     r"invalid (?:e-?mail )?address (?:format|syntax)|illegal (?:address|character)|"
     r"address format|domain (?:part )?(?:is )?missing|must (?:be specified with|contain) a domain",
+    r"\bdomain (?:name |address )?(?:is )?required",
+    r"address (?:is )?(?:marked (?:as )?)?(?:invalid|not valid)\b",
     r"(?:nieprawidłow|niepoprawn)\w* (?:format|składni)",
 )
 P_NOT_LOCAL = pattern(
@@ -375,6 +384,7 @@ P_BAD_DOMAIN = pattern(
     r"not resolv\w*|unresolvable|could not be (?:found|resolved))",
     r"(?:no such|unknown|invalid|non-?existent) (?:domain|host)\b|nxdomain|nonexistentdomain",
     r"\bno mx\b|mx lookup|unable to (?:find|resolve|route)|find the recipient domain",
+    r"look ?up (?:the )?mail exchanger",
     r"invalid (?:dns )?mx",
     r"name service error|host or domain name not found|no valid domain",
     r"domen\w*[^.]{0,30}nie istnieje",
@@ -568,6 +578,63 @@ P_MESSAGE_REJECTED = pattern(
     "message rejected (no reason)",
     r"^(?:mail|message|e-?mail)s? (?:was |has been )?(?:rejected|refused)\b|\bmail rejet",
 )
+#: A greeting refusal that names the client: its IP blocked or not allowed, its DNS failing.
+P_CLIENT_REFUSED = pattern(
+    "client address refused",
+    r"(?:\d{1,3}\.){3}\d{1,3}\]?>?\)? (?:is |has been )?(?:blocked|banned|denied|not allowed)",
+    r"(?:blocked|banned|unauthori[sz]ed|not allowed|denied)\w*[^.]{0,30}(?:\d{1,3}\.){3}\d{1,3}",
+    r"\bdns ?look-?up|reverse dns|\brdns\b|\bptr\b",
+)
+#: "Reject due to policy violations" under a 4xx code: a policy deferral, not a busy server.
+P_POLICY_VIOLATION = pattern(
+    "policy violation stated",
+    r"polic(?:y|ies) (?:violation|restriction)s?|violat\w* (?:of )?(?:our |the |local )?polic",
+)
+#: "Recipient doesn't want your mail": the recipient's own block, a policy refusal.
+P_RECIPIENT_REFUSES = pattern(
+    "recipient refuses this sender",
+    r"(?:doesn't|does not|don't|do not) (?:want|wish to receive) (?:your |this )?(?:mail|e-?mail|"
+    r"messages?)",
+)
+#: Google's translated "violates the e-mail policies of example.com" and the like.
+P_POLICY_INTL = pattern(
+    "policy violation (translated)",
+    r"verstößt gegen|richtlinie|enfreint|politique|viola\w* (?:la |le |las |los |as |os )?"
+    r"(?:norm|polít|polic|regol)|违反|政策|ポリシー|polityk\w*|narusza\w*",
+)
+#: Postfix's "unverified address: Recipient address lookup failed" (address verification).
+P_UNVERIFIED = pattern(
+    "recipient could not be verified",
+    r"unverified address|(?:recipient )?address (?:lookup|verification) failed",
+)
+#: "451 4.4.0 DNS resolving error" in answer to a recipient: the recipient's domain.
+P_DNS_ERROR = pattern(
+    "DNS lookup failed",
+    r"\bdns (?:resolv\w*|resolution|look-?up|query) (?:error|fail\w*|problem)",
+    r"\b(?:error|failure) (?:in |while )?(?:resolving|dns)\b",
+)
+#: Outside DATA, "not RFC conformant" is about the protocol exchange, not the message.
+P_NONCONFORMANT = pattern(
+    "protocol exchange not conformant",
+    r"not (?:rfc[- ]?)?(?:conformant|compliant)|non-?conformant|(?:does not|doesn't) conform",
+)
+#: "550 5.7.1 Command not allowed": the command, not the message or the address.
+P_COMMAND_REFUSED = pattern(
+    "command not accepted",
+    r"\bcommand (?:is )?(?:not (?:allowed|permitted)|disabled)",
+)
+#: "451 4.0.0 Spam filter end message failed": the receiving filter broke, not a verdict.
+P_FILTER_FAILED = pattern(
+    "receiving filter failed",
+    r"(?:spam ?filter|content filter|scanner|anti-?virus|anti-?spam)[^.]{0,30}"
+    r"(?:failed|failure|error|unavailable|timed? ?out)",
+)
+#: "451 4.4.4 Temporary Server Error": the text says the server failed, whatever x.4.4 says.
+P_SERVER_ERROR_STATED = pattern(
+    "server error stated",
+    r"\b(?:temporary |internal |local )?server error\b|\binternal (?:server )?error\b",
+    r"(?:mail |e-?mail )?server (?:has )?temporarily rejected",
+)
 P_SERVICE_STATED = pattern(
     "service unavailable (stated)",
     r"\bqueue (?:is )?(?:unavailable|not available|full|busy)",
@@ -583,11 +650,14 @@ P_CONTENT_POLICY = pattern(
 P_SENDER_NULL_MX = pattern(
     "sender domain has a null MX",
     r"sender address rejected[^;]{0,80}(?:null ?mx|does ?n[o']t accept (?:e-?)?mail)",
+    r"sender (?:address |domain )?(?:has|uses) (?:a )?null ?mx",
 )
 P_CONNECTION_FAILURE = pattern(
     "connection failed or timed out",
     r"timed? ?out|timeout|bad connection|no answer from host|connection (?:lost|dropped|reset|"
     r"broken)|lost connection",
+    r"超时|タイムアウト|zeitüberschreitung|délai (?:d'attente )?dépassé|tiempo de espera agotado|"
+    r"przekroczono (?:limit )?czas\w*",
 )
 P_RELAY_INTL = pattern(
     "relaying denied (translated)",
@@ -711,10 +781,17 @@ RULES: tuple[Rule, ...] = (
         rule(_UNKNOWN, text=P_BARE_ADDRESS_REJECTED),
         rule(_UNKNOWN, text=P_UNKNOWN_INTL),
         rule(_POLICY, text=P_REFUSED_TO_TALK),
+        # "Spam filter … failed": the filter broke; no verdict about the message.
+        rule(_SERVER, text=P_FILTER_FAILED),
         rule(_SPAM, text=P_SPAM_STATED),
         rule(_POLICY, text=P_NOT_ALLOWLISTED),
         rule(_POLICY, text=P_HELO_DENIED),
         rule(_SERVER, text=P_PROTOCOL),
+        rule(_SERVER, stage=("connect", "ehlo", "starttls", "mail", "rcpt"), text=P_NONCONFORMANT),
+        rule(
+            M(replies.COMMAND_NOT_IMPLEMENTED, replies.SERVER_ERROR_TEMPORARY),
+            text=P_COMMAND_REFUSED,
+        ),
         # "501 5.5.4 Bad message size syntax", "552 5.2.3 Message size invalid": the
         # SIZE= parameter, not the message, is at fault.
         rule(M(replies.COMMAND_BAD_ARGUMENTS), text=P_SIZE_SYNTAX),
@@ -724,6 +801,12 @@ RULES: tuple[Rule, ...] = (
         rule(_POLICY, enh=("2.0", "0.0"), text=P_MESSAGE_REJECTED),
         # A greeting refusal that gives a reason (PTR, "your IP") is about the sender.
         rule(_REPUTATION, code=(421, 550, 554), stage="connect", text=P_REPUTATION),
+        rule(_REPUTATION, code=(421, 450, 521, 550, 554), stage="connect", text=P_CLIENT_REFUSED),
+        rule(_POLICY, code=(421, 450, 451), text=P_POLICY_VIOLATION),
+        rule(_SERVER, text=P_SERVER_ERROR_STATED),
+        rule(_POLICY, text=P_RECIPIENT_REFUSES),
+        rule(_UNKNOWN, text=P_UNVERIFIED),
+        rule(_BAD_DOMAIN, stage=("rcpt", "data", ""), text=P_DNS_ERROR),
         # RFC 5321's 554 greeting: the server refuses this client.
         rule(M(replies.SERVICE_REFUSED), code=554, stage="connect", text=P_SERVICE_STATED),
         rule(M(replies.SERVER_NO_MAIL), code=554, text=P_SERVICE_STATED),
@@ -873,6 +956,7 @@ RULES: tuple[Rule, ...] = (
         rule(M(None, replies.SERVICE_UNAVAILABLE), text=P_SERVICE),
         rule(_POLICY, text=P_REFUSED),
         rule(_POLICY, text=P_REJECTED_INTL),
+        rule(_POLICY, text=P_POLICY_INTL),
         rule(_SERVER, text=P_TEMPORARY),
     ),
     *tier(
