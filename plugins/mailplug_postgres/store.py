@@ -34,8 +34,10 @@ from mailplug.plugin import (
     RecipientState,
     RecipientStatus,
     Status,
+    as_bytes,
     new_id,
     outbox_keys,
+    size_of,
 )
 
 from .schema import qualify
@@ -140,7 +142,7 @@ class Sql:
                     # rarely, drew the same id): point at it, or store under a new id.
                     out[index] = await self._insert_again(conn, entry, now)
                     continue
-                bodies.append((seq, entry.data))
+                bodies.append((seq, as_bytes(entry.data)))
                 rstatus = "sent" if entry.status is Status.SENT else "pending"
                 rcpts += [(seq, i, a, rstatus) for i, a in enumerate(entry.envelope.recipients)]
                 out[index] = Added(entry.id, True, _inserted(entry, entry.id, now))
@@ -862,7 +864,7 @@ def _message_values(entry: NewEntry, now: datetime) -> tuple[Any, ...]:
         Jsonb(list(entry.to)),
         entry.envelope.sender,
         bool(entry.envelope.smtputf8),
-        len(entry.data),
+        size_of(entry.data),
         Jsonb(entry.metadata) if entry.metadata else None,
     )
 

@@ -41,7 +41,7 @@ from .outbox_keys import OUTBOX_TRANSPORT_FAILED
 from .queue import Queue
 from .retry import Decision, RetryPolicy, fingerprint
 from .status import Status
-from .transport import RecipientsRefusedError
+from .transport import RecipientsRefusedError, payload_for
 
 if TYPE_CHECKING:
     from .models import Account
@@ -568,7 +568,7 @@ class _Flush:
                 taken.append((claim, time.monotonic()))
                 nonlocal count
                 count += 1
-                yield claim.envelope, claim.data
+                yield claim.envelope, payload_for(transport, claim.data)
 
         self.sending.add(task)
         try:
@@ -655,7 +655,7 @@ class _Flush:
             transport = lane.transport
             if transport is None:
                 transport = lane.transport = await self.runtime.transport_for(account)
-            result = await transport.send(claim.envelope, claim.data)
+            result = await transport.send(claim.envelope, payload_for(transport, claim.data))
         except MailplugError as exc:
             return self._decide(claim, lane, exc, started)
         except (asyncio.CancelledError, KeyboardInterrupt, SystemExit):

@@ -37,7 +37,7 @@ from .queue import Queue
 from .raw import prepare_raw
 from .runtime import DEFAULT_MAX_MESSAGE_SIZE, Runtime, StatusListener
 from .services import SecretStore, Services
-from .transport import RecipientsRefusedError
+from .transport import RecipientsRefusedError, payload_for
 
 if TYPE_CHECKING:
     from .auth import Authenticator
@@ -288,7 +288,9 @@ class AsyncMailer:
             transport = await self.runtime.transport_for(account)
             started = time.monotonic()
             try:
-                result = await transport.send(composed.envelope, composed.data)
+                result = await transport.send(
+                    composed.envelope, payload_for(transport, composed.data)
+                )
             except RecipientsRefusedError as refused:
                 raise self.runtime.refused_error(refused, account=account) from refused.__cause__
             result.duration = result.duration or time.monotonic() - started

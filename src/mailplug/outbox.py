@@ -41,6 +41,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .body import Body, Data, as_bytes
 from .errors import ErrorInfo
 from .events import StatusEvent
 from .status import Status
@@ -69,6 +70,7 @@ __all__ = [
     "RecipientState",
     "RecipientStatus",
     "apply_delivery",
+    "entries_for",
     "new_id",
     "status_after_deliveries",
     "utcnow",
@@ -81,6 +83,14 @@ WAITING_STATUSES: tuple[Status, ...] = (
     Status.DEFERRED,
     Status.UNCERTAIN,
 )
+
+
+def entries_for(outbox: Outbox, entries: Sequence[NewEntry]) -> Sequence[NewEntry]:
+    """``entries`` as ``outbox`` takes them: big bodies read into bytes unless it
+    :attr:`~Outbox.stores_bodies`."""
+    if outbox.stores_bodies or not any(isinstance(e.data, Body) for e in entries):
+        return entries
+    return [replace(e, data=as_bytes(e.data)) for e in entries]
 
 
 def utcnow() -> datetime:
@@ -172,13 +182,16 @@ class NewEntry:
     """A message to store: the composed bytes and the metadata shown in lists.
 
     Built by the core (:meth:`from_message`) or for an importer (:meth:`raw`).
+
+    :ivar data: the message: bytes, or a :class:`~mailplug.body.Body` (a big one)
+        for an outbox that :attr:`~Outbox.stores_bodies`.
     """
 
     id: str
     message_id: str
     account: str
     envelope: Envelope
-    data: bytes
+    data: Data
     subject: str = ""
     sender: str = ""
     to: tuple[str, ...] = ()
@@ -222,7 +235,7 @@ class NewEntry:
         *,
         account: str,
         envelope: Envelope,
-        data: bytes,
+        data: Data,
         subject: str,
         sender: str,
         status: Status,
@@ -288,13 +301,15 @@ class Claim:
     :ivar recipients: every recipient with its state (sent ones included).
     :ivar attempts: attempts counted so far (the retry exponent).
     :ivar previous: the status it had before the claim (``sending``: its worker died).
+    :ivar data: the message: bytes, or a :class:`~mailplug.body.Body` (a big one, from
+        an outbox that :attr:`~Outbox.stores_bodies`; read it in chunks).
     """
 
     id: str
     message_id: str
     account: str
     envelope: Envelope
-    data: bytes
+    data: Data
     recipients: tuple[RecipientState, ...]
     attempts: int
     created_at: datetime
@@ -579,6 +594,10 @@ class Outbox(abc.ABC):
     #: Whether workers in several processes share it and it hands out connection slots
     #: (:meth:`take_connection`): the flush engine then asks for one per connection.
     shares_connections: bool = False
+    #: Whether :meth:`insert` takes big messages as a :class:`~mailplug.body.Body` (and
+    #: stores them without reading them whole); otherwise the core hands it bytes.
+    #: Its claims may then carry a :class:`~mailplug.body.Body` too.
+    stores_bodies: bool = False
 
     def __init__(self, *, services: Services) -> None:
         self.services = services

@@ -54,6 +54,7 @@ from __future__ import annotations
 from . import check_keys, keys, outbox_keys
 from . import importers as import_keys
 from .auth import Authenticator, AuthFactory, Credentials
+from .body import STREAM_THRESHOLD, Body, Data, as_bytes, size_of
 from .check import CheckOptions, CheckReport, CheckStep, Fix, Note, Probe, StepStatus, tls_facts
 from .client_headers import is_client_header, strip_client_headers
 from .commands import (
@@ -154,6 +155,7 @@ __all__ = [
     "EX_USAGE",
     "PRESET_NOTES",
     "RECIPIENTS_REFUSED",
+    "STREAM_THRESHOLD",
     "WAITING_STATUSES",
     "Account",
     "AccountNotConfiguredError",
@@ -164,6 +166,7 @@ __all__ = [
     "AuthFactory",
     "AuthenticationError",
     "Authenticator",
+    "Body",
     "CatalogFile",
     "Category",
     "Change",
@@ -176,6 +179,7 @@ __all__ = [
     "ConfigurationError",
     "ConnectionFailedError",
     "Credentials",
+    "Data",
     "Delivery",
     "DeliveryError",
     "EncryptionError",
@@ -231,6 +235,7 @@ __all__ = [
     "TransportFactory",
     "VersionError",
     "apply_delivery",
+    "as_bytes",
     "ascii_domain",
     "check_keys",
     "fill",
@@ -244,6 +249,7 @@ __all__ = [
     "read_file",
     "read_message",
     "redact",
+    "size_of",
     "status_after_deliveries",
     "strip_client_headers",
     "tls_facts",

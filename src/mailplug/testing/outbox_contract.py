@@ -74,6 +74,7 @@ from typing import TYPE_CHECKING, ClassVar
 import pytest
 import pytest_asyncio
 
+from ..body import STREAM_THRESHOLD, Body, Spool, as_bytes, size_of
 from ..errors import MailplugError
 from ..outbox import (
     WAITING_STATUSES,
@@ -89,6 +90,7 @@ from ..outbox import (
     Outcome,
     RecipientState,
     RecipientStatus,
+    entries_for,
     new_id,
 )
 from ..storage import Status
@@ -400,6 +402,45 @@ class OutboxContract(abc.ABC):
         assert await outbox.next_due(now=T0) is None
         counts = await outbox.counts()
         assert counts["sent"] == 1 and counts["queued"] == 0
+
+    # -- big messages --------------------------------------------------------------
+
+    async def test_big_message_comes_back_byte_for_byte(
+        self, outbox: Outbox, tmp_path: Path
+    ) -> None:
+        """A big message (a :class:`~mailplug.body.Body`, as composition spools one) is
+        stored as the outbox takes it (:func:`~mailplug.outbox.entries_for`) and claimed
+        back whole after its spool file is gone, with its size in the listing."""
+        entry = make_entry(1)
+        spool = Spool(tmp_path)
+        pattern = bytes(range(256)).replace(b"\r", b"").replace(b"\n", b"")
+        spool.write(as_bytes(entry.data))
+        for _ in range(3 * STREAM_THRESHOLD // len(pattern) + 1):
+            spool.write(pattern + b"\r\n")
+        body = spool.body()
+        assert isinstance(body, Body)
+        expected = body.read()
+        big = replace(entry, data=body)
+        await self._insert(outbox, *entries_for(outbox, [big]))
+        body.discard()
+        claim = await self._claim_one(outbox)
+        assert size_of(claim.data) == len(expected)
+        assert as_bytes(claim.data) == expected
+        got = await outbox.get(entry.id)
+        assert got is not None and got.size == len(expected)
+
+    async def test_big_and_small_messages_in_one_batch(
+        self, outbox: Outbox, tmp_path: Path
+    ) -> None:
+        """A batch mixing big and small messages stores each as it came."""
+        spool = Spool(tmp_path)
+        spool.write(b"Subject: big\r\n\r\n" + b"x" * 76 * 2 + b"\r\n" * STREAM_THRESHOLD)
+        body = spool.body()
+        small, big = make_entry(1), replace(make_entry(2), data=body)
+        expected = {small.id: as_bytes(small.data), big.id: as_bytes(body)}
+        await self._insert(outbox, *entries_for(outbox, [small, big]))
+        claims = await outbox.claim("w1", limit=10, lease=60, now=T0)
+        assert {c.id: as_bytes(c.data) for c in claims} == expected
 
     # -- claiming ----------------------------------------------------------------
 
