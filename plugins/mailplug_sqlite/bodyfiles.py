@@ -41,6 +41,7 @@ __all__ = [
     "directory",
     "ensure",
     "file_of",
+    "make_folder",
     "missing",
     "orphans",
     "write",
@@ -68,10 +69,14 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
-def _mkdir(path: Path) -> None:
-    if not path.is_dir():
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        _fsync_dir(path.parent)
+def make_folder(path: Path) -> None:
+    """``path`` and its missing parents, owner-only, their entries fsync'd."""
+    if path.is_dir():
+        return
+    make_folder(path.parent)
+    with contextlib.suppress(FileExistsError):
+        path.mkdir(mode=0o700)
+    _fsync_dir(path.parent)
 
 
 def write(folder: Path, body: Body) -> str:
@@ -84,7 +89,7 @@ def write(folder: Path, body: Body) -> str:
         if _same(known, body.size):
             os.utime(known)  # fresh again: not taken for an old orphan
             return body.digest
-    _mkdir(folder / "tmp")
+    make_folder(folder / "tmp")
     fd, name = tempfile.mkstemp(dir=folder / "tmp", prefix="body-")
     try:
         digest = hashlib.sha256()
@@ -96,7 +101,7 @@ def write(folder: Path, body: Body) -> str:
             os.fsync(f.fileno())
         hexdigest = digest.hexdigest()
         target = file_of(folder, hexdigest)
-        _mkdir(target.parent)
+        make_folder(target.parent)
         if _same(target, body.size):
             os.unlink(name)
             os.utime(target)

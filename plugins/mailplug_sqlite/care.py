@@ -337,7 +337,7 @@ def _keep_file(folders: tuple[Path, Path], digest: str, *, copy: bool = False) -
         return True
     if not source.is_file():
         return False
-    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    bodyfiles.make_folder(target.parent)
     try:
         if copy:
             raise OSError("a copy was asked for")

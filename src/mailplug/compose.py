@@ -30,6 +30,7 @@ import contextlib
 import errno
 import itertools
 import os
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -531,7 +532,10 @@ def compose(
 
 
 def _spool(head: bytes, pieces: _Pieces, directory: str | os.PathLike[str] | None) -> Data:
-    spool = Spool(directory)
+    try:
+        spool = Spool(directory)
+    except OSError as exc:
+        raise _spool_error(exc, directory) from exc
     try:
         spool.write(head)
         for piece in pieces:
@@ -545,11 +549,17 @@ def _spool(head: bytes, pieces: _Pieces, directory: str | os.PathLike[str] | Non
         raise
     except OSError as exc:  # writing the spool file
         spool.abort()
-        spec = STORAGE_DISK_FULL if exc.errno == errno.ENOSPC else STORAGE_IO
-        raise spec.error(file=str(spool.path), problem=exc.strerror or str(exc)) from exc
+        raise _spool_error(exc, spool.path) from exc
     except BaseException:
         spool.abort()
         raise
+
+
+def _spool_error(exc: OSError, where: object) -> MailplugError:
+    """A spool file that cannot be written: the disk is full, or the folder is unusable."""
+    spec = STORAGE_DISK_FULL if exc.errno == errno.ENOSPC else STORAGE_IO
+    where = where if where is not None else tempfile.gettempdir()
+    return spec.error(file=str(where), problem=exc.strerror or str(exc), cause=exc)
 
 
 def _envelope_addr(address: str) -> str:

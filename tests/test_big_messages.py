@@ -1,0 +1,559 @@
+"""Big attachments in flat memory: streamed composition, body files beside the SQLite
+outbox, streamed SMTP DATA — against a real aiosmtpd server and real files.
+
+(The memory figures come from ``bench/big_attachment.py``; these tests check what
+is stored and what arrives, byte for byte.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.policy
+import hashlib
+import itertools
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.outbox_support import mailer
+from tests.test_cli_outbox import write_accounts
+
+import mailplug.compose as compose_module
+from mailplug import Attachment, Message
+from mailplug.body import STREAM_THRESHOLD, Body, Spool, as_bytes
+from mailplug.cli import main
+from mailplug.client_headers import strip_client_headers
+from mailplug.errors import MailplugError
+from mailplug.models import Account
+from mailplug.outbox import NewEntry, entries_for
+from mailplug.outgoing import Outgoing
+from mailplug.storage import Status
+from mailplug.transport import Envelope
+from mailplug_smtp.session import _data_payload, _DotStuffer
+from mailplug_sqlite import bodyfiles
+
+MB = 1_000_000
+NOW = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
+
+
+def random_file(path: Path, size: int, seed: int = 1) -> Path:
+    rng = random.Random(seed)
+    with path.open("wb") as f:
+        left = size
+        while left:
+            n = min(left, 1 << 20)
+            f.write(rng.randbytes(n))
+            left -= n
+    return path
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while piece := f.read(1 << 20):
+            h.update(piece)
+    return h.hexdigest()
+
+
+def body_files(data_dir: Path) -> list[Path]:
+    folder = bodyfiles.directory(data_dir / "outbox.sqlite3")
+    return sorted(p for p in folder.glob("??/*") if p.is_file())
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Any]:
+    code = main([*argv, "--json"])
+    out = capsys.readouterr().out
+    return code, json.loads(out) if out.strip() else None
+
+
+# -- composition -------------------------------------------------------------------
+
+
+def big_message(attachment: Path, **fields: Any) -> Message:
+    return Message(
+        to="klient@klient.example",
+        subject="Raport roczny",
+        text="W załączeniu raport.\n",
+        html='<p>Raport <img src="cid:logo"></p>',
+        attachments=[
+            Attachment(path=attachment, content_type="application/pdf"),
+            Attachment(
+                content=b"\x89PNG" + bytes(range(256)) * 300,
+                filename="logo.png",
+                content_type="image/png",
+                inline=True,
+                content_id="logo",
+            ),
+        ],
+        **fields,
+    )
+
+
+def test_streamed_composition_is_the_in_memory_one_byte_for_byte(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A big attachment goes through a spool file in chunks; the message is the same
+    bytes the in-memory composer writes (same headers, boundaries, base64 lines)."""
+    attachment = random_file(tmp_path / "raport.pdf", 2 * MB + 5)  # not a multiple of 57
+    account = Account(name="biuro", email="biuro@firma.pl", transport="smtp")
+    message = big_message(attachment)
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    monkeypatch.setattr(compose_module, "_boundaries", itertools.count(1))
+    streamed = compose_module.compose(message, account, now=NOW, spool=spool)
+    assert isinstance(streamed.data, Body)
+    (spooled,) = spool.iterdir()
+    assert spooled.stat().st_mode & 0o777 == 0o600
+    assert streamed.data.size == spooled.stat().st_size
+    monkeypatch.setattr(compose_module, "_boundaries", itertools.count(1))
+    monkeypatch.setattr(compose_module, "STREAM_THRESHOLD", 1 << 40)
+    whole = compose_module.compose(message, account, now=NOW)
+    assert isinstance(whole.data, bytes)
+    assert streamed.data.read() == whole.data
+    assert streamed.envelope == whole.envelope
+    parsed = message_from_bytes(streamed.data.read(), policy=email.policy.default)
+    assert isinstance(parsed, EmailMessage)
+    parts = {p.get_filename(): p for p in parsed.iter_attachments()}
+    assert parts["raport.pdf"].get_content() == attachment.read_bytes()
+    assert streamed.data.digest == hashlib.sha256(whole.data).hexdigest()
+    streamed.data.discard()
+    assert list(spool.iterdir()) == []
+
+
+def test_small_messages_stay_bytes(tmp_path: Path) -> None:
+    account = Account(name="biuro", email="biuro@firma.pl", transport="smtp")
+    small = random_file(tmp_path / "maly.bin", STREAM_THRESHOLD // 2)
+    composed = compose_module.compose(big_message(small), account, spool=tmp_path)
+    assert isinstance(composed.data, bytes)
+    assert [p for p in tmp_path.iterdir() if p.name.startswith("mailplug-")] == []
+
+
+def test_spool_write_failure_is_a_storage_error_and_leaves_nothing(tmp_path: Path) -> None:
+    account = Account(name="biuro", email="biuro@firma.pl", transport="smtp")
+    attachment = random_file(tmp_path / "raport.pdf", 2 * MB)
+    with pytest.raises(MailplugError) as caught:
+        compose_module.compose(big_message(attachment), account, spool=tmp_path / "missing")
+    assert caught.value.key in ("storage.cannot_open", "storage.io_error")
+
+
+def test_unreadable_attachment_in_a_streamed_message_is_a_file_error(tmp_path: Path) -> None:
+    account = Account(name="biuro", email="biuro@firma.pl", transport="smtp")
+    folder = tmp_path / "katalog.pdf"
+    folder.mkdir()
+    message = Message(
+        to="a@b.example",
+        subject="x",
+        text="x",
+        attachments=[Attachment(content=b"x" * 2 * MB, filename="a.bin"), Attachment(path=folder)],
+    )
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    with pytest.raises(MailplugError) as caught:
+        compose_module.compose(message, account, spool=spool)
+    assert caught.value.key == "file.problem"
+    assert list(spool.iterdir()) == []  # the half-written spool went
+
+
+# -- dot-stuffing in pieces ---------------------------------------------------------
+
+
+def test_dot_stuffing_in_pieces_equals_the_whole_message() -> None:
+    """Pieces cut anywhere (between CR and LF, before a dot) give the bytes
+    ``_data_payload`` gives for the whole message."""
+    rng = random.Random(7)
+    alphabet = [b".", b"\r", b"\n", b"\r\n", b"a", b"..", b"\r\n.", b" "]
+    for _ in range(400):
+        data = b"".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 60)))
+        cuts = sorted(rng.sample(range(len(data) + 1), min(len(data) + 1, rng.randrange(4))))
+        pieces = [data[a:b] for a, b in itertools.pairwise([0, *cuts, len(data)])]
+        stuffer = _DotStuffer()
+        out = b"".join(stuffer.feed(p) for p in pieces) + stuffer.end()
+        assert out == _data_payload(data), (data, pieces)
+
+
+# -- headers of a big message --------------------------------------------------------
+
+
+def test_headers_of_a_body_are_read_and_added_without_reading_it_whole(tmp_path: Path) -> None:
+    spool = Spool(tmp_path)
+    spool.write(b"X-Mozilla-Status: 0001\r\nFCC: imap://jan@poczta/Wyslane\r\nSubject: Big\r\n\r\n")
+    spool.write(b"A" * 76 + b"\r\n" * (STREAM_THRESHOLD // 2))
+    body = spool.body()
+    assert isinstance(body, Body)
+    whole = body.read()
+    outgoing = Outgoing(
+        Account(name="b", email="b@firma.pl", transport="smtp"),
+        Envelope("b@firma.pl", ("a@b.example",), "<1@firma.pl>"),
+        body,
+    )
+    assert outgoing.header("Subject") == "Big"
+    outgoing.add_header("X-Tenant", "42")
+    assert isinstance(outgoing.body, Body) and outgoing.body.path == body.path
+    assert outgoing.body.read() == b"X-Tenant: 42\r\n" + whole
+    stripped = strip_client_headers(outgoing.body)
+    assert isinstance(stripped, Body)
+    assert (
+        stripped.read() == b"X-Tenant: 42\r\nSubject: Big\r\n\r\n" + whole.split(b"\r\n\r\n", 1)[1]
+    )
+    del body, outgoing
+    stripped.discard()  # the spool is owned by the first body: it goes with the last user
+    assert not Path(stripped.path).exists()
+
+
+# -- through the outbox and the SMTP server ------------------------------------------
+
+
+async def test_big_attachment_is_stored_as_a_file_and_arrives_byte_for_byte(
+    tmp_path: Path, smtp_server: Any
+) -> None:
+    srv = smtp_server(size_limit=None)
+    account = srv.account(name="biuro", email="biuro@firma.pl")
+    attachment = random_file(tmp_path / "film.mp4", 30 * MB)
+    data_dir = tmp_path / "data"
+    async with mailer(tmp_path, [account], max_message_size=None) as m:
+        entry_id = await m.enqueue(
+            Message(
+                to="klient@klient.example",
+                subject="Film",
+                text="Film w załączniku.\n",
+                attachments=[Attachment(path=attachment)],
+            )
+        )
+        (stored,) = body_files(data_dir)
+        assert stored.parent.parent.stat().st_mode & 0o777 == 0o700
+        entry = await m.status(entry_id)
+        assert entry.size == stored.stat().st_size > 40 * MB
+        with sqlite3.connect(data_dir / "outbox.sqlite3") as conn:
+            ((data, file),) = conn.execute("SELECT data, file FROM bodies").fetchall()
+        assert data == b"" and file == stored.name == sha256(stored)
+        report = await m.flush()
+        assert report.sent == 1
+        (received,) = srv.messages
+        assert hashlib.sha256(received.data).hexdigest() == stored.name
+        parsed = received.message
+        (part,) = parsed.iter_attachments()
+        assert part.get_content() == attachment.read_bytes()
+        assert "BODY=8BITMIME" in received.envelope.mail_options
+        outbox = await m.runtime.outbox()
+        assert (
+            await outbox.purge(before=datetime.now(UTC) + timedelta(days=1), statuses=[Status.SENT])
+            == 1
+        )
+    assert body_files(data_dir) == []
+
+
+async def test_big_messages_in_a_pipelined_stream_with_small_ones(
+    tmp_path: Path, smtp_server: Any
+) -> None:
+    """Big and small messages alternate on one pipelined session; each arrives whole."""
+    srv = smtp_server(size_limit=None)
+    account = srv.account(name="biuro", email="biuro@firma.pl", max_connections=1)
+    files = [random_file(tmp_path / f"z{i}.bin", 2 * MB + i, seed=i) for i in range(3)]
+    async with mailer(tmp_path, [account], max_message_size=None) as m:
+        for i, f in enumerate(files):
+            await m.enqueue(
+                Message(
+                    to=f"k{i}@klient.example",
+                    subject=f"duża {i}",
+                    text="x\n",
+                    attachments=[Attachment(path=f)],
+                )
+            )
+            await m.enqueue(Message(to=f"m{i}@klient.example", subject=f"mała {i}", text=".\n"))
+        report = await m.flush()
+    assert report.sent == 6
+    got = {r.message["Subject"]: r for r in srv.messages}
+    for i, f in enumerate(files):
+        (part,) = got[f"duża {i}"].message.iter_attachments()
+        assert part.get_content() == f.read_bytes()
+    assert {r.connection for r in srv.messages} == {srv.messages[0].connection}
+
+
+async def test_server_size_limit_refuses_before_any_data(tmp_path: Path, smtp_server: Any) -> None:
+    srv = smtp_server(size_limit=2 * MB)
+    account = srv.account(name="biuro", email="biuro@firma.pl")
+    attachment = random_file(tmp_path / "duzy.bin", 2 * MB)
+    async with mailer(tmp_path, [account], max_message_size=None) as m:
+        entry_id = await m.enqueue(
+            Message(
+                to="k@klient.example",
+                subject="x",
+                text="x",
+                attachments=[Attachment(path=attachment)],
+            )
+        )
+        await m.flush()
+        entry = await m.status(entry_id)
+    assert entry.status is Status.FAILED
+    assert entry.error is not None and "size" in entry.error.key
+    assert srv.messages == [] and srv.rejected == []
+
+
+async def test_max_message_size_refuses_before_anything_is_stored(
+    tmp_path: Path, smtp_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The attachments alone fit the limit, the composed message does not: it is
+    refused after composition, and its spool file is gone."""
+    srv = smtp_server()
+    account = srv.account(name="biuro", email="biuro@firma.pl")
+    attachment = random_file(tmp_path / "duzy.bin", 3 * MB)
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(spool))
+    async with mailer(tmp_path, [account], max_message_size=3 * MB * 4 // 3 + 10) as m:
+        with pytest.raises(MailplugError) as caught:
+            await m.enqueue(
+                Message(
+                    to="k@klient.example",
+                    subject="x",
+                    text="x",
+                    attachments=[Attachment(path=attachment)],
+                )
+            )
+        assert await m.waiting() == 0
+    assert caught.value.key == "message.too_big"
+    assert list(spool.iterdir()) == []
+    assert body_files(tmp_path / "data") == []
+
+
+# -- body files: sharing, cancel, missing, orphans, crash ---------------------------
+
+
+def _entry(n: int, body: Body) -> NewEntry:
+    mid = f"<{n}@firma.pl>"
+    return NewEntry(
+        id=f"{n:016x}",
+        message_id=mid,
+        account="biuro",
+        envelope=Envelope("biuro@firma.pl", ("k@klient.example",), mid),
+        data=body,
+    )
+
+
+async def test_identical_bodies_share_one_file_until_the_last_entry_goes(
+    tmp_path: Path, smtp_server: Any
+) -> None:
+    srv = smtp_server()
+    async with mailer(tmp_path, [srv.account(name="biuro", email="biuro@firma.pl")]) as m:
+        outbox = await m.runtime.outbox()
+        spool = Spool(tmp_path)
+        spool.write(b"Subject: x\r\n\r\n" + b"z" * 2 * MB)
+        body = spool.body()
+        assert isinstance(body, Body)
+        await outbox.insert(entries_for(outbox, [_entry(1, body), _entry(2, body)]))
+        body.discard()
+        (shared,) = body_files(tmp_path / "data")
+        await outbox.cancel(["0000000000000001"], now=datetime.now(UTC))
+        assert shared.exists()
+        await outbox.cancel(["0000000000000002"], now=datetime.now(UTC))
+        assert not shared.exists()
+
+
+def test_missing_body_file_is_reported_and_fails_its_entry_with_advice(
+    tmp_path: Path, smtp_server: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    srv = smtp_server(size_limit=None)
+    write_accounts(Path(os.environ["MAILPLUG_CONFIG"]), srv)
+    account = srv.account(name="biuro", email="biuro@firma.pl")
+    attachment = random_file(tmp_path / "duzy.bin", 2 * MB)
+
+    async def enqueue() -> str:
+        async with mailer(tmp_path, [account], max_message_size=None) as m:
+            return await m.enqueue(
+                Message(
+                    to="k@klient.example",
+                    subject="x",
+                    text="x",
+                    attachments=[Attachment(path=attachment)],
+                )
+            )
+
+    entry_id = asyncio.run(enqueue())
+    (stored,) = body_files(tmp_path / "data")
+    stored.unlink()
+    code, data = run_cli(capsys, "outbox", "check")
+    assert code == 74 and data["ok"] is False and data["missing_bodies"] == [entry_id]
+    assert main(["outbox", "check", "--lang", "pl"]) == 74
+    out = capsys.readouterr().out
+    assert "Brakuje treści 1 wiadomości" in out and entry_id in out
+
+    async def flush() -> tuple[Any, str]:
+        async with mailer(tmp_path, [account], max_message_size=None) as m:
+            await m.flush()
+            entry = await m.status(entry_id)
+            assert entry.error is not None
+            return entry, m.reason(entry.error).advice("pl")
+
+    entry, reason = asyncio.run(flush())
+    assert entry.status is Status.FAILED
+    assert entry.error.key == "storage.body_missing"
+    assert ".bodies" in reason and "mailplug outbox retry" in reason
+    assert srv.messages == []
+
+
+CRASH = r"""
+import asyncio, os, signal, sys
+from pathlib import Path
+from mailplug import AsyncMailer, Attachment, Message
+import mailplug_sqlite.store as store
+
+where = sys.argv[2]
+original = store.insert
+
+def insert(conn, *args, **kwargs):
+    if where == "before-commit":
+        os.kill(os.getpid(), signal.SIGKILL)
+    out = original(conn, *args, **kwargs)
+    os.kill(os.getpid(), signal.SIGKILL)
+    return out
+
+store.insert = insert
+account = {"name": "biuro", "email": "biuro@firma.pl", "transport": "smtp", "auth": None,
+           "settings": {"host": "127.0.0.1", "port": 1, "security": "none"}}
+
+async def main():
+    async with AsyncMailer([account], data_dir=Path(sys.argv[1]), entry_points=False,
+                           max_message_size=None) as m:
+        await m.enqueue(Message(to="k@klient.example", subject="x", text="x",
+                                attachments=[Attachment(path=sys.argv[3])]))
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize("where", ["before-commit", "after-commit"])
+def test_kill_between_body_file_and_row_leaves_an_orphan_at_most(
+    tmp_path: Path, smtp_server: Any, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    """kill -9 after the body file is written: before the row commits, the file is an
+    orphan (reported by check, removed by purge once old); after, the message is
+    queued with its file and is sent whole."""
+    srv = smtp_server(size_limit=None)
+    write_accounts(Path(os.environ["MAILPLUG_CONFIG"]), srv)
+    attachment = random_file(tmp_path / "duzy.bin", 2 * MB)
+    data_dir = tmp_path / "data"
+    proc = subprocess.run(
+        [sys.executable, "-c", CRASH, str(data_dir), where, str(attachment)],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    (stored,) = body_files(data_dir)
+    code, data = run_cli(capsys, "outbox", "check")
+    account = srv.account(name="biuro", email="biuro@firma.pl")
+    if where == "before-commit":
+        assert code == 0 and data["ok"] and data["orphan_files"] == [str(stored)]
+
+        async def purge() -> None:
+            async with mailer(tmp_path, [account]) as m:
+                assert await m.waiting() == 0
+                outbox = await m.runtime.outbox()
+                await outbox.purge(before=datetime.now(UTC), statuses=[Status.SENT])
+                assert stored.exists()  # young: an insert may still be about to commit it
+                old = time.time() - bodyfiles.ORPHAN_GRACE - 60
+                os.utime(stored, (old, old))
+                await outbox.purge(before=datetime.now(UTC), statuses=[Status.SENT])
+
+        asyncio.run(purge())
+        assert body_files(data_dir) == []
+        assert list((bodyfiles.directory(data_dir / "outbox.sqlite3") / "tmp").iterdir()) == []
+    else:
+        assert code == 0 and data["ok"] and data["orphan_files"] == []
+
+        async def flush() -> int:
+            async with mailer(tmp_path, [account], max_message_size=None) as m:
+                return (await m.flush()).sent
+
+        assert asyncio.run(flush()) == 1
+        (received,) = srv.messages
+        assert hashlib.sha256(received.data).hexdigest() == stored.name
+
+
+def test_backup_copies_and_salvage_keeps_body_files(
+    tmp_path: Path, smtp_server: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    srv = smtp_server(size_limit=None)
+    write_accounts(Path(os.environ["MAILPLUG_CONFIG"]), srv)
+    account = srv.account(name="biuro", email="biuro@firma.pl")
+    attachment = random_file(tmp_path / "duzy.bin", 2 * MB)
+
+    async def enqueue() -> None:
+        async with mailer(tmp_path, [account], max_message_size=None) as m:
+            await m.enqueue(
+                Message(
+                    to="k@klient.example",
+                    subject="duża",
+                    text="x",
+                    attachments=[Attachment(path=attachment)],
+                )
+            )
+            await m.enqueue(Message(to="k@klient.example", subject="mała", text="x"))
+
+    asyncio.run(enqueue())
+    (stored,) = body_files(tmp_path / "data")
+    copy = tmp_path / "kopia" / "outbox.sqlite3"
+    code, data = run_cli(capsys, "outbox", "backup", str(copy))
+    assert code == 0 and data["body_files"] == 1 and data["missing_bodies"] == []
+    copied = bodyfiles.file_of(bodyfiles.directory(copy), stored.name)
+    assert copied.read_bytes() == stored.read_bytes()
+    assert copied.stat().st_ino != stored.stat().st_ino  # a copy, not a link
+    # Salvage of the copy with its first page destroyed: both come back, the big one whole.
+    with copy.open("r+b") as f:
+        f.write(os.urandom(4096))
+    rescued = tmp_path / "uratowany.sqlite3"
+    code, data = run_cli(capsys, "outbox", "salvage", str(rescued), "--file", str(copy))
+    assert code == 0 and data["rescued_total"] == 2 and data["lost"] == []
+
+    async def flush() -> int:
+        async with mailer(tmp_path, [account], outbox_path=rescued, max_message_size=None) as m:
+            return (await m.flush()).sent
+
+    assert asyncio.run(flush()) == 2
+    big = next(r for r in srv.messages if r.message["Subject"] == "duża")
+    assert hashlib.sha256(big.data).hexdigest() == stored.name
+
+
+async def test_schema_1_outbox_is_migrated_and_keeps_its_mail(
+    tmp_path: Path, smtp_server: Any
+) -> None:
+    """An outbox written before body files (schema 1) opens, migrates and sends."""
+    from mailplug_sqlite import schema
+
+    srv = smtp_server()
+    account = srv.account(name="biuro", email="biuro@firma.pl")
+    async with mailer(tmp_path, [account]) as m:
+        await m.enqueue(Message(to="k@klient.example", subject="stara", text="x"))
+    path = tmp_path / "data" / "outbox.sqlite3"
+    with sqlite3.connect(path) as conn:  # back to schema 1, as an older mailplug left it
+        conn.execute("DROP INDEX bodies_file")
+        conn.execute("DROP INDEX messages_created")
+        conn.execute("ALTER TABLE bodies DROP COLUMN file")
+        conn.execute("PRAGMA user_version = 1")
+    async with mailer(tmp_path, [account]) as m:
+        assert (await m.flush()).sent == 1
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.LATEST == 2
+    assert srv.messages[0].message["Subject"] == "stara"
+
+
+def test_bytes_still_work_for_code_that_predates_bodies(tmp_path: Path) -> None:
+    assert as_bytes(b"abc") == b"abc"
+    entry = _entry(1, Body(random_file(tmp_path / "b", 10), length=10))
+
+    class Old:  # an outbox that does not store bodies
+        stores_bodies = False
+
+    (plain,) = entries_for(Old(), [entry])  # type: ignore[arg-type]
+    assert plain.data == (tmp_path / "b").read_bytes()
