@@ -34,8 +34,8 @@ from .schema import qualify
 
 __all__ = ["Moved", "move"]
 
-#: The SQLite outbox schema this reader understands (``PRAGMA user_version``).
-SQLITE_VERSION = 1
+#: The SQLite outbox schemas this reader understands (``PRAGMA user_version``).
+SQLITE_VERSIONS = (1, 2)
 BATCH = 500
 
 
@@ -68,12 +68,25 @@ def _open_sqlite(path: Path) -> sqlite3.Connection:
         raise outbox_keys.STORAGE_CANNOT_OPEN.error(
             file=str(path), problem=str(exc), cause=exc
         ) from exc
-    if version != SQLITE_VERSION:
+    if version not in SQLITE_VERSIONS:
         conn.close()
         raise outbox_keys.STORAGE_CANNOT_OPEN.error(
-            file=str(path), problem=f"outbox version {version}, this move reads {SQLITE_VERSION}"
+            file=str(path),
+            problem=f"outbox version {version}, this move reads {max(SQLITE_VERSIONS)}",
         )
     return conn
+
+
+def _body_file(source: Path, digest: str) -> bytes:
+    """A big message kept beside the SQLite outbox (its layout: ``<file>.bodies/ab/abcd…``);
+    PostgreSQL keeps it in its row."""
+    path = source.with_name(source.name + ".bodies") / digest[:2] / digest
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise outbox_keys.STORAGE_BODY_MISSING.error(
+            id=digest, file=str(path), problem=exc.strerror or str(exc), cause=exc
+        ) from exc
 
 
 _MESSAGE_COLUMNS = (
@@ -83,7 +96,7 @@ _MESSAGE_COLUMNS = (
 )
 
 
-def _read_batch(conn: sqlite3.Connection, after: int) -> dict[str, Any]:
+def _read_batch(conn: sqlite3.Connection, after: int, source: Path) -> dict[str, Any]:
     rows = conn.execute(
         f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE seq > ? ORDER BY seq LIMIT ?",
         (after, BATCH),
@@ -92,7 +105,14 @@ def _read_batch(conn: sqlite3.Connection, after: int) -> dict[str, Any]:
     marks = ",".join("?" * len(seqs))
     if not seqs:
         return {"messages": [], "bodies": {}, "recipients": [], "attempts": []}
-    bodies = dict(conn.execute(f"SELECT seq, data FROM bodies WHERE seq IN ({marks})", seqs))
+    files = any(r[1] == "file" for r in conn.execute("PRAGMA table_info(bodies)"))
+    bodies = {
+        seq: data if not file else _body_file(source, file)
+        for seq, data, file in conn.execute(
+            f"SELECT seq, data, {'file' if files else 'NULL'} FROM bodies WHERE seq IN ({marks})",
+            seqs,
+        )
+    }
     recipients = conn.execute(
         "SELECT seq, position, address, status, error, updated_at FROM recipients "
         f"WHERE seq IN ({marks}) ORDER BY seq, position",
@@ -256,7 +276,7 @@ async def move(
             try:
                 after = 0
                 while True:
-                    batch = await asyncio.to_thread(_read_batch, lite, after)
+                    batch = await asyncio.to_thread(_read_batch, lite, after, source)
                     if not batch["messages"]:
                         break
                     await _write_batch(conn, target.schema, batch, moved)
