@@ -215,8 +215,11 @@ def test_headers_of_a_body_are_read_and_added_without_reading_it_whole(tmp_path:
 
 
 async def test_big_attachment_is_stored_as_a_file_and_arrives_byte_for_byte(
-    tmp_path: Path, smtp_server: Any
+    tmp_path: Path, smtp_server: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(spool))
     srv = smtp_server(size_limit=None)
     account = srv.account(name="biuro", email="biuro@firma.pl")
     attachment = random_file(tmp_path / "film.mp4", 30 * MB)
@@ -231,7 +234,9 @@ async def test_big_attachment_is_stored_as_a_file_and_arrives_byte_for_byte(
             )
         )
         (stored,) = body_files(data_dir)
+        assert list(spool.iterdir()) == []  # the spool went once the outbox had its copy
         assert stored.parent.parent.stat().st_mode & 0o777 == 0o700
+        assert stored.stat().st_mode & 0o777 == 0o600
         entry = await m.status(entry_id)
         assert entry.size == stored.stat().st_size > 40 * MB
         with sqlite3.connect(data_dir / "outbox.sqlite3") as conn:
@@ -557,3 +562,54 @@ def test_bytes_still_work_for_code_that_predates_bodies(tmp_path: Path) -> None:
 
     (plain,) = entries_for(Old(), [entry])  # type: ignore[arg-type]
     assert plain.data == (tmp_path / "b").read_bytes()
+
+
+async def test_a_transport_that_does_not_stream_gets_the_bytes(tmp_path: Path) -> None:
+    """A transport without ``streams_bodies`` (the memory one) is handed bytes, as before."""
+    from mailplug.testing import memory_account
+    from mailplug.testing.memory import MemoryTransport
+
+    MemoryTransport.outbox.clear()
+    attachment = random_file(tmp_path / "duzy.bin", 2 * MB)
+    async with mailer(tmp_path, [memory_account("biuro", "biuro@firma.pl")]) as m:
+        await m.enqueue(
+            Message(
+                to="k@klient.example",
+                subject="x",
+                text="x",
+                attachments=[Attachment(path=attachment)],
+            )
+        )
+        (stored,) = body_files(tmp_path / "data")
+        assert (await m.flush()).sent == 1
+    (sent,) = MemoryTransport.outbox
+    assert isinstance(sent.data, bytes)
+    assert hashlib.sha256(sent.data).hexdigest() == stored.name
+    MemoryTransport.outbox.clear()
+
+
+async def test_send_now_streams_a_big_message_past_the_outbox(
+    tmp_path: Path, smtp_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``send`` (no outbox) streams the spool to the server, then the spool is gone."""
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(spool))
+    srv = smtp_server(size_limit=None)
+    account = srv.account(name="biuro", email="biuro@firma.pl")
+    attachment = random_file(tmp_path / "duzy.bin", 3 * MB)
+    async with mailer(tmp_path, [account], max_message_size=None) as m:
+        result = await m.send(
+            Message(
+                to="k@klient.example",
+                subject="teraz",
+                text="x",
+                attachments=[Attachment(path=attachment)],
+            )
+        )
+    assert [r.accepted for r in result.recipients] == [True]
+    (received,) = srv.messages
+    (part,) = received.message.iter_attachments()
+    assert part.get_content() == attachment.read_bytes()
+    assert body_files(tmp_path / "data") == []
+    assert list(spool.iterdir()) == []
