@@ -1,6 +1,7 @@
 """Peak memory of enqueueing and sending one big attachment, two checkouts side by side.
 
     python bench/big_attachment.py [BEFORE_DIR] [--size-mb 200] [--after DIR]
+                                   [--postgres postgresql://postgres@127.0.0.1:5432/test]
 
 For each checkout (BEFORE_DIR, e.g. a worktree of ``main``: ``git worktree add
 /tmp/before main``; and this one), a fresh process with that checkout's ``src``
@@ -17,7 +18,8 @@ and ``plugins`` first on ``sys.path``:
 
 Prints, per checkout, the peak above idle for each phase, the outbox file's
 growth and what reached the sink.  Linux only (``/proc``).  Without
-BEFORE_DIR only this checkout is measured.
+BEFORE_DIR only this checkout is measured.  With ``--postgres`` the outbox is a
+fresh schema in that database (dropped afterwards) instead of the SQLite file.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -81,6 +84,7 @@ CHILD = r"""
 import asyncio, gc, json, sys, time
 from pathlib import Path
 tree, data_dir, attachment, port = sys.argv[1], Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+outbox = sys.argv[5] or None
 for p in (tree + "/src", tree + "/plugins"):
     sys.path.insert(0, p)
 import mailplug
@@ -107,7 +111,7 @@ def outbox_bytes():
 
 async def main():
     async with AsyncMailer([account], data_dir=data_dir, entry_points=False,
-                           max_message_size=None) as m:
+                           max_message_size=None, outbox=outbox) as m:
         await m.enqueue(Message(to="klient@klient.example", subject="warm", text="hello\n"))
         await m.flush()
         gc.collect()
@@ -139,15 +143,24 @@ asyncio.run(main())
 MB = 1_000_000
 
 
-def measure(tree: Path, attachment: Path, port: int) -> dict[str, float]:
-    with tempfile.TemporaryDirectory(prefix="mailplug-bench-") as data:
-        out = subprocess.run(
-            [sys.executable, "-c", CHILD, str(tree), data, str(attachment), str(port)],
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=1800,
-        )
+def measure(tree: Path, attachment: Path, port: int, postgres: str | None) -> dict[str, float]:
+    schema = f"mp_bench_{uuid.uuid4().hex[:12]}"
+    outbox = f"{postgres}{'&' if '?' in postgres else '?'}schema={schema}" if postgres else ""
+    try:
+        with tempfile.TemporaryDirectory(prefix="mailplug-bench-") as data:
+            out = subprocess.run(
+                [sys.executable, "-c", CHILD, str(tree), data, str(attachment), str(port), outbox],
+                check=True,
+                capture_output=True,
+                text=True,
+                timeout=1800,
+            )
+    finally:
+        if postgres:
+            import psycopg
+
+            with psycopg.connect(postgres, autocommit=True) as conn:
+                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 
@@ -157,6 +170,7 @@ def main() -> int:
     parser.add_argument("before", type=Path, nargs="?")
     parser.add_argument("--after", type=Path, default=TREE)
     parser.add_argument("--size-mb", type=int, default=200)
+    parser.add_argument("--postgres", metavar="URL", help="measure a PostgreSQL outbox instead")
     args = parser.parse_args()
     trees = [("after", args.after)]
     if args.before is not None:
@@ -170,9 +184,13 @@ def main() -> int:
             with open(attachment, "wb") as f:
                 for _ in range(args.size_mb):
                     f.write(os.urandom(MB))
-            print(f"attachment: {args.size_mb} MB of random bytes; load: {os.getloadavg()[0]:.2f}")
+            where = "PostgreSQL" if args.postgres else "SQLite"
+            print(
+                f"attachment: {args.size_mb} MB of random bytes; {where} outbox; "
+                f"load: {os.getloadavg()[0]:.2f}"
+            )
             for name, tree in trees:
-                r = measure(tree.resolve(), attachment, port)
+                r = measure(tree.resolve(), attachment, port, args.postgres)
                 sink.stdout.readline()  # the warm-up message
                 received = int(sink.stdout.readline())
                 print(

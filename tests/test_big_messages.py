@@ -613,3 +613,54 @@ async def test_send_now_streams_a_big_message_past_the_outbox(
     assert part.get_content() == attachment.read_bytes()
     assert body_files(tmp_path / "data") == []
     assert list(spool.iterdir()) == []
+
+
+# -- PostgreSQL: big messages in rows of 1 MB ----------------------------------------
+
+
+async def test_postgresql_keeps_a_big_message_in_chunks_and_sends_it_whole(
+    tmp_path: Path, smtp_server: Any, pg_outbox_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import psycopg
+
+    from mailplug_postgres.options import parse_location
+
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(spool))
+    srv = smtp_server(size_limit=None)
+    account = srv.account(name="biuro", email="biuro@firma.pl")
+    attachment = random_file(tmp_path / "duzy.bin", 5 * MB)
+    options = parse_location(pg_outbox_url)
+    async with mailer(tmp_path, [account], outbox=pg_outbox_url, max_message_size=None) as m:
+        entry_id = await m.enqueue(
+            Message(
+                to="k@klient.example",
+                subject="duża",
+                text="x",
+                attachments=[Attachment(path=attachment)],
+            )
+        )
+        assert list(spool.iterdir()) == []
+        size = (await m.status(entry_id)).size
+        with psycopg.connect(options.conninfo) as conn:
+            (data,) = conn.execute(f'SELECT data FROM "{options.schema}".bodies').fetchone()
+            chunks = conn.execute(
+                f"SELECT count(*), sum(octet_length(data)), max(octet_length(data)) "
+                f'FROM "{options.schema}".body_chunks'
+            ).fetchone()
+        assert bytes(data) == b"" and chunks[1] == size and chunks[2] <= 1 << 20
+        assert (await m.flush()).sent == 1
+        assert list(spool.iterdir()) == []  # the claim's spool went after sending
+        outbox = await m.outbox()
+        assert (
+            await outbox.purge(before=datetime.now(UTC) + timedelta(days=1), statuses=[Status.SENT])
+            == 1
+        )
+        with psycopg.connect(options.conninfo) as conn:
+            left = conn.execute(f'SELECT count(*) FROM "{options.schema}".body_chunks').fetchone()
+        assert left == (0,)
+    (received,) = srv.messages
+    assert len(received.data) == size
+    (part,) = received.message.iter_attachments()
+    assert part.get_content() == attachment.read_bytes()

@@ -11,6 +11,7 @@ never deadlock each other.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -23,8 +24,10 @@ from mailplug.plugin import (
     AccountPause,
     Added,
     Attempt,
+    Body,
     Change,
     Claim,
+    Data,
     Envelope,
     ErrorInfo,
     Filter,
@@ -33,8 +36,8 @@ from mailplug.plugin import (
     Outcome,
     RecipientState,
     RecipientStatus,
+    Spool,
     Status,
-    as_bytes,
     new_id,
     outbox_keys,
     size_of,
@@ -135,6 +138,7 @@ class Sql:
             )
             stored = {int(r[0]) for r in await cur.fetchall()}
             bodies: list[tuple[int, bytes]] = []
+            big: list[tuple[int, Body]] = []
             rcpts: list[tuple[int, int, str, str]] = []
             for seq, (index, entry) in zip(seqs, fresh, strict=True):
                 if seq not in stored:
@@ -142,7 +146,11 @@ class Sql:
                     # rarely, drew the same id): point at it, or store under a new id.
                     out[index] = await self._insert_again(conn, entry, now)
                     continue
-                bodies.append((seq, as_bytes(entry.data)))
+                if isinstance(entry.data, Body):
+                    bodies.append((seq, b""))  # its bytes go in body_chunks, below
+                    big.append((seq, entry.data))
+                else:
+                    bodies.append((seq, entry.data))
                 rstatus = "sent" if entry.status is Status.SENT else "pending"
                 rcpts += [(seq, i, a, rstatus) for i, a in enumerate(entry.envelope.recipients)]
                 out[index] = Added(entry.id, True, _inserted(entry, entry.id, now))
@@ -154,6 +162,8 @@ class Sql:
                     ),
                     ([b[0] for b in bodies], [b[1] for b in bodies]),
                 )
+            for seq, body in big:
+                await self._insert_chunks(conn, seq, body)
             if rcpts:
                 await conn.execute(
                     q(
@@ -169,6 +179,32 @@ class Sql:
             ):
                 await self.notify(conn)
         return [a for a in out if a is not None]
+
+    async def _insert_chunks(self, conn: Conn, seq: int, body: Body) -> None:
+        """A big message as rows of 1 MB, read from its file one piece at a time."""
+        sql = self.q("INSERT INTO {s}.body_chunks (seq, n, data) VALUES (%s, %s, %s)")
+        n = 0
+        async for piece in body.achunks():
+            await conn.execute(sql, (seq, n, piece))
+            n += 1
+
+    async def spool_chunks(self, conn: Conn, seq: int, size: int) -> Data:
+        """A big message's rows into a local spool file, one at a time (a claim's body)."""
+        spool = await asyncio.to_thread(Spool)
+        try:
+            sql = self.q("SELECT data FROM {s}.body_chunks WHERE seq = %s AND n = %s")
+            n = 0
+            while spool.size < size:
+                cur = await conn.execute(sql, (seq, n), binary=True)
+                row = await cur.fetchone()
+                if row is None:
+                    break
+                await asyncio.to_thread(spool.write, bytes(row[0]))
+                n += 1
+            return await asyncio.to_thread(spool.body)
+        except BaseException:
+            spool.abort()
+            raise
 
     async def _insert_again(self, conn: Conn, entry: NewEntry, now: datetime) -> Added:
         for _ in range(3):
@@ -272,7 +308,7 @@ class Sql:
                     "lease_until = %s, due_at = NULL, updated_at = %s FROM {s}.bodies b "
                     "WHERE m.seq = ANY(%s) AND b.seq = m.seq RETURNING m.seq, m.id, "
                     "m.message_id, m.account, m.previous, m.priority, m.created_at, m.send_at, "
-                    "m.age_from, m.attempts, m.envelope_from, m.smtputf8, m.subject, b.data"
+                    "m.age_from, m.attempts, m.envelope_from, m.smtputf8, m.subject, b.data, m.size"
                 ),
                 (worker_id, lease_until, now, seqs),
                 binary=True,  # the bodies as bytes, not hex text to decode
@@ -282,6 +318,7 @@ class Sql:
         order = {seq: i for i, seq in enumerate(seqs)}
         rows.sort(key=lambda r: order[r[0]])
         out = []
+        chunked: list[tuple[Claim, int, int]] = []
         pending_status = RecipientStatus.PENDING
         for (
             seq,
@@ -298,6 +335,7 @@ class Sql:
             smtputf8,
             subject,
             data,
+            size,
         ) in rows:
             states = rcpts.get(seq, ())
             pending = tuple(st.address for st in states if st.status is pending_status)
@@ -321,6 +359,10 @@ class Sql:
                     subject=subject,
                 )
             )
+            if not data and size:  # a big message: its rows of body_chunks, spooled below
+                chunked.append((out[-1], seq, size))
+        for claim, seq, size in chunked:
+            claim.data = await self.spool_chunks(conn, seq, size)
         return out
 
     async def due_count(self, conn: Conn, now: datetime, accounts: Sequence[str] | None) -> int:

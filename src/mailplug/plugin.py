@@ -54,7 +54,7 @@ from __future__ import annotations
 from . import check_keys, keys, outbox_keys
 from . import importers as import_keys
 from .auth import Authenticator, AuthFactory, Credentials
-from .body import STREAM_THRESHOLD, Body, Data, as_bytes, size_of
+from .body import STREAM_THRESHOLD, Body, Data, Spool, as_bytes, size_of
 from .check import CheckOptions, CheckReport, CheckStep, Fix, Note, Probe, StepStatus, tls_facts
 from .client_headers import is_client_header, strip_client_headers
 from .commands import (
@@ -226,6 +226,7 @@ __all__ = [
     "ServerReply",
     "Services",
     "SkippedFolder",
+    "Spool",
     "Status",
     "StatusEvent",
     "StepStatus",
