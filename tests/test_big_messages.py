@@ -664,3 +664,27 @@ async def test_postgresql_keeps_a_big_message_in_chunks_and_sends_it_whole(
     assert len(received.data) == size
     (part,) = received.message.iter_attachments()
     assert part.get_content() == attachment.read_bytes()
+
+
+@pytest.mark.parametrize("tls", ["starttls", "tls"])
+async def test_big_message_over_tls_arrives_whole(
+    tmp_path: Path, smtp_server: Any, tls: str
+) -> None:
+    """The pieces go through the TLS layer's flow control as through a plain socket."""
+    srv = smtp_server(tls=tls, size_limit=None)
+    account = srv.account(name="biuro", email="biuro@firma.pl")
+    attachment = random_file(tmp_path / "duzy.bin", 8 * MB)
+    async with mailer(tmp_path, [account], max_message_size=None) as m:
+        await m.enqueue(
+            Message(
+                to="k@klient.example",
+                subject="tls",
+                text="x",
+                attachments=[Attachment(path=attachment)],
+            )
+        )
+        (stored,) = body_files(tmp_path / "data")
+        assert (await m.flush()).sent == 1
+    (received,) = srv.messages
+    assert received.tls
+    assert hashlib.sha256(received.data).hexdigest() == stored.name
