@@ -688,3 +688,30 @@ async def test_big_message_over_tls_arrives_whole(
     (received,) = srv.messages
     assert received.tls
     assert hashlib.sha256(received.data).hexdigest() == stored.name
+
+
+async def test_outbox_move_carries_a_body_file_into_postgresql_chunks(
+    tmp_path: Path, smtp_server: Any, pg_outbox_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    srv = smtp_server(size_limit=None)
+    account = srv.account(name="biuro", email="biuro@firma.pl")
+    attachment = random_file(tmp_path / "duzy.bin", 3 * MB)
+    async with mailer(tmp_path, [account], max_message_size=None) as m:  # SQLite
+        entry_id = await m.enqueue(
+            Message(
+                to="k@klient.example",
+                subject="duża",
+                text="x",
+                attachments=[Attachment(path=attachment)],
+            )
+        )
+    (stored,) = body_files(tmp_path / "data")
+    assert await asyncio.to_thread(main, ["outbox", "move", "--to", pg_outbox_url, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["moved"] == 1
+    async with mailer(
+        tmp_path / "pg", [account], outbox_path=pg_outbox_url, max_message_size=None
+    ) as m:
+        assert (await m.status(entry_id)).size == stored.stat().st_size
+        assert (await m.flush()).sent == 1
+    (received,) = srv.messages
+    assert hashlib.sha256(received.data).hexdigest() == stored.name

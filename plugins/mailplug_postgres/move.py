@@ -26,7 +26,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from mailplug.plugin import outbox_keys
+from mailplug.plugin import Body, outbox_keys
 
 from .errors import storage_error
 from .options import Options
@@ -77,16 +77,17 @@ def _open_sqlite(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def _body_file(source: Path, digest: str) -> bytes:
-    """A big message kept beside the SQLite outbox (its layout: ``<file>.bodies/ab/abcd…``);
-    PostgreSQL keeps it in its row."""
+def _body_file(source: Path, digest: str) -> Body:
+    """A big message kept beside the SQLite outbox (its layout: ``<file>.bodies/ab/abcd…``),
+    moved in rows of ``body_chunks`` as the PostgreSQL outbox keeps it."""
     path = source.with_name(source.name + ".bodies") / digest[:2] / digest
     try:
-        return path.read_bytes()
+        size = path.stat().st_size
     except OSError as exc:
         raise outbox_keys.STORAGE_BODY_MISSING.error(
             id=digest, file=str(path), problem=exc.strerror or str(exc), cause=exc
         ) from exc
+    return Body(path, length=size, digest=digest)
 
 
 _MESSAGE_COLUMNS = (
@@ -211,11 +212,25 @@ async def _write_batch(
                 moved.moved += 1
         if not new_seq:
             return
+        bodies: dict[int, Any] = batch["bodies"]
         async with conn.cursor() as cur:
             await cur.executemany(
                 q("INSERT INTO {s}.bodies (seq, data) VALUES (%s, %s)"),
-                [(new_seq[s], data) for s, data in batch["bodies"].items() if s in new_seq],
+                [
+                    (new_seq[s], b"" if isinstance(data, Body) else data)
+                    for s, data in bodies.items()
+                    if s in new_seq
+                ],
             )
+            for s, data in bodies.items():
+                if s in new_seq and isinstance(data, Body):
+                    n = 0
+                    async for piece in data.achunks():
+                        await cur.execute(
+                            q("INSERT INTO {s}.body_chunks (seq, n, data) VALUES (%s, %s, %s)"),
+                            (new_seq[s], n, piece),
+                        )
+                        n += 1
             await cur.executemany(
                 q(
                     "INSERT INTO {s}.recipients (seq, position, address, status, error, "
