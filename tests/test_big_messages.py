@@ -28,9 +28,10 @@ from typing import Any
 import pytest
 from tests.outbox_support import mailer
 from tests.test_cli_outbox import write_accounts
+from tests.test_storage_faults import small_disk  # noqa: F401 - the 4 MB tmpfs fixture
 
 import mailplug.compose as compose_module
-from mailplug import Attachment, Message
+from mailplug import AsyncMailer, Attachment, Message
 from mailplug.body import STREAM_THRESHOLD, Body, Spool, as_bytes
 from mailplug.cli import main
 from mailplug.client_headers import strip_client_headers
@@ -392,6 +393,8 @@ def test_missing_body_file_is_reported_and_fails_its_entry_with_advice(
     assert main(["outbox", "check", "--lang", "pl"]) == 74
     out = capsys.readouterr().out
     assert "Brakuje treści 1 wiadomości" in out and entry_id in out
+    code, data = run_cli(capsys, "outbox", "backup", str(tmp_path / "kopia.sqlite3"))
+    assert code == 74 and data["body_files"] == 0 and data["missing_bodies"] == [entry_id]
 
     async def flush() -> tuple[Any, str]:
         async with mailer(tmp_path, [account], max_message_size=None) as m:
@@ -715,3 +718,45 @@ async def test_outbox_move_carries_a_body_file_into_postgresql_chunks(
         assert (await m.flush()).sent == 1
     (received,) = srv.messages
     assert hashlib.sha256(received.data).hexdigest() == stored.name
+
+
+# -- a full disk -------------------------------------------------------------------
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="tmpfs mounts are Linux")
+@pytest.mark.parametrize("full", ["outbox", "spool"])
+async def test_a_full_disk_refuses_a_big_message_and_leaves_nothing(
+    tmp_path: Path,
+    smtp_server: Any,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    full: str,
+) -> None:
+    """A body file (or the spool) that does not fit: ``storage.disk_full``, nothing queued,
+    no half-written file left."""
+    disk: Path = request.getfixturevalue("small_disk")  # a 4 MB tmpfs (root only)
+    srv = smtp_server()
+    account = srv.account(name="biuro", email="biuro@firma.pl")
+    attachment = random_file(tmp_path / "duzy.bin", 5 * MB)
+    data_dir = disk / "data" if full == "outbox" else tmp_path / "data"
+    spool = tmp_path / "spool" if full == "outbox" else disk / "spool"
+    spool.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(spool))
+    async with AsyncMailer(
+        [account], data_dir=data_dir, entry_points=False, max_message_size=None
+    ) as m:
+        with pytest.raises(MailplugError) as caught:
+            await m.enqueue(
+                Message(
+                    to="k@klient.example",
+                    subject="x",
+                    text="x",
+                    attachments=[Attachment(path=attachment)],
+                )
+            )
+        assert caught.value.key == "storage.disk_full"
+        assert caught.value.transient
+        assert await m.waiting() == 0
+    assert list(spool.iterdir()) == []
+    folder = bodyfiles.directory(data_dir / "outbox.sqlite3")
+    assert [p for p in folder.rglob("*") if p.is_file()] == []
