@@ -84,7 +84,7 @@ CHILD = r"""
 import asyncio, gc, json, sys, time
 from pathlib import Path
 tree, data_dir, attachment, port = sys.argv[1], Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
-outbox = sys.argv[5] or None
+options = {"outbox": sys.argv[5]} if sys.argv[5] else {}
 for p in (tree + "/src", tree + "/plugins"):
     sys.path.insert(0, p)
 import mailplug
@@ -111,7 +111,7 @@ def outbox_bytes():
 
 async def main():
     async with AsyncMailer([account], data_dir=data_dir, entry_points=False,
-                           max_message_size=None, outbox=outbox) as m:
+                           max_message_size=None, **options) as m:
         await m.enqueue(Message(to="klient@klient.example", subject="warm", text="hello\n"))
         await m.flush()
         gc.collect()
@@ -197,8 +197,9 @@ def main() -> int:
                     f"{name:6} ({tree}): idle {r['idle'] / MB:.0f} MB; peak above idle: "
                     f"enqueue {(r['enqueue_peak'] - r['idle']) / MB:.0f} MB "
                     f"({r['enqueue_s']:.1f} s), flush {(r['flush_peak'] - r['idle']) / MB:.0f} MB "
-                    f"({r['flush_s']:.1f} s); outbox grew {r['grown'] / MB:.0f} MB; "
-                    f"sent {int(r['sent'])}, sink got {received / MB:.0f} MB"
+                    f"({r['flush_s']:.1f} s); "
+                    + ("" if args.postgres else f"outbox grew {r['grown'] / MB:.0f} MB; ")
+                    + f"sent {int(r['sent'])}, sink got {received / MB:.0f} MB"
                 )
     finally:
         sink.terminate()
