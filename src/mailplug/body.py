@@ -140,6 +140,7 @@ class Body:
 
     def replace_head(self, cut: int, new: bytes) -> Body:
         """The same body with its first ``cut`` bytes replaced by ``new`` (no copy of the file)."""
+        cut = min(cut, self.size)
         if cut <= len(self.prefix):
             prefix, offset, length = new + self.prefix[cut:], self.offset, self.length
         else:
@@ -148,9 +149,6 @@ class Body:
         body = Body(self.path, length=length, offset=offset, prefix=prefix)
         body._parent = self  # an owned file lives as long as either one needs it
         return body
-
-    def isascii(self) -> bool:
-        return all(piece.isascii() for piece in self.chunks())
 
     def discard(self) -> None:
         """Remove the spool file now (an owned body only; a stored one is left alone)."""
