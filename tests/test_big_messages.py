@@ -760,3 +760,79 @@ async def test_a_full_disk_refuses_a_big_message_and_leaves_nothing(
     assert list(spool.iterdir()) == []
     folder = bodyfiles.directory(data_dir / "outbox.sqlite3")
     assert [p for p in folder.rglob("*") if p.is_file()] == []
+
+
+# -- the connection lost half way through a big message ------------------------------
+
+
+async def _half_way_server(cut_after: int) -> tuple[asyncio.Server, list[int]]:
+    """A real SMTP peer that takes MAIL, RCPT and DATA, then hangs up after
+    ``cut_after`` bytes of the message (a server crash, a dropped link)."""
+    got: list[int] = []
+
+    async def session(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"220 halfway ESMTP\r\n")
+        while line := await reader.readline():
+            verb = line[:4].upper()
+            if verb == b"EHLO":
+                writer.write(b"250-halfway\r\n250-PIPELINING\r\n250 8BITMIME\r\n")
+            elif verb == b"DATA":
+                writer.write(b"354 go on\r\n")
+                await writer.drain()
+                size = 0
+                while size < cut_after and (chunk := await reader.read(1 << 16)):
+                    size += len(chunk)
+                got.append(size)
+                writer.transport.abort()
+                return
+            elif verb == b"QUIT":
+                writer.write(b"221 bye\r\n")
+                await writer.drain()
+                break
+            else:
+                writer.write(b"250 OK\r\n")
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(session, "127.0.0.1", 0)
+    return server, got
+
+
+async def test_connection_lost_half_way_defers_and_the_message_goes_whole_later(
+    tmp_path: Path, smtp_server: Any
+) -> None:
+    """No final dot went out: the server has nothing (not "uncertain"), the entry waits
+    with its body file, and a later attempt sends it whole."""
+    attachment = random_file(tmp_path / "duzy.bin", 6 * MB)
+    server, got = await _half_way_server(2 * MB)
+    port = server.sockets[0].getsockname()[1]
+    halfway = {
+        "name": "biuro",
+        "email": "biuro@firma.pl",
+        "transport": "smtp",
+        "auth": None,
+        "settings": {"host": "127.0.0.1", "port": port, "security": "none", "timeout": 10},
+    }
+    async with server, mailer(tmp_path, [halfway], max_message_size=None) as m:
+        entry_id = await m.enqueue(
+            Message(
+                to="k@klient.example",
+                subject="x",
+                text="x",
+                attachments=[Attachment(path=attachment)],
+            )
+        )
+        (stored,) = body_files(tmp_path / "data")
+        report = await m.flush()
+        entry = await m.status(entry_id)
+    assert report.sent == 0 and got and got[0] >= 2 * MB
+    assert entry.status is Status.DEFERRED, entry.status
+    assert entry.error is not None and entry.error.key == "smtp.disconnected"
+    assert stored.exists()
+    srv = smtp_server(size_limit=None)
+    good = srv.account(name="biuro", email="biuro@firma.pl")
+    async with mailer(tmp_path, [good], max_message_size=None) as m:
+        assert await m.retry(entry_id) == 1
+        assert (await m.flush()).sent == 1
+    (received,) = srv.messages
+    assert hashlib.sha256(received.data).hexdigest() == stored.name
