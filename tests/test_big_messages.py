@@ -19,6 +19,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -32,7 +33,7 @@ from tests.test_storage_faults import small_disk  # noqa: F401 - the 4 MB tmpfs 
 
 import mailplug.compose as compose_module
 from mailplug import AsyncMailer, Attachment, Message
-from mailplug.body import STREAM_THRESHOLD, Body, Spool, as_bytes
+from mailplug.body import STREAM_THRESHOLD, Body, Spool, as_bytes, size_of
 from mailplug.cli import main
 from mailplug.client_headers import strip_client_headers
 from mailplug.errors import MailplugError
@@ -838,3 +839,32 @@ async def test_connection_lost_half_way_defers_and_the_message_goes_whole_later(
         assert (await m.flush()).sent == 1
     (received,) = srv.messages
     assert hashlib.sha256(received.data).hexdigest() == stored.name
+
+
+async def test_postgresql_claims_hand_out_few_big_messages_at_a_time(
+    tmp_path: Path, pg_outbox_url: str
+) -> None:
+    """Each big claim is spooled before the claim returns: a claim takes at most
+    BIG_PER_CLAIM of them (the rest stay due for the next one), small ones all."""
+    from mailplug.testing.outbox_contract import make_entry
+    from mailplug_postgres.store import BIG_PER_CLAIM
+
+    async with mailer(tmp_path, [], outbox=pg_outbox_url) as m:
+        outbox = await m.outbox()
+        bigs = []
+        for n in range(BIG_PER_CLAIM + 1):
+            spool = Spool(tmp_path)
+            spool.write(b"Subject: %d\r\n\r\n" % n + b"y" * (STREAM_THRESHOLD + 10))
+            body = spool.body()
+            assert isinstance(body, Body)
+            bigs.append(replace(make_entry(n), data=body))
+        smalls = [make_entry(10 + n) for n in range(3)]
+        await outbox.insert([*bigs, *smalls])
+        now = datetime.now(UTC) + timedelta(days=3650)  # (make_entry's mail is due in 2031)
+        first = await outbox.claim("w1", limit=50, lease=60, now=now)
+        sizes = sorted(size_of(c.data) for c in first)
+        assert sum(s > STREAM_THRESHOLD for s in sizes) == BIG_PER_CLAIM
+        assert len(first) == BIG_PER_CLAIM + len(smalls)
+        second = await outbox.claim("w1", limit=50, lease=60, now=now)
+        assert len(second) == 1 and size_of(second[0].data) > STREAM_THRESHOLD
+        assert as_bytes(second[0].data) == as_bytes(bigs[-1].data)

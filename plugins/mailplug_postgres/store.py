@@ -20,6 +20,7 @@ from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
 from mailplug.plugin import (
+    STREAM_THRESHOLD,
     WAITING_STATUSES,
     AccountPause,
     Added,
@@ -70,6 +71,25 @@ def _json(info: ErrorInfo | None) -> Jsonb | None:
 
 def _info(value: Any) -> ErrorInfo | None:
     return ErrorInfo.from_dict(value) if value else None
+
+
+#: Big messages handed out per claim: each is spooled from its rows before the claim
+#: returns, so a claim of many would hold their leases (and the disk) for long.
+BIG_PER_CLAIM = 2
+
+
+def _few_big(rows: list[Any]) -> list[Any]:
+    """``rows`` (seq, priority, time, size) with at most :data:`BIG_PER_CLAIM` big
+    messages; the others stay due for the next claim."""
+    big = 0
+    out = []
+    for row in rows:
+        if row[3] > STREAM_THRESHOLD:
+            big += 1
+            if big > BIG_PER_CLAIM:
+                continue
+        out.append(row)
+    return out
 
 
 class Sql:
@@ -269,7 +289,7 @@ class Sql:
             await conn.execute(_WORKER_COMMIT)
             due_cur = await conn.execute(
                 q(
-                    "SELECT seq, priority, due_at FROM {s}.messages WHERE due_at <= %(now)s "
+                    "SELECT seq, priority, due_at, size FROM {s}.messages WHERE due_at <= %(now)s "
                     f"AND account NOT IN ({self._PAUSED}){self._ONLY} "
                     "ORDER BY priority, due_at, seq LIMIT %(limit)s FOR UPDATE SKIP LOCKED"
                 ),
@@ -277,7 +297,7 @@ class Sql:
             )
             stale_cur = await conn.execute(
                 q(
-                    "SELECT seq, priority, lease_until FROM {s}.messages "
+                    "SELECT seq, priority, lease_until, size FROM {s}.messages "
                     f"WHERE lease_until <= %(now)s AND account NOT IN ({self._PAUSED}){self._ONLY} "
                     "ORDER BY lease_until, seq LIMIT %(limit)s FOR UPDATE SKIP LOCKED"
                 ),
@@ -285,7 +305,7 @@ class Sql:
             )
             due = await due_cur.fetchall()
             stale = await stale_cur.fetchall()
-            picked = sorted((*due, *stale), key=lambda r: (r[1], r[2], r[0]))[:limit]
+            picked = _few_big(sorted((*due, *stale), key=lambda r: (r[1], r[2], r[0]))[:limit])
             if not picked:
                 return []
             seqs = [int(r[0]) for r in picked]
