@@ -868,3 +868,23 @@ async def test_postgresql_claims_hand_out_few_big_messages_at_a_time(
         second = await outbox.claim("w1", limit=50, lease=60, now=now)
         assert len(second) == 1 and size_of(second[0].data) > STREAM_THRESHOLD
         assert as_bytes(second[0].data) == as_bytes(bigs[-1].data)
+
+
+async def test_big_raw_message_is_kept_as_a_file_and_sent_whole(
+    tmp_path: Path, smtp_server: Any
+) -> None:
+    """``enqueue_raw`` (Django's backend) of big bytes: stored beside the database too."""
+    srv = smtp_server(size_limit=None)
+    account = srv.account(name="biuro", email="biuro@firma.pl")
+    line = b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=" * 2 + b"\r\n"
+    raw = (
+        b"From: biuro@firma.pl\r\nTo: k@klient.example\r\nSubject: surowa\r\n"
+        b"Message-ID: <surowa-1@firma.pl>\r\n\r\n" + line * (2 * MB // len(line))
+    )
+    async with mailer(tmp_path, [account], max_message_size=None) as m:
+        await m.enqueue_raw(raw, recipients=["k@klient.example"])
+        (stored,) = body_files(tmp_path / "data")
+        assert (await m.flush()).sent == 1
+    (received,) = srv.messages
+    assert received.data == stored.read_bytes()
+    assert received.data.endswith(raw[raw.index(b"\r\n\r\n") :])

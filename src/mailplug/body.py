@@ -34,6 +34,7 @@ __all__ = [
     "Spool",
     "as_bytes",
     "size_of",
+    "spooled",
 ]
 
 #: Messages above this size are composed into a spool file and stored beside the outbox.
@@ -174,6 +175,20 @@ def size_of(data: Data) -> int:
 def as_bytes(data: Data) -> bytes:
     """``data`` as bytes (a :class:`Body` read whole)."""
     return data.read() if isinstance(data, Body) else data
+
+
+def spooled(data: bytes, directory: str | os.PathLike[str] | None = None) -> Data:
+    """``data`` as a spooled :class:`Body` when it is big (kept apart from the database
+    and sent in chunks), else as it is."""
+    if len(data) <= STREAM_THRESHOLD:
+        return data
+    spool = Spool(directory)
+    try:
+        spool.write(data)
+        return spool.body()
+    except BaseException:
+        spool.abort()
+        raise
 
 
 class Spool:

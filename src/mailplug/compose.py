@@ -535,7 +535,7 @@ def _spool(head: bytes, pieces: _Pieces, directory: str | os.PathLike[str] | Non
     try:
         spool = Spool(directory)
     except OSError as exc:
-        raise _spool_error(exc, directory) from exc
+        raise spool_error(exc, directory) from exc
     try:
         spool.write(head)
         for piece in pieces:
@@ -549,13 +549,13 @@ def _spool(head: bytes, pieces: _Pieces, directory: str | os.PathLike[str] | Non
         raise
     except OSError as exc:  # writing the spool file
         spool.abort()
-        raise _spool_error(exc, spool.path) from exc
+        raise spool_error(exc, spool.path) from exc
     except BaseException:
         spool.abort()
         raise
 
 
-def _spool_error(exc: OSError, where: object) -> MailplugError:
+def spool_error(exc: OSError, where: object = None) -> MailplugError:
     """A spool file that cannot be written: the disk is full, or the folder is unusable."""
     spec = STORAGE_DISK_FULL if exc.errno == errno.ENOSPC else STORAGE_IO
     where = where if where is not None else tempfile.gettempdir()

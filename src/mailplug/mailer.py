@@ -26,6 +26,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import forking, keys
+from .body import STREAM_THRESHOLD, spooled
 from .config import Config, default_data_dir, load_config
 from .describe import Description, describe, waiting_text
 from .errors import ConfigurationError, ErrorInfo, ErrorSpec, MailplugError, ServerReply
@@ -422,6 +423,15 @@ class AsyncMailer:
                 data, sender=envelope_from, recipients=recipients, domain=acc.email.domain
             )
             composed = await asyncio.to_thread(runtime.before_send, raw.composed, acc)
+            if isinstance(composed.data, bytes) and len(composed.data) > STREAM_THRESHOLD:
+                # A big one is kept beside the database and sent in chunks, as composed ones.
+                from .compose import Composed, spool_error
+
+                try:
+                    big = await asyncio.to_thread(spooled, composed.data)
+                except OSError as exc:
+                    raise spool_error(exc) from exc
+                composed = Composed(composed.envelope, big)
             entry = NewEntry(
                 id=new_id(),
                 message_id=composed.envelope.message_id,
