@@ -888,3 +888,18 @@ async def test_big_raw_message_is_kept_as_a_file_and_sent_whole(
     (received,) = srv.messages
     assert received.data == stored.read_bytes()
     assert received.data.endswith(raw[raw.index(b"\r\n\r\n") :])
+
+
+def test_a_forked_child_leaves_the_parents_spool_alone(tmp_path: Path) -> None:
+    spool = Spool(tmp_path)
+    spool.write(b"x" * (STREAM_THRESHOLD + 1))
+    body = spool.body()
+    assert isinstance(body, Body)
+    pid = os.fork()
+    if pid == 0:  # the child: its copy of the body goes, and the process ends normally
+        body.discard()
+        os._exit(0)
+    os.waitpid(pid, 0)
+    assert body.path.exists()
+    body.discard()
+    assert not body.path.exists()

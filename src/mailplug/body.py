@@ -82,7 +82,7 @@ class Body:
         self.digest = digest if not prefix else None
         self._parent: Body | None = None
         self._finalizer: weakref.finalize[..., Body] | None = (
-            weakref.finalize(self, _unlink, str(self.path)) if owned else None
+            weakref.finalize(self, _unlink, str(self.path), os.getpid()) if owned else None
         )
 
     @property
@@ -159,7 +159,10 @@ class Body:
             self._parent.discard()
 
 
-def _unlink(path: str) -> None:
+def _unlink(path: str, pid: int | None = None) -> None:
+    # (A process forked while a spool was open leaves it to its parent.)
+    if pid is not None and pid != os.getpid():
+        return
     with contextlib.suppress(OSError):
         os.unlink(path)
 
