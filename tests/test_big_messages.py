@@ -903,3 +903,33 @@ def test_a_forked_child_leaves_the_parents_spool_alone(tmp_path: Path) -> None:
     assert body.path.exists()
     body.discard()
     assert not body.path.exists()
+
+
+async def test_postgresql_big_message_with_rows_missing_fails_with_advice(
+    tmp_path: Path, smtp_server: Any, pg_outbox_url: str
+) -> None:
+    """Rows of a big message deleted behind the outbox's back: it is never sent cut short."""
+    import psycopg
+
+    from mailplug_postgres.options import parse_location
+
+    srv = smtp_server(size_limit=None)
+    account = srv.account(name="biuro", email="biuro@firma.pl")
+    attachment = random_file(tmp_path / "duzy.bin", 3 * MB)
+    options = parse_location(pg_outbox_url)
+    async with mailer(tmp_path, [account], outbox=pg_outbox_url, max_message_size=None) as m:
+        entry_id = await m.enqueue(
+            Message(
+                to="k@klient.example",
+                subject="x",
+                text="x",
+                attachments=[Attachment(path=attachment)],
+            )
+        )
+        with psycopg.connect(options.conninfo, autocommit=True) as conn:
+            conn.execute(f'DELETE FROM "{options.schema}".body_chunks WHERE n = 2')
+        await m.flush()
+        entry = await m.status(entry_id)
+    assert entry.status is Status.FAILED
+    assert entry.error is not None and entry.error.key == "storage.body_missing"
+    assert srv.messages == []

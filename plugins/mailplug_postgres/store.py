@@ -28,7 +28,6 @@ from mailplug.plugin import (
     Body,
     Change,
     Claim,
-    Data,
     Envelope,
     ErrorInfo,
     Filter,
@@ -208,7 +207,7 @@ class Sql:
             await conn.execute(sql, (seq, n, piece))
             n += 1
 
-    async def spool_chunks(self, conn: Conn, seq: int, size: int) -> Data:
+    async def spool_chunks(self, conn: Conn, seq: int, size: int) -> Body:
         """A big message's rows into a local spool file, one at a time (a claim's body)."""
         spool = await asyncio.to_thread(Spool)
         try:
@@ -221,10 +220,13 @@ class Sql:
                     break
                 await asyncio.to_thread(spool.write, bytes(row[0]))
                 n += 1
-            return await asyncio.to_thread(spool.body)
+            spool.close()
         except BaseException:
             spool.abort()
             raise
+        # Rows missing (size not reached): the file is short, and sending it says so
+        # (storage.body_missing) instead of sending a cut message.
+        return Body(spool.path, length=size, owned=True)
 
     async def _insert_again(self, conn: Conn, entry: NewEntry, now: datetime) -> Added:
         for _ in range(3):

@@ -214,6 +214,9 @@ class Spool:
             self._hash.update(data)
             self.size += len(data)
 
+    def close(self) -> None:
+        self._file.close()
+
     def body(self) -> Data:
         """The body written (the spool file owned by it; bytes when it stayed small)."""
         self._file.close()
