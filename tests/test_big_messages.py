@@ -933,3 +933,35 @@ async def test_postgresql_big_message_with_rows_missing_fails_with_advice(
     assert entry.status is Status.FAILED
     assert entry.error is not None and entry.error.key == "storage.body_missing"
     assert srv.messages == []
+
+
+async def test_a_missing_body_file_fails_its_entry_with_a_transport_that_does_not_stream(
+    tmp_path: Path,
+) -> None:
+    """The memory transport gets bytes: a body file that is gone fails that entry with
+    ``storage.body_missing``; the others in the same stream are sent."""
+    from mailplug.testing import memory_account
+    from mailplug.testing.memory import MemoryTransport
+
+    MemoryTransport.outbox.clear()
+    attachment = random_file(tmp_path / "duzy.bin", 2 * MB)
+    async with mailer(tmp_path, [memory_account("biuro", "biuro@firma.pl")]) as m:
+        big = await m.enqueue(
+            Message(
+                to="k@klient.example",
+                subject="duża",
+                text="x",
+                attachments=[Attachment(path=attachment)],
+            )
+        )
+        small = await m.enqueue(Message(to="k@klient.example", subject="mała", text="x"))
+        (stored,) = body_files(tmp_path / "data")
+        stored.unlink()
+        report = await m.flush()
+        entry = await m.status(big)
+        assert (await m.status(small)).status is Status.SENT
+    assert report.sent == 1
+    assert entry.status is Status.FAILED
+    assert entry.error is not None and entry.error.key == "storage.body_missing"
+    assert [s.message["Subject"] for s in MemoryTransport.outbox] == ["mała"]
+    MemoryTransport.outbox.clear()

@@ -227,12 +227,22 @@ class Transport(abc.ABC):
         await self.aclose()
 
 
-def payload_for(transport: Transport, data: Data) -> bytes:
+def payload_for(transport: Transport, data: Data, message_id: str = "") -> bytes:
     """``data`` as ``transport`` takes it: a :class:`~mailplug.body.Body` as it is when
     the transport :attr:`~Transport.streams_bodies` (its ``send`` declares
-    ``bytes | Body``), else the bytes."""
+    ``bytes | Body``), else the bytes.
+
+    :raises mailplug.errors.FileError: ``storage.body_missing`` (its file cannot be read).
+    """
     if isinstance(data, Body) and not transport.streams_bodies:
-        return data.read()
+        try:
+            return data.read()
+        except OSError as exc:
+            from .outbox_keys import STORAGE_BODY_MISSING
+
+            raise STORAGE_BODY_MISSING.error(
+                id=message_id, file=str(data.path), problem=exc.strerror or str(exc), cause=exc
+            ) from exc
     return cast("bytes", data)
 
 
