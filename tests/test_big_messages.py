@@ -537,24 +537,39 @@ def test_backup_copies_and_salvage_keeps_body_files(
 async def test_schema_1_outbox_is_migrated_and_keeps_its_mail(
     tmp_path: Path, smtp_server: Any
 ) -> None:
-    """An outbox written before body files (schema 1) opens, migrates and sends."""
+    """An outbox written before body files (schema 1, as an older mailplug left it, with
+    one queued message) opens, migrates to the latest schema and sends its mail."""
     from mailplug_sqlite import schema
 
     srv = smtp_server()
     account = srv.account(name="biuro", email="biuro@firma.pl")
-    async with mailer(tmp_path, [account]) as m:
-        await m.enqueue(Message(to="k@klient.example", subject="stara", text="x"))
     path = tmp_path / "data" / "outbox.sqlite3"
-    with sqlite3.connect(path) as conn:  # back to schema 1, as an older mailplug left it
-        conn.execute("DROP INDEX bodies_file")
-        conn.execute("DROP INDEX messages_created")
-        conn.execute("ALTER TABLE bodies DROP COLUMN file")
+    path.parent.mkdir(parents=True)
+    data = b"From: biuro@firma.pl\r\nTo: k@klient.example\r\nSubject: stara\r\n"
+    data += b"Message-ID: <stara-1@firma.pl>\r\n\r\nTresc.\r\n"
+    past = time.time() - 60
+    with sqlite3.connect(path) as conn:
+        for statement in schema.MIGRATIONS[0]:
+            conn.execute(statement)
         conn.execute("PRAGMA user_version = 1")
+        conn.execute(
+            "INSERT INTO messages (seq, id, message_id, account, status, created_at, "
+            "updated_at, age_from, due_at, subject, sender, to_list, envelope_from, size) "
+            "VALUES (1, 'a1b2c3d4e5f60718', '<stara-1@firma.pl>', 'biuro', 'queued', ?, ?, ?, "
+            "?, 'stara', 'biuro@firma.pl', '[\"k@klient.example\"]', 'biuro@firma.pl', ?)",
+            (past, past, past, past, len(data)),
+        )
+        conn.execute("INSERT INTO bodies (seq, data) VALUES (1, ?)", (data,))
+        conn.execute(
+            "INSERT INTO recipients (seq, position, address, status) "
+            "VALUES (1, 0, 'k@klient.example', 'pending')"
+        )
     async with mailer(tmp_path, [account]) as m:
         assert (await m.flush()).sent == 1
     with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.LATEST == 2
-    assert srv.messages[0].message["Subject"] == "stara"
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.LATEST
+    (received,) = srv.messages
+    assert received.data == data
 
 
 def test_bytes_still_work_for_code_that_predates_bodies(tmp_path: Path) -> None:
