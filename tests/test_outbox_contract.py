@@ -27,14 +27,3 @@ class TestSqliteOutbox(OutboxContract):
 
     async def open_second_handle(self, tmp_path: Path, services: Services) -> Outbox:
         return await open_outbox(self.where(tmp_path), services=services)
-
-    # Known differences from the contract, reported; strict: a fix turns these red
-    # (XPASS), so the override is removed with the fix.
-
-    @pytest.mark.xfail(
-        strict=True,
-        reason="sqlite orders queries by insertion (seq), not by queue time (created_at); "
-        "ordering by created_at needs an index (schema migration)",
-    )
-    async def test_query_orders_by_queue_time_not_by_insertion(self, outbox: Outbox) -> None:
-        await super().test_query_orders_by_queue_time_not_by_insertion(outbox)

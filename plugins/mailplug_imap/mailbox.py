@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from mailplug.plugin import MailplugError
+from mailplug.plugin import Data, MailplugError, as_bytes
 from mailplug.plugin import keys as core_keys
 
 from . import keys
@@ -176,10 +176,14 @@ class Mailbox:
                     return str(name)
         raise keys.IMAP_SENT_NO_FOLDER.error(host=self.imap.host)
 
-    def save_once(self, folder: str, data: bytes, message_id: str, at: datetime) -> bool:
+    def save_once(self, folder: str, data: Data, message_id: str, at: datetime) -> bool:
         """APPEND ``data`` to the selected ``folder`` with ``\\Seen`` and ``at`` as its
         INTERNALDATE, unless a message with that Message-ID is there already (a try
         whose answer was lost).  Returns whether it saved a copy now.
+
+        IMAPClient sends an APPEND literal from memory: a big message
+        (:class:`~mailplug.body.Body`) is read whole here, in this worker thread, for
+        the time of its APPEND only.
 
         :raises MailplugError: ``imap.sent.quota`` (mailbox full), ``imap.sent.refused``.
         """
@@ -189,7 +193,7 @@ class Mailbox:
         if message_id and client.search(["HEADER", "Message-ID", message_id]):
             return False
         try:
-            client.append(folder, data, flags=[b"\\Seen"], msg_time=at)
+            client.append(folder, as_bytes(data), flags=[b"\\Seen"], msg_time=at)
         except IMAPClientError as exc:
             problem = str(exc)
             if "OVERQUOTA" in problem.upper() or "QUOTA" in problem.upper():

@@ -26,7 +26,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from mailplug.plugin import outbox_keys
+from mailplug.plugin import Body, outbox_keys
 
 from .errors import storage_error
 from .options import Options
@@ -35,9 +35,9 @@ from .schema import qualify
 __all__ = ["Moved", "move"]
 
 #: The SQLite outbox schemas this reader understands (``PRAGMA user_version``); 2 added
-#: the Sent-folder copies, moved along (a copy a worker held is due again at its lease's end).
-SQLITE_VERSIONS = (1, 2)
-SQLITE_VERSION = SQLITE_VERSIONS[-1]
+#: the Sent-folder copies, moved along (a copy a worker held is due again at its lease's end);
+#: 3 keeps big bodies in files beside the database (``bodies.file``).
+SQLITE_VERSIONS = (1, 2, 3)
 BATCH = 500
 
 
@@ -73,9 +73,23 @@ def _open_sqlite(path: Path) -> sqlite3.Connection:
     if version not in SQLITE_VERSIONS:
         conn.close()
         raise outbox_keys.STORAGE_CANNOT_OPEN.error(
-            file=str(path), problem=f"outbox version {version}, this move reads {SQLITE_VERSION}"
+            file=str(path),
+            problem=f"outbox version {version}, this move reads {max(SQLITE_VERSIONS)}",
         )
     return conn
+
+
+def _body_file(source: Path, digest: str) -> Body:
+    """A big message kept beside the SQLite outbox (its layout: ``<file>.bodies/ab/abcd…``),
+    moved in rows of ``body_chunks`` as the PostgreSQL outbox keeps it."""
+    path = source.with_name(source.name + ".bodies") / digest[:2] / digest
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise outbox_keys.STORAGE_BODY_MISSING.error(
+            id=digest, file=str(path), problem=exc.strerror or str(exc), cause=exc
+        ) from exc
+    return Body(path, length=size, digest=digest)
 
 
 _MESSAGE_COLUMNS = (
@@ -89,7 +103,7 @@ def _has_copies(conn: sqlite3.Connection) -> bool:
     return int(conn.execute("PRAGMA user_version").fetchone()[0]) >= 2
 
 
-def _read_batch(conn: sqlite3.Connection, after: int) -> dict[str, Any]:
+def _read_batch(conn: sqlite3.Connection, after: int, source: Path) -> dict[str, Any]:
     rows = conn.execute(
         f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE seq > ? ORDER BY seq LIMIT ?",
         (after, BATCH),
@@ -98,7 +112,14 @@ def _read_batch(conn: sqlite3.Connection, after: int) -> dict[str, Any]:
     marks = ",".join("?" * len(seqs))
     if not seqs:
         return {"messages": [], "bodies": {}, "recipients": [], "attempts": []}
-    bodies = dict(conn.execute(f"SELECT seq, data FROM bodies WHERE seq IN ({marks})", seqs))
+    files = any(r[1] == "file" for r in conn.execute("PRAGMA table_info(bodies)"))
+    bodies = {
+        seq: data if not file else _body_file(source, file)
+        for seq, data, file in conn.execute(
+            f"SELECT seq, data, {'file' if files else 'NULL'} FROM bodies WHERE seq IN ({marks})",
+            seqs,
+        )
+    }
     recipients = conn.execute(
         "SELECT seq, position, address, status, error, updated_at FROM recipients "
         f"WHERE seq IN ({marks}) ORDER BY seq, position",
@@ -210,11 +231,25 @@ async def _write_batch(
                 moved.moved += 1
         if not new_seq:
             return
+        bodies: dict[int, Any] = batch["bodies"]
         async with conn.cursor() as cur:
             await cur.executemany(
                 q("INSERT INTO {s}.bodies (seq, data) VALUES (%s, %s)"),
-                [(new_seq[s], data) for s, data in batch["bodies"].items() if s in new_seq],
+                [
+                    (new_seq[s], b"" if isinstance(data, Body) else data)
+                    for s, data in bodies.items()
+                    if s in new_seq
+                ],
             )
+            for s, data in bodies.items():
+                if s in new_seq and isinstance(data, Body):
+                    n = 0
+                    async for piece in data.achunks():
+                        await cur.execute(
+                            q("INSERT INTO {s}.body_chunks (seq, n, data) VALUES (%s, %s, %s)"),
+                            (new_seq[s], n, piece),
+                        )
+                        n += 1
             await cur.executemany(
                 q(
                     "INSERT INTO {s}.recipients (seq, position, address, status, error, "
@@ -288,7 +323,7 @@ async def move(
             try:
                 after = 0
                 while True:
-                    batch = await asyncio.to_thread(_read_batch, lite, after)
+                    batch = await asyncio.to_thread(_read_batch, lite, after, source)
                     if not batch["messages"]:
                         break
                     await _write_batch(conn, target.schema, batch, moved)

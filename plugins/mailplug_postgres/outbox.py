@@ -74,6 +74,8 @@ class PostgresOutbox(Outbox):
 
     name = "postgresql"
     shares_connections = True
+    #: Big messages are stored in 1 MB rows (``body_chunks``) and spooled to a file when claimed.
+    stores_bodies = True
 
     def __init__(self, options: Options, *, services: Services) -> None:
         super().__init__(services=services)

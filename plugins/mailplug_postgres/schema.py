@@ -10,7 +10,8 @@ transaction-level advisory lock so servers starting together migrate once;
 (``mailplug outbox migrate-schema --dry-run``).
 
 Tables mirror the SQLite outbox's (``messages``, ``bodies``, ``recipients``,
-``attempts``, ``accounts``); ``due_at`` is set only while a message may be
+``attempts``, ``accounts``; a big message's bytes are rows of ``body_chunks``, 1 MB each,
+where SQLite keeps a file); ``due_at`` is set only while a message may be
 claimed and ``lease_until`` only while a worker holds it, both with partial
 indexes, so a claim costs the same beside a million rows of history.
 """
@@ -124,6 +125,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "WHERE due_at IS NOT NULL",
         "CREATE INDEX IF NOT EXISTS sent_copies_lease ON {s}.sent_copies (lease_until) "
         "WHERE lease_until IS NOT NULL",
+    ),
+    # 3: big messages in 1 MB rows (bodies.data is then empty): never whole in memory.
+    (
+        """CREATE TABLE IF NOT EXISTS {s}.body_chunks (
+    seq bigint NOT NULL REFERENCES {s}.messages (seq) ON DELETE CASCADE,
+    n integer NOT NULL,
+    data bytea NOT NULL,
+    PRIMARY KEY (seq, n)
+)""",
     ),
 )
 

@@ -11,6 +11,7 @@ never deadlock each other.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -19,10 +20,12 @@ from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
 from mailplug.plugin import (
+    STREAM_THRESHOLD,
     WAITING_STATUSES,
     AccountPause,
     Added,
     Attempt,
+    Body,
     Change,
     Claim,
     Envelope,
@@ -33,9 +36,11 @@ from mailplug.plugin import (
     Outcome,
     RecipientState,
     RecipientStatus,
+    Spool,
     Status,
     new_id,
     outbox_keys,
+    size_of,
 )
 
 from .schema import qualify
@@ -65,6 +70,25 @@ def _json(info: ErrorInfo | None) -> Jsonb | None:
 
 def _info(value: Any) -> ErrorInfo | None:
     return ErrorInfo.from_dict(value) if value else None
+
+
+#: Big messages handed out per claim: each is spooled from its rows before the claim
+#: returns, so a claim of many would hold their leases (and the disk) for long.
+BIG_PER_CLAIM = 2
+
+
+def _few_big(rows: list[Any]) -> list[Any]:
+    """``rows`` (seq, priority, time, size) with at most :data:`BIG_PER_CLAIM` big
+    messages; the others stay due for the next claim."""
+    big = 0
+    out = []
+    for row in rows:
+        if row[3] > STREAM_THRESHOLD:
+            big += 1
+            if big > BIG_PER_CLAIM:
+                continue
+        out.append(row)
+    return out
 
 
 class Sql:
@@ -133,6 +157,7 @@ class Sql:
             )
             stored = {int(r[0]) for r in await cur.fetchall()}
             bodies: list[tuple[int, bytes]] = []
+            big: list[tuple[int, Body]] = []
             rcpts: list[tuple[int, int, str, str]] = []
             for seq, (index, entry) in zip(seqs, fresh, strict=True):
                 if seq not in stored:
@@ -140,7 +165,11 @@ class Sql:
                     # rarely, drew the same id): point at it, or store under a new id.
                     out[index] = await self._insert_again(conn, entry, now)
                     continue
-                bodies.append((seq, entry.data))
+                if isinstance(entry.data, Body):
+                    bodies.append((seq, b""))  # its bytes go in body_chunks, below
+                    big.append((seq, entry.data))
+                else:
+                    bodies.append((seq, entry.data))
                 rstatus = "sent" if entry.status is Status.SENT else "pending"
                 rcpts += [(seq, i, a, rstatus) for i, a in enumerate(entry.envelope.recipients)]
                 out[index] = Added(entry.id, True, _inserted(entry, entry.id, now))
@@ -152,6 +181,8 @@ class Sql:
                     ),
                     ([b[0] for b in bodies], [b[1] for b in bodies]),
                 )
+            for seq, body in big:
+                await self._insert_chunks(conn, seq, body)
             if rcpts:
                 await conn.execute(
                     q(
@@ -167,6 +198,35 @@ class Sql:
             ):
                 await self.notify(conn)
         return [a for a in out if a is not None]
+
+    async def _insert_chunks(self, conn: Conn, seq: int, body: Body) -> None:
+        """A big message as rows of 1 MB, read from its file one piece at a time."""
+        sql = self.q("INSERT INTO {s}.body_chunks (seq, n, data) VALUES (%s, %s, %s)")
+        n = 0
+        async for piece in body.achunks():
+            await conn.execute(sql, (seq, n, piece))
+            n += 1
+
+    async def spool_chunks(self, conn: Conn, seq: int, size: int) -> Body:
+        """A big message's rows into a local spool file, one at a time (a claim's body)."""
+        spool = await asyncio.to_thread(Spool)
+        try:
+            sql = self.q("SELECT data FROM {s}.body_chunks WHERE seq = %s AND n = %s")
+            n = 0
+            while spool.size < size:
+                cur = await conn.execute(sql, (seq, n), binary=True)
+                row = await cur.fetchone()
+                if row is None:
+                    break
+                await asyncio.to_thread(spool.write, bytes(row[0]))
+                n += 1
+            spool.close()
+        except BaseException:
+            spool.abort()
+            raise
+        # Rows missing (size not reached): the file is short, and sending it says so
+        # (storage.body_missing) instead of sending a cut message.
+        return Body(spool.path, length=size, owned=True)
 
     async def _insert_again(self, conn: Conn, entry: NewEntry, now: datetime) -> Added:
         for _ in range(3):
@@ -231,7 +291,7 @@ class Sql:
             await conn.execute(_WORKER_COMMIT)
             due_cur = await conn.execute(
                 q(
-                    "SELECT seq, priority, due_at FROM {s}.messages WHERE due_at <= %(now)s "
+                    "SELECT seq, priority, due_at, size FROM {s}.messages WHERE due_at <= %(now)s "
                     f"AND account NOT IN ({self._PAUSED}){self._ONLY} "
                     "ORDER BY priority, due_at, seq LIMIT %(limit)s FOR UPDATE SKIP LOCKED"
                 ),
@@ -239,7 +299,7 @@ class Sql:
             )
             stale_cur = await conn.execute(
                 q(
-                    "SELECT seq, priority, lease_until FROM {s}.messages "
+                    "SELECT seq, priority, lease_until, size FROM {s}.messages "
                     f"WHERE lease_until <= %(now)s AND account NOT IN ({self._PAUSED}){self._ONLY} "
                     "ORDER BY lease_until, seq LIMIT %(limit)s FOR UPDATE SKIP LOCKED"
                 ),
@@ -247,7 +307,7 @@ class Sql:
             )
             due = await due_cur.fetchall()
             stale = await stale_cur.fetchall()
-            picked = sorted((*due, *stale), key=lambda r: (r[1], r[2], r[0]))[:limit]
+            picked = _few_big(sorted((*due, *stale), key=lambda r: (r[1], r[2], r[0]))[:limit])
             if not picked:
                 return []
             seqs = [int(r[0]) for r in picked]
@@ -270,7 +330,7 @@ class Sql:
                     "lease_until = %s, due_at = NULL, updated_at = %s FROM {s}.bodies b "
                     "WHERE m.seq = ANY(%s) AND b.seq = m.seq RETURNING m.seq, m.id, "
                     "m.message_id, m.account, m.previous, m.priority, m.created_at, m.send_at, "
-                    "m.age_from, m.attempts, m.envelope_from, m.smtputf8, m.subject, b.data"
+                    "m.age_from, m.attempts, m.envelope_from, m.smtputf8, m.subject, b.data, m.size"
                 ),
                 (worker_id, lease_until, now, seqs),
                 binary=True,  # the bodies as bytes, not hex text to decode
@@ -280,6 +340,7 @@ class Sql:
         order = {seq: i for i, seq in enumerate(seqs)}
         rows.sort(key=lambda r: order[r[0]])
         out = []
+        chunked: list[tuple[Claim, int, int]] = []
         pending_status = RecipientStatus.PENDING
         for (
             seq,
@@ -296,6 +357,7 @@ class Sql:
             smtputf8,
             subject,
             data,
+            size,
         ) in rows:
             states = rcpts.get(seq, ())
             pending = tuple(st.address for st in states if st.status is pending_status)
@@ -319,6 +381,10 @@ class Sql:
                     subject=subject,
                 )
             )
+            if not data and size:  # a big message: its rows of body_chunks, spooled below
+                chunked.append((out[-1], seq, size))
+        for claim, seq, size in chunked:
+            claim.data = await self.spool_chunks(conn, seq, size)
         return out
 
     async def due_count(self, conn: Conn, now: datetime, accounts: Sequence[str] | None) -> int:
@@ -862,7 +928,7 @@ def _message_values(entry: NewEntry, now: datetime) -> tuple[Any, ...]:
         Jsonb(list(entry.to)),
         entry.envelope.sender,
         bool(entry.envelope.smtputf8),
-        len(entry.data),
+        size_of(entry.data),
         Jsonb(entry.metadata) if entry.metadata else None,
     )
 

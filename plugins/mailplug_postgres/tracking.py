@@ -23,6 +23,7 @@ from mailplug.plugin import (
     CopyClaim,
     CopyOutcome,
     CopyStatus,
+    Data,
     Delivery,
     RecipientState,
     SentCopy,
@@ -168,24 +169,30 @@ class Tracking:
             cur = await conn.execute(
                 q(
                     "SELECT m.id, m.message_id, m.account, b.data, "
-                    "coalesce(m.sent_at, m.updated_at), c.attempts FROM {s}.sent_copies c "
+                    "coalesce(m.sent_at, m.updated_at), c.attempts, c.seq, m.size "
+                    "FROM {s}.sent_copies c "
                     "JOIN {s}.messages m ON m.seq = c.seq JOIN {s}.bodies b ON b.seq = c.seq "
                     "WHERE c.seq = ANY(%s) ORDER BY c.seq"
                 ),
                 (seqs,),
             )
             rows = await cur.fetchall()
-        return [
-            CopyClaim(
-                id=r[0],
-                message_id=r[1],
-                account=r[2],
-                data=bytes(r[3]),
-                sent_at=r[4],
-                attempts=r[5],
-            )
-            for r in rows
-        ]
+            claims = []
+            for r in rows:
+                data: Data = bytes(r[3])
+                if not data and r[7]:  # a big message: its rows of body_chunks, spooled
+                    data = await self.sql.spool_chunks(conn, r[6], r[7])
+                claims.append(
+                    CopyClaim(
+                        id=r[0],
+                        message_id=r[1],
+                        account=r[2],
+                        data=data,
+                        sent_at=r[4],
+                        attempts=r[5],
+                    )
+                )
+        return claims
 
     async def finish(self, conn: Conn, worker_id: str, outcomes: Sequence[CopyOutcome]) -> None:
         async with conn.transaction(), conn.cursor() as cur:

@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import os
 import re
 import socket
 import ssl
@@ -44,12 +45,14 @@ from aiosmtplib.errors import (
 
 from mailplug.plugin import (
     RECIPIENTS_REFUSED,
+    Body,
     Category,
     MailplugError,
     RecipientResult,
     RecipientsRefusedError,
     SendResult,
     ServerReply,
+    outbox_keys,
 )
 from mailplug.plugin import keys as core_keys
 
@@ -60,7 +63,7 @@ from .tls import build_tls_context, probe_implicit_tls, reset_error, reset_in_ha
 from .wire import Wire
 
 if TYPE_CHECKING:
-    from mailplug.plugin import Authenticator, Credentials, Envelope, ErrorSpec
+    from mailplug.plugin import Authenticator, Credentials, Data, Envelope, ErrorSpec
 
     from .settings import SmtpSettings
 
@@ -106,6 +109,40 @@ def _data_payload(data: bytes) -> bytes:
     return data + b"\r\n.\r\n"
 
 
+class _DotStuffer:
+    """:func:`_data_payload` for a message read in pieces: the same bytes, piece by piece."""
+
+    __slots__ = ("carry", "line_start")
+
+    def __init__(self) -> None:
+        self.line_start = True
+        self.carry = b""  # a CR at the end of a piece: its LF may start the next one
+
+    def feed(self, piece: bytes) -> bytes:
+        data = self.carry + piece
+        if data.endswith(b"\r"):
+            self.carry, data = b"\r", data[:-1]
+        else:
+            self.carry = b""
+        if not data:
+            return b""
+        crlf = data.count(b"\r\n")
+        if data.count(b"\n") != crlf or data.count(b"\r") != crlf:
+            data = _BARE_EOL_RE.sub(b"\r\n", data)
+        if self.line_start and data.startswith(b"."):
+            data = b"." + data
+        data = data.replace(b"\r\n.", b"\r\n..")
+        self.line_start = data.endswith(b"\r\n")
+        return data
+
+    def end(self) -> bytes:
+        """The last bytes: a held CR made a line end, then the final dot."""
+        if self.carry:
+            self.carry, self.line_start = b"", True
+            return b"\r\n.\r\n"
+        return b".\r\n" if self.line_start else b"\r\n.\r\n"
+
+
 @functools.cache
 def _fqdn() -> str:
     name = socket.getfqdn()
@@ -142,9 +179,10 @@ class _Prepared:
     """One transaction ready for the wire: its commands and the data as sent after DATA."""
 
     envelope: Envelope
-    data: bytes
+    data: Data
     mail: bytes
     rcpts: list[bytes]
+    #: The data as sent (empty for a big message: it is streamed from :attr:`data`).
     payload: bytes
     #: Refused before anything was sent (SMTPUTF8, SIZE …).
     error: MailplugError | None = None
@@ -620,9 +658,9 @@ class SmtpConnection:
     async def send(
         self,
         envelope: Envelope,
-        data: bytes,
+        data: Data,
         *,
-        following: Callable[[], tuple[Envelope, bytes] | None] | None = None,
+        following: Callable[[], tuple[Envelope, Data] | None] | None = None,
     ) -> SendResult:
         """One mail transaction (MAIL, RCPT for each recipient, DATA).
 
@@ -719,7 +757,7 @@ class SmtpConnection:
         )
 
     async def _further(
-        self, part: _Prepared, following: Callable[[], tuple[Envelope, bytes] | None] | None
+        self, part: _Prepared, following: Callable[[], tuple[Envelope, Data] | None] | None
     ) -> tuple[list[RecipientResult], ServerReply]:
         """A further transaction of a message some recipients already took: its failure
         becomes the refusal of its own recipients (the earlier ones keep their "yes")."""
@@ -741,16 +779,23 @@ class SmtpConnection:
         """The next message's commands are on the wire (see ``following`` in :meth:`send`)."""
         return self._ahead is not None and self._ahead.written
 
-    def _prepare(self, envelope: Envelope, data: bytes) -> _Prepared:
+    def _prepare(self, envelope: Envelope, data: Data) -> _Prepared:
         """The transaction's commands and data as they go on the wire, after the
-        checks that need no round trip (SMTPUTF8, SIZE, control characters)."""
+        checks that need no round trip (SMTPUTF8, SIZE, control characters).
+
+        A big message (a :class:`~mailplug.plugin.Body`) is only looked at (its
+        file is there, whole): it is streamed after the ``354``.
+        """
         if envelope.smtputf8 and not self.supports_smtputf8:
             needs = [a for a in (envelope.sender, *envelope.recipients) if not a.isascii()]
             first = needs[0] if needs else None
             raise keys.SMTPUTF8_UNSUPPORTED.error(host=self.host, recipient=first, address=first)
+        size = data.size if isinstance(data, Body) else len(data)
         limit = self.max_size
-        if limit is not None and len(data) > limit:
-            raise keys.SIZE_EXCEEDED.error(host=self.host, size=len(data), limit=limit)
+        if limit is not None and size > limit:
+            raise keys.SIZE_EXCEEDED.error(host=self.host, size=size, limit=limit)
+        if isinstance(data, Body):
+            _check_body(data, envelope)
         encoding = "utf-8" if envelope.smtputf8 else "ascii"
         sender = envelope.sender.encode(encoding)
         recipients = [a.encode(encoding) for a in envelope.recipients]
@@ -758,20 +803,21 @@ class SmtpConnection:
             raise core_keys.MESSAGE_HEADER_INJECTION.error(field="envelope")
         options = b""
         if "size" in self.extensions:
-            options += b" SIZE=%d" % len(data)
+            options += b" SIZE=%d" % size
         if envelope.smtputf8:
             options += b" SMTPUTF8"
-        if "8bitmime" in self.extensions and not data.isascii():
+        # (A big message is not read to find out: 8BITMIME is declared whenever offered.)
+        if "8bitmime" in self.extensions and (isinstance(data, Body) or not data.isascii()):
             options += b" BODY=8BITMIME"
         return _Prepared(
             envelope,
             data,
             b"MAIL FROM:<" + sender + b">" + options + b"\r\n",
             [b"RCPT TO:<" + r + b">\r\n" for r in recipients],
-            _data_payload(data),
+            b"" if isinstance(data, Body) else _data_payload(data),
         )
 
-    def _look_ahead(self, following: Callable[[], tuple[Envelope, bytes] | None] | None) -> bytes:
+    def _look_ahead(self, following: Callable[[], tuple[Envelope, Data] | None] | None) -> bytes:
         """The next message's commands, to go out right after this one's data (or ``b""``)."""
         if following is None or not self.pipelining:
             return b""
@@ -795,7 +841,7 @@ class SmtpConnection:
         self,
         prepared: _Prepared,
         reused: bool,
-        following: Callable[[], tuple[Envelope, bytes] | None] | None,
+        following: Callable[[], tuple[Envelope, Data] | None] | None,
     ) -> tuple[list[RecipientResult], ServerReply]:
         pipelined = self.pipelining
         mail, rcpts = prepared.mail, prepared.rcpts
@@ -872,7 +918,10 @@ class SmtpConnection:
 
         # No look-ahead when recipients are left for a further transaction of this message.
         ahead = b"" if any(_too_many(r) for r in results) else self._look_ahead(following)
-        self._write(prepared.payload + ahead, "data")
+        if isinstance(prepared.data, Body):
+            await self._stream(prepared.data, prepared.envelope, ahead)
+        else:
+            self._write(prepared.payload + ahead, "data")
         # From here on the server may have the whole message: losing the
         # connection before its reply leaves the outcome uncertain.
         code, text = await self._reply("data", data_sent=True)
@@ -883,6 +932,32 @@ class SmtpConnection:
                 self.close()
             raise self.reply_error(reply, "data")
         return results, reply
+
+    async def _stream(self, body: Body, envelope: Envelope, tail: bytes) -> None:
+        """Write a big message in pieces, dot-stuffed, waiting while the socket's buffer
+        is full; then its final dot and ``tail`` (the next message's commands).
+
+        A message cut short (its file unreadable, the connection lost) never gets
+        its dot: the session is closed, so the server drops what it got.
+        """
+        stuffer = _DotStuffer()
+        try:
+            async for piece in body.achunks():
+                self._write(stuffer.feed(piece), "data")
+                async with asyncio.timeout(self.settings.timeout):
+                    await self._wire.drain()
+        except MailplugError:
+            raise
+        except (SMTPException, TimeoutError, ConnectionError) as exc:
+            self.close()
+            raise self.map_error(exc, "data") from exc
+        except OSError as exc:  # the message's file
+            self.close()
+            raise _body_error(body, envelope, exc) from exc
+        except BaseException:
+            self.close()
+            raise
+        self._write(stuffer.end() + tail, "data")
 
     async def _settle(self, refused: MailplugError | None, stage: str) -> tuple[int, str]:
         """The next reply; once the transaction has failed, a lost reply is no news:
@@ -923,6 +998,22 @@ class SmtpConnection:
         """Drop the connection without QUIT."""
         if self.smtp is not None:
             self.smtp.close()
+
+
+def _check_body(body: Body, envelope: Envelope) -> None:
+    """A stored message's file is there and whole (else nothing is sent)."""
+    try:
+        size = os.stat(body.path).st_size
+    except OSError as exc:
+        raise _body_error(body, envelope, exc) from exc
+    if size < body.offset + body.length:
+        raise _body_error(body, envelope, OSError(f"{size} bytes of {body.offset + body.length}"))
+
+
+def _body_error(body: Body, envelope: Envelope, exc: OSError) -> MailplugError:
+    return outbox_keys.STORAGE_BODY_MISSING.error(
+        id=envelope.message_id, file=str(body.path), problem=exc.strerror or str(exc), cause=exc
+    )
 
 
 async def open_connection(

@@ -21,7 +21,7 @@ import ssl
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from mailplug.plugin import Envelope, MailplugError, SendResult, Transport
 
@@ -30,7 +30,7 @@ from .settings import SmtpSettings, parse_settings
 from .tls import build_tls_context
 
 if TYPE_CHECKING:
-    from mailplug.plugin import Account, Authenticator, Credentials, Services
+    from mailplug.plugin import Account, Authenticator, Credentials, Data, Services
 
 __all__ = ["RateLimiter", "SmtpTransport"]
 
@@ -100,6 +100,8 @@ class SmtpTransport(Transport):
     """
 
     name = "smtp"
+    #: Big messages go out in pieces, read from their file as they are written.
+    streams_bodies = True
 
     def __init__(
         self,
@@ -211,7 +213,7 @@ class SmtpTransport(Transport):
 
     # -- Transport API -------------------------------------------------------
 
-    async def send(self, envelope: Envelope, data: bytes) -> SendResult:
+    async def send(self, envelope: Envelope, data: Data) -> SendResult:
         """Deliver ``data`` to ``envelope`` over a pooled session (see :class:`Transport`)."""
         if self.limiter is not None:
             await self.limiter.wait()
@@ -238,7 +240,7 @@ class SmtpTransport(Transport):
         return result
 
     async def send_many(
-        self, messages: Iterable[tuple[Envelope, bytes]]
+        self, messages: Iterable[tuple[Envelope, Data]]
     ) -> AsyncGenerator[SendResult | MailplugError, None]:
         """Deliver messages one after another over one pooled session (see :class:`Transport`).
 
@@ -247,13 +249,14 @@ class SmtpTransport(Transport):
         of two.  A rate-limited account sends them one by one.
         """
         if self.limiter is not None:
-            async for each in super().send_many(messages):
+            # (The base class hands each message to send(), Body and all.)
+            async for each in super().send_many(cast("Iterable[tuple[Envelope, bytes]]", messages)):
                 yield each
             return
         source = iter(messages)
-        taken: list[tuple[Envelope, bytes]] = []
+        taken: list[tuple[Envelope, Data]] = []
 
-        def following() -> tuple[Envelope, bytes] | None:
+        def following() -> tuple[Envelope, Data] | None:
             item = next(source, None)
             if item is not None:
                 taken.append(item)

@@ -192,6 +192,22 @@ class Wire:
             raise SMTPServerDisconnected("Connection lost")
         self.protocol.write(data)
 
+    async def drain(self) -> None:
+        """Wait while the socket's send buffer is over its high-water mark (a big
+        message goes in pieces without piling up in memory).
+
+        :raises SMTPServerDisconnected: the connection is gone.
+        """
+        protocol = self.protocol
+        transport = protocol.transport if protocol is not None else None
+        if protocol is None or transport is None or transport.is_closing():
+            raise SMTPServerDisconnected("Connection lost")
+        # aiosmtplib's protocol has asyncio's flow control (FlowControlMixin), like a
+        # StreamWriter: pause_writing() makes this wait until resume_writing().
+        helper = getattr(protocol, "_drain_helper", None)
+        if helper is not None:
+            await helper()
+
     async def read(self, seconds: float | None) -> tuple[int, str]:
         """The next reply, as aiosmtplib gives it: code and lines joined by newlines.
 

@@ -31,10 +31,10 @@ from typing import Any
 
 from mailplug.plugin import RecipientStatus, Status, outbox_keys
 
-from . import pages, schema
+from . import bodyfiles, pages, schema
 from .database import storage_error
 
-__all__ = ["CheckResult", "SalvageReport", "backup", "check", "salvage"]
+__all__ = ["BackupResult", "CheckResult", "SalvageReport", "backup", "check", "salvage"]
 
 _STATUSES = frozenset(str(s) for s in Status)
 _RECIPIENT_STATUSES = frozenset(str(s) for s in RecipientStatus)
@@ -47,11 +47,17 @@ _RECIPIENT_COLUMNS = 6
 
 @dataclass(frozen=True, slots=True)
 class CheckResult:
-    """:ivar ok: the file is sound.  :ivar problems: SQLite's findings (at most 20)."""
+    """:ivar ok: the file is sound and every body file is there.
+    :ivar problems: SQLite's findings (at most 20).
+    :ivar missing: entries whose body file is gone or cut short (their mail is lost).
+    :ivar orphans: body files no entry names (left by a crash; ``outbox purge`` removes them).
+    """
 
     path: Path
     ok: bool
     problems: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+    orphans: tuple[Path, ...] = ()
 
 
 def check(path: Path) -> CheckResult:
@@ -62,6 +68,12 @@ def check(path: Path) -> CheckResult:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
             rows = conn.execute("PRAGMA integrity_check(20)").fetchall()
+            missing: tuple[str, ...] = ()
+            orphans: tuple[Path, ...] = ()
+            if _has_files(conn):
+                folder = bodyfiles.directory(path)
+                missing = tuple(entry for entry, _ in bodyfiles.missing(conn, folder))
+                orphans = tuple(bodyfiles.orphans(conn, folder))
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
@@ -69,7 +81,12 @@ def check(path: Path) -> CheckResult:
     problems = tuple(
         line for r in rows for line in str(r[0]).splitlines() if line.strip() and line != "ok"
     )
-    return CheckResult(path, not problems, problems)
+    return CheckResult(path, not problems and not missing, problems, missing, orphans)
+
+
+def _has_files(conn: sqlite3.Connection) -> bool:
+    """The schema has body files (version 2 on)."""
+    return any(r[1] == "file" for r in conn.execute("PRAGMA table_info(bodies)"))
 
 
 def _private_new(target: Path) -> None:
@@ -81,9 +98,20 @@ def _private_new(target: Path) -> None:
     os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
-def backup(source: Path, target: Path) -> int:
+@dataclass(frozen=True, slots=True)
+class BackupResult:
+    """:ivar pages: database pages copied.  :ivar files: body files copied beside it.
+    :ivar missing: entries of the copy whose body file was already gone."""
+
+    pages: int
+    files: int = 0
+    missing: tuple[str, ...] = ()
+
+
+def backup(source: Path, target: Path) -> BackupResult:
     """Copy the outbox ``source`` to the new file ``target`` (owner-only), consistently,
-    while other programs may be sending; returns the pages copied."""
+    while other programs may be sending, and the body files its entries name into
+    ``target``'s body folder (copies, fsync'd)."""
     if not source.exists():
         raise outbox_keys.STORAGE_CANNOT_OPEN.error(file=str(source), problem="file not found")
     _private_new(target)
@@ -92,13 +120,24 @@ def backup(source: Path, target: Path) -> int:
         dst = sqlite3.connect(target)
         try:
             src.backup(dst)
-            return int(dst.execute("PRAGMA page_count").fetchone()[0])
+            count = int(dst.execute("PRAGMA page_count").fetchone()[0])
+            if not _has_files(dst):
+                return BackupResult(count)
+            digests = [
+                r[0] for r in dst.execute("SELECT DISTINCT file FROM bodies WHERE file NOT NULL")
+            ]
+            folders = (bodyfiles.directory(source), bodyfiles.directory(target))
+            copied = sum(_keep_file(folders, d, copy=True) for d in digests)
+            missing = tuple(e for e, _ in bodyfiles.missing(dst, folders[1]))
+            return BackupResult(count, copied, missing)
         finally:
             dst.close()
             src.close()
     except sqlite3.Error as exc:
         target.unlink(missing_ok=True)
         raise storage_error(exc, source) from exc
+    except OSError as exc:
+        raise storage_error(exc, target) from exc
 
 
 @dataclass(slots=True)
@@ -192,12 +231,21 @@ def _is_message(r: pages.Record) -> bool:
 
 
 def _is_body(r: pages.Record) -> bool:
+    v = r.values
     return (
         r.rowid is not None
-        and len(r.values) == 2
-        and r.values[0] is None
-        and isinstance(r.values[1], bytes)
+        and len(v) in (2, 3)  # (rows written before the file column have 2)
+        and v[0] is None
+        and isinstance(v[1], bytes)
+        and (len(v) == 2 or v[2] is None or _is_digest(v[2]))
     )
+
+
+def _is_digest(value: object) -> bool:
+    return isinstance(value, str) and len(value) == 64 and all(c in _HEX for c in value)
+
+
+_HEX = frozenset("0123456789abcdef")
 
 
 def _is_attempt(r: pages.Record) -> bool:
@@ -240,7 +288,7 @@ def salvage(source: Path, target: Path, *, now: datetime) -> SalvageReport:
         found = pages.scan(readable)
     report.pages, report.page_size, report.bad_cells = found.pages, found.page_size, found.bad_cells
     messages: dict[str, pages.Record] = {}
-    bodies: dict[int, bytes] = {}
+    bodies: dict[int, _Body] = {}
     attempts: dict[int, list[tuple[Any, ...]]] = {}
     recipients: dict[tuple[int, int], tuple[Any, ...]] = {}
     for r in found.records:
@@ -251,24 +299,67 @@ def salvage(source: Path, target: Path, *, now: datetime) -> SalvageReport:
                 messages[key] = r
         elif _is_body(r):
             assert r.rowid is not None
-            bodies[r.rowid] = bytes(r.values[1])  # type: ignore[arg-type]
+            file = r.values[2] if len(r.values) == 3 else None
+            bodies[r.rowid] = _Body(bytes(r.values[1]), file)  # type: ignore[arg-type]
         elif _is_attempt(r):
             assert r.rowid is not None
             attempts.setdefault(int(r.values[0]), []).append((r.rowid, *r.values))  # type: ignore[arg-type]
         elif _is_recipient(r):
             recipients[int(r.values[0]), int(r.values[1])] = r.values  # type: ignore[arg-type]
-    _write(target, report, list(messages.values()), bodies, attempts, recipients, now)
+    folders = (bodyfiles.directory(source), bodyfiles.directory(target))
+    _write(target, report, list(messages.values()), bodies, attempts, recipients, now, folders)
     return report
+
+
+@dataclass(frozen=True, slots=True)
+class _Body:
+    """A body row found: the bytes, or the digest of its file."""
+
+    data: bytes
+    file: str | None
+
+    def head(self, folder: Path) -> bytes:
+        if self.file is None:
+            return self.data
+        try:
+            with open(bodyfiles.file_of(folder, self.file), "rb") as f:
+                return f.read(256 * 1024)
+        except OSError:
+            return b""
+
+
+def _keep_file(folders: tuple[Path, Path], digest: str, *, copy: bool = False) -> bool:
+    """The body file ``digest`` carried into the new outbox's folder (a hard link when
+    both are on one file system and not ``copy``, else a copy, fsync'd); ``False``: it
+    is gone."""
+    source, target = (bodyfiles.file_of(f, digest) for f in folders)
+    if target.exists():
+        return True
+    if not source.is_file():
+        return False
+    bodyfiles.make_folder(target.parent)
+    try:
+        if copy:
+            raise OSError("a copy was asked for")
+        os.link(source, target)
+    except OSError:
+        part = target.with_name(target.name + ".part")
+        shutil.copyfile(source, part)
+        with open(part, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(part, target)
+    return True
 
 
 def _write(
     target: Path,
     report: SalvageReport,
     messages: Sequence[pages.Record],
-    bodies: dict[int, bytes],
+    bodies: dict[int, _Body],
     attempts: dict[int, list[tuple[Any, ...]]],
     recipients: dict[tuple[int, int], tuple[Any, ...]],
     now: datetime,
+    folders: tuple[Path, Path],
 ) -> None:
     stamp = now.timestamp()
     conn = sqlite3.connect(target, isolation_level=None)
@@ -281,7 +372,8 @@ def _write(
             assert r.rowid is not None
             v = list(r.values)
             status = str(v[5])
-            if r.rowid not in bodies:
+            body = bodies.get(r.rowid)
+            if body is None or (body.file is not None and not _keep_file(folders, body.file)):
                 report.lost.append(Lost(str(v[1]), status, str(v[18] or ""), "body"))
                 continue
             if status == "sending":
@@ -297,7 +389,7 @@ def _write(
             except sqlite3.IntegrityError:
                 report.lost.append(Lost(str(v[1]), status, str(v[18] or ""), "duplicate"))
                 continue
-            conn.execute("INSERT INTO bodies VALUES (?, ?)", (r.rowid, bodies[r.rowid]))
+            conn.execute(_INSERT_BODY, (r.rowid, body.data, body.file))
             kept.add(r.rowid)
             report.rescued[status] = report.rescued.get(status, 0) + 1
         for (seq, _), values in sorted(recipients.items()):
@@ -312,15 +404,17 @@ def _write(
         for seq, body in sorted(bodies.items()):
             if seq in known:
                 continue
-            row = _from_content(seq, body, accounts, attempts.get(seq, []), stamp)
-            if row is None:
+            row = _from_content(seq, body.head(folders[0]), accounts, attempts.get(seq, []), stamp)
+            if row is None or (body.file is not None and not _keep_file(folders, body.file)):
                 report.unreadable_bodies += 1
                 continue
+            if body.file is not None:
+                row[23] = bodyfiles.file_of(folders[1], body.file).stat().st_size
             try:
                 conn.execute(_INSERT_MESSAGE, row)
             except sqlite3.IntegrityError:  # its entry was rescued under its own row
                 continue
-            conn.execute("INSERT INTO bodies VALUES (?, ?)", (seq, body))
+            conn.execute(_INSERT_BODY, (seq, body.data, body.file))
             addresses = json.loads(row[20])
             for position, address in enumerate(addresses):
                 saved = recipients.get((seq, position))
@@ -337,6 +431,7 @@ def _write(
         conn.close()
 
 
+_INSERT_BODY = "INSERT INTO bodies (seq, data, file) VALUES (?, ?, ?)"
 _INSERT_MESSAGE = "INSERT INTO messages VALUES (" + ", ".join("?" * _MESSAGE_COLUMNS) + ")"
 _INSERT_ATTEMPT = (
     "INSERT INTO attempts (rowid, seq, at, account, outcome, host, code, enhanced, text, "

@@ -35,11 +35,23 @@ def _check(ctx: CommandContext, args: argparse.Namespace) -> int:
     result = care.check(_outbox_file(ctx, args))
     if ctx.json:
         ctx.print_json(
-            {"file": str(result.path), "ok": result.ok, "problems": list(result.problems)}
+            {
+                "file": str(result.path),
+                "ok": result.ok,
+                "problems": list(result.problems),
+                "missing_bodies": list(result.missing),
+                "orphan_files": [str(p) for p in result.orphans],
+            }
         )
-    else:
+        return EX_OK if result.ok else EX_IOERR
+    if result.problems or result.ok:
         text = texts.CHECK_OK if result.ok else texts.CHECK_DAMAGED
         ctx.print(ctx.t(text, file=str(result.path)), *(f"  {p}" for p in result.problems))
+    if result.missing:
+        ctx.print(ctx.t(texts.CHECK_MISSING_BODIES, n=len(result.missing)))
+        ctx.print(*(f"  {entry}" for entry in result.missing[:50]))
+    if result.orphans:
+        ctx.print(ctx.t(texts.CHECK_ORPHAN_FILES, n=len(result.orphans)))
     return EX_OK if result.ok else EX_IOERR
 
 
@@ -49,12 +61,24 @@ def _target_args(p: argparse.ArgumentParser) -> None:
 
 
 def _backup(ctx: CommandContext, args: argparse.Namespace) -> int:
-    pages = care.backup(_outbox_file(ctx, args), args.path)
+    done = care.backup(_outbox_file(ctx, args), args.path)
     if ctx.json:
-        ctx.print_json({"file": str(args.path), "pages": pages})
-    else:
-        ctx.print(ctx.t(texts.BACKUP_DONE, file=str(args.path), pages=pages))
-    return EX_OK
+        ctx.print_json(
+            {
+                "file": str(args.path),
+                "pages": done.pages,
+                "body_files": done.files,
+                "missing_bodies": list(done.missing),
+            }
+        )
+        return EX_OK if not done.missing else EX_IOERR
+    ctx.print(ctx.t(texts.BACKUP_DONE, file=str(args.path), pages=done.pages))
+    if done.files:
+        ctx.print(ctx.t(texts.BACKUP_FILES, n=done.files))
+    if done.missing:
+        ctx.print(ctx.t(texts.CHECK_MISSING_BODIES, n=len(done.missing)))
+        ctx.print(*(f"  {entry}" for entry in done.missing[:50]))
+    return EX_OK if not done.missing else EX_IOERR
 
 
 def _salvage(ctx: CommandContext, args: argparse.Namespace) -> int:

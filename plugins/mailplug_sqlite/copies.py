@@ -10,10 +10,11 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from mailplug.plugin import CopyClaim, CopyOutcome, CopyStatus
 
-from .store import _chunks, _dt, _json, _marks, dt, ts, write
+from .store import _chunks, _dt, _json, _marks, _stored, dt, ts, write
 
 __all__ = ["claim", "finish", "next_due", "want"]
 
@@ -36,6 +37,7 @@ def claim(
     lease: float,
     now: datetime,
     accounts: Sequence[str] | None,
+    folder: Path | None = None,
 ) -> list[CopyClaim]:
     stamp = ts(now)
     where = ""
@@ -54,7 +56,7 @@ def claim(
         )
         rows = conn.execute(
             "SELECT c.seq, m.id, m.message_id, m.account, b.data, "
-            "coalesce(m.sent_at, m.updated_at), c.attempts FROM sent_copies c "
+            "coalesce(m.sent_at, m.updated_at), c.attempts, b.file, m.size FROM sent_copies c "
             "JOIN messages m ON m.seq = c.seq JOIN bodies b ON b.seq = c.seq "
             f"WHERE c.due_at IS NOT NULL AND c.due_at <= ?{where} "
             "ORDER BY c.due_at, c.seq LIMIT ?",
@@ -70,7 +72,7 @@ def claim(
             id=r[1],
             message_id=r[2],
             account=r[3],
-            data=bytes(r[4]),
+            data=bytes(r[4]) if r[7] is None else _stored(folder, r[7], r[8]),
             sent_at=_dt(r[5]),
             attempts=r[6],
         )

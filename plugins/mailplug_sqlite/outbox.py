@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from mailplug.plugin import (
     AccountPause,
     Added,
+    Body,
     Change,
     Claim,
     CopyClaim,
@@ -25,8 +27,8 @@ from mailplug.plugin import (
     utcnow,
 )
 
-from . import store
-from .database import Database, parse_location
+from . import bodyfiles, store
+from .database import Database, parse_location, storage_error
 
 if TYPE_CHECKING:
     from mailplug.plugin import Services
@@ -43,10 +45,14 @@ class SqliteOutbox(Outbox):
     """
 
     name = "sqlite"
+    #: Big messages are files beside the database (see :mod:`.bodyfiles`).
+    stores_bodies = True
 
     def __init__(self, db: Database, *, services: Services) -> None:
         super().__init__(services=services)
         self.db = db
+        #: The folder of big messages' files.
+        self.bodies = bodyfiles.directory(db.path)
 
     @property
     def path(self) -> Path:
@@ -66,7 +72,15 @@ class SqliteOutbox(Outbox):
     async def insert(self, entries: Sequence[NewEntry]) -> list[Added]:
         if not entries:
             return []
-        return await self.db.run(store.insert, list(entries), utcnow())
+        files: dict[str, tuple[str, Body]] = {}
+        for entry in entries:
+            if isinstance(entry.data, Body):
+                try:
+                    digest = await asyncio.to_thread(bodyfiles.write, self.bodies, entry.data)
+                except OSError as exc:
+                    raise storage_error(exc, self.bodies) from exc
+                files[entry.id] = (digest, entry.data)
+        return await self.db.run(store.insert, list(entries), utcnow(), self.bodies, files)
 
     # -- sending --------------------------------------------------------------
 
@@ -92,6 +106,7 @@ class SqliteOutbox(Outbox):
             until,
             now,
             list(accounts) if accounts is not None else None,
+            self.bodies,
             undo=give_back,
         )
 
@@ -153,10 +168,10 @@ class SqliteOutbox(Outbox):
         return await self.db.run(store.retry, list(ids), now)
 
     async def cancel(self, ids: Sequence[str], *, now: datetime) -> list[Change]:
-        return await self.db.run(store.cancel, list(ids), now)
+        return await self.db.run(store.cancel, list(ids), now, self.bodies)
 
     async def purge(self, *, before: datetime, statuses: Sequence[Status]) -> int:
-        return await self.db.run(store.purge, before, list(statuses))
+        return await self.db.run(store.purge, before, list(statuses), self.bodies)
 
     async def record_deliveries(
         self, ref: str, deliveries: Sequence[Delivery], *, now: datetime
@@ -189,7 +204,7 @@ class SqliteOutbox(Outbox):
         from . import copies
 
         names = list(accounts) if accounts is not None else None
-        return await self.db.run(copies.claim, worker_id, limit, lease, now, names)
+        return await self.db.run(copies.claim, worker_id, limit, lease, now, names, self.bodies)
 
     async def finish_sent_copies(self, worker_id: str, outcomes: Sequence[CopyOutcome]) -> None:
         from . import copies

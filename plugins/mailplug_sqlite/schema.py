@@ -9,7 +9,9 @@ Tables:
     while a worker holds it.  Both have partial indexes, so claiming costs
     the same with a million rows of history as with none.
 ``bodies``
-    The rendered bytes, kept apart so scans of ``messages`` stay small.
+    The rendered bytes, kept apart so scans of ``messages`` stay small; a big
+    message's bytes are a file beside the database instead (``file`` holds its
+    SHA-256, ``data`` is empty: see :mod:`.bodyfiles`).
 ``recipients``
     Per-recipient state and the server's last word.
 ``attempts``
@@ -132,6 +134,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )
         """,
         "CREATE INDEX sent_copies_due ON sent_copies(due_at) WHERE due_at IS NOT NULL",
+    ),
+    # 3: big bodies in files (bodies.file); lists ordered by queue time use an index.
+    (
+        "ALTER TABLE bodies ADD COLUMN file TEXT",
+        "CREATE INDEX bodies_file ON bodies(file) WHERE file IS NOT NULL",
+        "CREATE INDEX messages_created ON messages(created_at, seq)",
     ),
 )
 

@@ -13,6 +13,7 @@ import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from mailplug.plugin import (
@@ -20,6 +21,7 @@ from mailplug.plugin import (
     AccountPause,
     Added,
     Attempt,
+    Body,
     Change,
     Claim,
     CopyStatus,
@@ -33,9 +35,13 @@ from mailplug.plugin import (
     RecipientStatus,
     SentCopy,
     Status,
+    as_bytes,
     new_id,
     outbox_keys,
+    size_of,
 )
+
+from . import bodyfiles
 
 #: Statuses a person may retry.
 RETRYABLE = (Status.QUEUED, Status.DEFERRED, Status.UNCERTAIN, Status.FAILED, Status.PARTIAL)
@@ -111,10 +117,24 @@ def read(conn: sqlite3.Connection) -> Iterator[None]:
 # -- adding ---------------------------------------------------------------------
 
 
-def insert(conn: sqlite3.Connection, entries: Sequence[NewEntry], now: datetime) -> list[Added]:
-    """Store a batch in one transaction; repeats (Message-ID or dedupe key) are skipped."""
+def insert(
+    conn: sqlite3.Connection,
+    entries: Sequence[NewEntry],
+    now: datetime,
+    folder: Path | None = None,
+    files: dict[str, tuple[str, Body]] | None = None,
+) -> list[Added]:
+    """Store a batch in one transaction; repeats (Message-ID or dedupe key) are skipped.
+
+    :param files: entry id → (digest, body) of the bodies already written as files
+        into ``folder`` (:func:`.bodyfiles.write`); their rows name the file.
+    """
     out: list[Added] = []
+    files = files or {}
     with write(conn):
+        if files:
+            assert folder is not None
+            bodyfiles.ensure(folder, files)
         existing = _existing(conn, entries)
         fresh: list[NewEntry] = []
         for entry in entries:
@@ -133,10 +153,10 @@ def insert(conn: sqlite3.Connection, entries: Sequence[NewEntry], now: datetime)
         if fresh:
             try:
                 with _savepoint(conn):
-                    _insert_fast(conn, fresh, now)
+                    _insert_fast(conn, fresh, now, files)
             except sqlite3.IntegrityError:
                 # An id drawn twice (astronomically rare): go one by one, redrawing ids.
-                out = [_insert_one(conn, entry, now) for entry in entries]
+                out = [_insert_one(conn, entry, now, files) for entry in entries]
     return out
 
 
@@ -175,7 +195,24 @@ def _existing(conn: sqlite3.Connection, entries: Sequence[NewEntry]) -> dict[str
     return found
 
 
-def _insert_fast(conn: sqlite3.Connection, entries: Sequence[NewEntry], now: datetime) -> None:
+def _body_row(
+    seq: int, entry: NewEntry, files: dict[str, tuple[str, Body]]
+) -> tuple[int, bytes, str | None]:
+    stored = files.get(entry.id)
+    if stored is not None:
+        return seq, b"", stored[0]
+    return seq, as_bytes(entry.data), None
+
+
+_INSERT_BODY = "INSERT INTO bodies (seq, data, file) VALUES (?, ?, ?)"
+
+
+def _insert_fast(
+    conn: sqlite3.Connection,
+    entries: Sequence[NewEntry],
+    now: datetime,
+    files: dict[str, tuple[str, Body]],
+) -> None:
     # Holding the write lock, the next rowids are ours: number the rows here so the
     # three tables fill with one executemany each.
     first = int(conn.execute("SELECT coalesce(max(seq), 0) FROM messages").fetchone()[0]) + 1
@@ -185,13 +222,13 @@ def _insert_fast(conn: sqlite3.Connection, entries: Sequence[NewEntry], now: dat
     rcpts = []
     for seq, entry in enumerate(entries, start=first):
         rows.append((seq, *_message_values(entry, stamp)))
-        bodies.append((seq, entry.data))
+        bodies.append(_body_row(seq, entry, files))
         rstatus = "sent" if entry.status is Status.SENT else "pending"
         rcpts += [
             (seq, i, address, rstatus, stamp) for i, address in enumerate(entry.envelope.recipients)
         ]
     conn.executemany(_INSERT_ROW, rows)
-    conn.executemany("INSERT INTO bodies (seq, data) VALUES (?, ?)", bodies)
+    conn.executemany(_INSERT_BODY, bodies)
     conn.executemany(
         "INSERT INTO recipients (seq, position, address, status, updated_at) VALUES (?,?,?,?,?)",
         rcpts,
@@ -225,12 +262,14 @@ def _message_values(entry: NewEntry, stamp: float | None) -> tuple[Any, ...]:
         json.dumps(list(entry.to), ensure_ascii=False),
         entry.envelope.sender,
         int(entry.envelope.smtputf8),
-        len(entry.data),
+        size_of(entry.data),
         json.dumps(entry.metadata, ensure_ascii=False) if entry.metadata else None,
     )
 
 
-def _insert_one(conn: sqlite3.Connection, entry: NewEntry, now: datetime) -> Added:
+def _insert_one(
+    conn: sqlite3.Connection, entry: NewEntry, now: datetime, files: dict[str, tuple[str, Body]]
+) -> Added:
     entry_id = entry.id
     for _ in range(3):
         values = (entry_id, *_message_values(entry, ts(now))[1:])
@@ -252,7 +291,7 @@ def _insert_one(conn: sqlite3.Connection, entry: NewEntry, now: datetime) -> Add
     else:  # pragma: no cover - three id collisions in a row
         raise RuntimeError("could not allocate an outbox id")
     seq = row[0]
-    conn.execute("INSERT INTO bodies (seq, data) VALUES (?, ?)", (seq, entry.data))
+    conn.execute(_INSERT_BODY, _body_row(seq, entry, files))
     rstatus = "sent" if entry.status is Status.SENT else "pending"
     conn.executemany(
         "INSERT INTO recipients (seq, position, address, status, updated_at) VALUES (?,?,?,?,?)",
@@ -274,6 +313,11 @@ def _inserted(entry: NewEntry, entry_id: str, now: datetime) -> Change:
     )
 
 
+def _stored(folder: Path | None, digest: str, size: int) -> Body:
+    assert folder is not None
+    return Body(bodyfiles.file_of(folder, digest), length=size, digest=digest)
+
+
 # -- claiming -------------------------------------------------------------------
 
 _PAUSED = "SELECT name FROM accounts WHERE until IS NULL OR until > :now"
@@ -286,6 +330,7 @@ def claim(
     lease_until: datetime,
     now: datetime,
     accounts: Sequence[str] | None,
+    folder: Path | None = None,
 ) -> list[Claim]:
     params: dict[str, Any] = {"now": ts(now), "limit": limit}
     only = ""
@@ -333,7 +378,8 @@ def claim(
         rows = _tuples(
             conn,
             "SELECT m.seq, m.id, m.message_id, m.account, m.previous, m.priority, m.created_at, "
-            "m.send_at, m.age_from, m.attempts, m.envelope_from, m.smtputf8, m.subject, b.data "
+            "m.send_at, m.age_from, m.attempts, m.envelope_from, m.smtputf8, m.subject, b.data, "
+            "b.file, m.size "
             f"FROM messages m JOIN bodies b ON b.seq = m.seq WHERE m.seq IN ({marks})",
             seqs,
         ).fetchall()
@@ -357,6 +403,8 @@ def claim(
         smtputf8,
         subject,
         data,
+        file,
+        size,
     ) in rows:
         states = rcpts.get(seq, ())
         pending = tuple(st.address for st in states if st.status is pending_status)
@@ -366,7 +414,7 @@ def claim(
                 message_id=message_id,
                 account=account,
                 envelope=Envelope(envelope_from, pending, message_id, bool(smtputf8)),
-                data=data,
+                data=data if file is None else _stored(folder, file, size),
                 recipients=states,
                 attempts=attempts,
                 created_at=_dt(created_at),
@@ -844,7 +892,9 @@ def query(conn: sqlite3.Connection, f: Filter) -> list[OutboxEntry]:
     sql = f"SELECT {_ENTRY_COLUMNS} FROM messages"
     if where:
         sql += " WHERE " + " AND ".join(where)
-    sql += f" ORDER BY seq {'DESC' if f.newest_first else 'ASC'} LIMIT ? OFFSET ?"
+    way = "DESC" if f.newest_first else "ASC"
+    # Queue time, not insertion: imported old mail sorts where it belongs (messages_created).
+    sql += f" ORDER BY created_at {way}, seq {way} LIMIT ? OFFSET ?"
     params += [max(0, f.limit), max(0, f.offset)]
     with read(conn):
         rows = conn.execute(sql, params).fetchall()
@@ -922,11 +972,25 @@ def retry(conn: sqlite3.Connection, refs: Sequence[str], now: datetime) -> list[
     return changes
 
 
-def cancel(conn: sqlite3.Connection, refs: Sequence[str], now: datetime) -> list[Change]:
+def cancel(
+    conn: sqlite3.Connection, refs: Sequence[str], now: datetime, folder: Path | None = None
+) -> list[Change]:
+    """Cancel entries; a cancelled message's body file goes (it is never sent)."""
     changes = []
+    files: list[str] = []
     with write(conn):
         rows = [r for r in _seqs(conn, refs) if Status(r["status"]) in CANCELLABLE]
         addresses = _addresses(conn, [r["seq"] for r in rows])
+        seqs = [r["seq"] for r in rows]
+        for chunk in _chunks(seqs):
+            marks = _marks(len(chunk))
+            files += [
+                r[0]
+                for r in conn.execute(
+                    f"SELECT file FROM bodies WHERE file IS NOT NULL AND seq IN ({marks})", chunk
+                )
+            ]
+            conn.execute(f"UPDATE bodies SET file = NULL WHERE seq IN ({marks})", chunk)
         for row in rows:
             status = Status(row["status"])
             seq = row["seq"]
@@ -952,15 +1016,47 @@ def cancel(conn: sqlite3.Connection, refs: Sequence[str], now: datetime) -> list
                     recipients=addresses.get(seq, ()),
                 )
             )
+    if files and folder is not None:
+        collect_files(conn, folder, files)
     return changes
 
 
-def purge(conn: sqlite3.Connection, before: datetime, statuses: Sequence[Status]) -> int:
+def purge(
+    conn: sqlite3.Connection,
+    before: datetime,
+    statuses: Sequence[Status],
+    folder: Path | None = None,
+) -> int:
+    """Delete old entries; then their body files no row names any more, and orphans
+    (see :mod:`.bodyfiles`)."""
     if not statuses:
         return 0
+    where = (
+        f"status IN ({_marks(len(statuses))}) AND coalesce(sent_at, created_at) < ?",
+        (*[str(s) for s in statuses], ts(before)),
+    )
     with write(conn):
-        return conn.execute(
-            f"DELETE FROM messages WHERE status IN ({_marks(len(statuses))}) "
-            "AND coalesce(sent_at, created_at) < ?",
-            (*[str(s) for s in statuses], ts(before)),
-        ).rowcount
+        files = [
+            r[0]
+            for r in conn.execute(
+                "SELECT b.file FROM bodies b JOIN messages m ON m.seq = b.seq "
+                f"WHERE b.file IS NOT NULL AND m.{where[0]}",
+                where[1],
+            )
+        ]
+        count = conn.execute(f"DELETE FROM messages WHERE {where[0]}", where[1]).rowcount
+    if folder is not None:
+        collect_files(conn, folder, files)
+    return count
+
+
+def collect_files(conn: sqlite3.Connection, folder: Path, candidates: Sequence[str]) -> int:
+    """Remove body files no row names (``candidates``, and orphans past their grace),
+    holding the write lock: returns how many went."""
+    with write(conn):
+        removed = bodyfiles.collect(conn, folder, candidates)
+        for path in bodyfiles.orphans(conn, folder, grace=bodyfiles.ORPHAN_GRACE):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                removed += 1
+    return removed

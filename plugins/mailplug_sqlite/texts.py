@@ -9,6 +9,22 @@ CHECK_DAMAGED = Text(
     "The outbox {file} is damaged. Make a copy of it, then rescue what can be read: "
     "mailplug outbox salvage NEW-FILE."
 )
+CHECK_MISSING_BODIES = Text(
+    "The content of {n} message is missing (its file beside the outbox was deleted or "
+    "cut short): it cannot be sent. Restore the folder ending in .bodies from a backup:",
+    plural="The content of {n} messages is missing (their files beside the outbox were deleted "
+    "or cut short): they cannot be sent. Restore the folder ending in .bodies from a backup:",
+)
+CHECK_ORPHAN_FILES = Text(
+    "{n} file beside the outbox belongs to no message (left by an interrupted save); "
+    "mailplug outbox purge removes it after an hour.",
+    plural="{n} files beside the outbox belong to no message (left by interrupted saves); "
+    "mailplug outbox purge removes them after an hour.",
+)
+BACKUP_FILES = Text(
+    "Also copied: {n} file of a big message.",
+    plural="Also copied: {n} files of big messages.",
+)
 BACKUP_DONE = Text("Backup written to {file} ({pages} pages, consistent as of now).")
 SALVAGE_DONE = Text("Rescued {n} message into {file}.", plural="Rescued {n} messages into {file}.")
 SALVAGE_LOST = Text(

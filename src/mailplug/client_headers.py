@@ -11,6 +11,8 @@ cannot leak them either.
 
 from __future__ import annotations
 
+from .body import Body, Data
+
 __all__ = ["CLIENT_HEADERS", "CLIENT_PREFIXES", "is_client_header", "strip_client_headers"]
 
 #: Lower-case names of a mail program's own headers.
@@ -29,12 +31,25 @@ def is_client_header(name: str) -> bool:
     return folded in CLIENT_HEADERS or folded.startswith(CLIENT_PREFIXES)
 
 
-def strip_client_headers(data: bytes) -> bytes:
+def strip_client_headers(data: Data) -> Data:
     """``data`` without a mail program's own headers; the same object when it has none.
 
     Cheap on the hot path: one look at the header block, lower-cased, and the
-    message is only rebuilt when a marker is found.
+    message is only rebuilt when a marker is found.  A big message
+    (:class:`~mailplug.body.Body`) is looked at in its first 256 KB, and never
+    copied: its head is replaced.
     """
+    if isinstance(data, Body):
+        try:
+            head = data.head(256 * 1024)
+        except OSError:
+            return data  # (its file is gone: sending it reports that, in its own words)
+        stripped = _strip(head)
+        return data if stripped is head else data.replace_head(len(head), stripped)
+    return _strip(data)
+
+
+def _strip(data: bytes) -> bytes:
     end = data.find(b"\r\n\r\n")
     if end < 0:
         end = data.find(b"\n\n")

@@ -26,17 +26,23 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
+import errno
 import itertools
 import os
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from . import keys
+from .body import CHUNK, STREAM_THRESHOLD, Data, Spool
 from .charsets import find_surrogates
-from .files import read_file
+from .errors import MailplugError
+from .files import open_regular, read_file
 from .models import ascii_domain
+from .outbox_keys import STORAGE_DISK_FULL, STORAGE_IO
 from .transport import Envelope
 
 if TYPE_CHECKING:
@@ -66,8 +72,11 @@ _BOUNDARY_SEED = os.urandom(6).hex()
 
 @dataclass(frozen=True, slots=True)
 class Composed:
+    """A composed message: its envelope and bytes (a spooled :class:`~mailplug.body.Body`
+    when its attachments are big, see :data:`~mailplug.body.STREAM_THRESHOLD`)."""
+
     envelope: Envelope
-    data: bytes
+    data: Data
 
 
 # --------------------------------------------------------------------------
@@ -278,6 +287,40 @@ def _b64_body(data: bytes) -> bytes:
     return base64.encodebytes(data).replace(b"\n", b"\r\n")
 
 
+class _Encoded:
+    """An attachment to base64-encode into the spool in chunks (streamed composition)."""
+
+    __slots__ = ("attachment",)
+
+    def __init__(self, attachment: Attachment) -> None:
+        self.attachment = attachment
+
+    def write_to(self, spool: Spool) -> None:
+        att = self.attachment
+        if att.content is not None:
+            content = att.content
+            for start in range(0, len(content), CHUNK):
+                spool.write(_b64_body(content[start : start + CHUNK]))
+            return
+        assert att.path is not None
+        with open_regular(att.path) as f:
+            # CHUNK is a multiple of 57 bytes: the lines come out as one encodebytes() would.
+            while True:
+                try:
+                    piece = f.read(CHUNK)
+                except OSError as exc:
+                    raise keys.FILE_PROBLEM.error(
+                        file=str(att.path), reason=exc.strerror, cause=exc
+                    ) from exc
+                if not piece:
+                    break
+                spool.write(_b64_body(piece))
+
+
+#: A part's body as pieces: bytes, and attachments encoded when written (streaming).
+_Pieces = list[bytes | _Encoded]
+
+
 def _text_part(text: str, subtype: str) -> tuple[str, bytes, bool]:
     """Headers (without the blank line), encoded body, whether the body is 7bit text."""
     if "\r" in text:
@@ -308,27 +351,34 @@ def _text_part(text: str, subtype: str) -> tuple[str, bytes, bool]:
 @dataclass(slots=True)
 class _Part:
     headers: str
-    body: bytes
+    body: bytes | _Pieces
     #: The body is 7bit text, in which a boundary string could occur.
     plain: bool = False
 
 
 def _multipart(subtype: str, parts: list[_Part]) -> _Part:
     boundary = _new_boundary()
+    # (A plain part's body is bytes: only attachments are streamed.)
     while any(p.plain and boundary.encode() in p.body for p in parts):
         boundary = _new_boundary()
     delimiter = b"--" + boundary.encode()
-    chunks: list[bytes] = []
+    chunks: _Pieces = []
     for part in parts:
         # The CRLF before a delimiter belongs to the delimiter (RFC 2046 5.1.1).
-        chunks += [delimiter, b"\r\n", part.headers.encode("ascii"), b"\r\n", part.body, b"\r\n"]
+        chunks += [delimiter, b"\r\n", part.headers.encode("ascii"), b"\r\n"]
+        if isinstance(part.body, bytes):
+            chunks.append(part.body)
+        else:
+            chunks += part.body
+        chunks.append(b"\r\n")
     chunks += [delimiter, b"--\r\n"]
     headers = f'Content-Type: multipart/{subtype}; boundary="{boundary}"\r\n'
-    return _Part(headers, b"".join(chunks))
+    if all(isinstance(c, bytes) for c in chunks):
+        return _Part(headers, b"".join(chunks))  # type: ignore[arg-type]
+    return _Part(headers, chunks)
 
 
-def _attachment_part(att: Attachment, *, inline: bool) -> _Part:
-    data = read_attachment(att)
+def _attachment_part(att: Attachment, *, inline: bool, stream: bool = False) -> _Part:
     filename = att.name
     mime = att.mime_type
     if "/" not in mime or any(c in _CONTROL or c == " " for c in mime):
@@ -342,10 +392,12 @@ def _attachment_part(att: Attachment, *, inline: bool) -> _Part:
     if att.content_id:
         cid = att.content_id.strip().strip("<>")
         headers += f"Content-ID: <{cid}>\r\n"
-    return _Part(headers, _b64_body(data))
+    if stream:
+        return _Part(headers, [_Encoded(att)])
+    return _Part(headers, _b64_body(read_attachment(att)))
 
 
-def _body(message: Message) -> _Part:
+def _body(message: Message, stream: bool = False) -> _Part:
     text, html = message.text, message.html
     inline = [a for a in message.attachments if a.inline and a.content_id] if html else []
     files = [a for a in message.attachments if a not in inline]
@@ -356,12 +408,14 @@ def _body(message: Message) -> _Part:
     if html is not None:
         html_part = _Part(*_text_part(html, "html"))
         if inline:
-            related = [html_part] + [_attachment_part(a, inline=True) for a in inline]
+            related = [html_part] + [
+                _attachment_part(a, inline=True, stream=stream) for a in inline
+            ]
             html_part = _multipart("related", related)
         alternatives.append(html_part)
     body = alternatives[0] if len(alternatives) == 1 else _multipart("alternative", alternatives)
     if files:
-        attachments = [_attachment_part(a, inline=a.inline) for a in files]
+        attachments = [_attachment_part(a, inline=a.inline, stream=stream) for a in files]
         body = _multipart("mixed", [body, *attachments])
     return body
 
@@ -385,8 +439,30 @@ def message_id_for(message: Message, account: Account) -> str:
     return mid
 
 
-def compose(message: Message, account: Account, *, now: datetime | None = None) -> Composed:
+def attachments_size(message: Message) -> int:
+    """The attachments' bytes (files by their size on disk; unreadable ones count 0)."""
+    total = 0
+    for att in message.attachments:
+        if att.content is not None:
+            total += len(att.content)
+        elif att.path is not None:
+            with contextlib.suppress(OSError):  # reading it says what is wrong
+                total += os.stat(att.path).st_size
+    return total
+
+
+def compose(
+    message: Message,
+    account: Account,
+    *,
+    now: datetime | None = None,
+    spool: str | os.PathLike[str] | None = None,
+) -> Composed:
     """Compose ``message`` as sent from ``account``.
+
+    Attachments over :data:`~mailplug.body.STREAM_THRESHOLD` in all are read and
+    encoded in chunks into a spool file (in ``spool``, default the temporary
+    folder): the message is then a :class:`~mailplug.body.Body`, never whole in memory.
 
     :param now: the Date header's time (default: now, in local time).
     :raises mailplug.errors.MessageError: no recipients; text that is not valid
@@ -439,7 +515,8 @@ def compose(message: Message, account: Account, *, now: datetime | None = None) 
     for name, value in message.headers.items():
         head.append(_unstructured(name, value))
     head.append("MIME-Version: 1.0\r\n")
-    body = _body(message)
+    stream = attachments_size(message) * 4 // 3 > STREAM_THRESHOLD
+    body = _body(message, stream)
     head.append(body.headers)
     head.append("\r\n")
     header_text = "".join(head)
@@ -450,7 +527,40 @@ def compose(message: Message, account: Account, *, now: datetime | None = None) 
         message_id=message_id,
         smtputf8=smtputf8,
     )
-    return Composed(envelope, header_bytes + body.body)
+    if isinstance(body.body, bytes):
+        return Composed(envelope, header_bytes + body.body)
+    return Composed(envelope, _spool(header_bytes, body.body, spool))
+
+
+def _spool(head: bytes, pieces: _Pieces, directory: str | os.PathLike[str] | None) -> Data:
+    try:
+        spool = Spool(directory)
+    except OSError as exc:
+        raise spool_error(exc, directory) from exc
+    try:
+        spool.write(head)
+        for piece in pieces:
+            if isinstance(piece, bytes):
+                spool.write(piece)
+            else:
+                piece.write_to(spool)
+        return spool.body()
+    except MailplugError:
+        spool.abort()
+        raise
+    except OSError as exc:  # writing the spool file
+        spool.abort()
+        raise spool_error(exc, spool.path) from exc
+    except BaseException:
+        spool.abort()
+        raise
+
+
+def spool_error(exc: OSError, where: object = None) -> MailplugError:
+    """A spool file that cannot be written: the disk is full, or the folder is unusable."""
+    spec = STORAGE_DISK_FULL if exc.errno == errno.ENOSPC else STORAGE_IO
+    where = where if where is not None else tempfile.gettempdir()
+    return spec.error(file=str(where), problem=exc.strerror or str(exc), cause=exc)
 
 
 def _envelope_addr(address: str) -> str:

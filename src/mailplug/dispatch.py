@@ -42,7 +42,7 @@ from .outbox_keys import OUTBOX_TRANSPORT_FAILED
 from .queue import Queue
 from .retry import Decision, RetryPolicy, fingerprint
 from .status import Status
-from .transport import RecipientsRefusedError
+from .transport import RecipientsRefusedError, payload_for
 
 if TYPE_CHECKING:
     from .models import Account
@@ -570,6 +570,7 @@ class _Flush:
         :returns: how many entries the transport took.
         """
         taken: deque[tuple[Claim, float]] = deque()
+        unreadable: list[tuple[Claim, MailplugError]] = []
         count = 0
 
         def feed() -> Iterator[tuple[Envelope, bytes]]:
@@ -577,11 +578,16 @@ class _Flush:
                 if not self._may_take(lane) or not lane.queue[0].envelope.recipients:
                     return
                 claim = lane.queue.popleft()
+                try:
+                    data = payload_for(transport, claim.data, claim.message_id)
+                except MailplugError as error:  # its stored file is gone: decided below
+                    unreadable.append((claim, error))
+                    continue
                 # From here on the message may reach the server: a stop lets it finish.
                 taken.append((claim, time.monotonic()))
                 nonlocal count
                 count += 1
-                yield claim.envelope, claim.data
+                yield claim.envelope, data
 
         self.sending.add(task)
         try:
@@ -592,6 +598,8 @@ class _Flush:
         except asyncio.CancelledError:
             while taken:
                 self._give_back(taken.popleft()[0])
+            for claim, _ in unreadable:
+                self._give_back(claim)
             raise
         except Exception as exc:  # a bug in a transport plugin: retry later, log it
             log.exception("transport for account %s failed", lane.name)
@@ -600,6 +608,8 @@ class _Flush:
                 await self._decided(claim, self._bug(claim, lane, exc, started))
         finally:
             self.sending.discard(task)
+        for claim, error in unreadable:
+            await self._decided(claim, self._decide(claim, lane, error, time.monotonic()))
         if taken:  # taken and never answered: a transport bug, like an exception
             problem = RuntimeError("send_many() gave no outcome for a message it took")
             log.error("transport for account %s: %s", lane.name, problem)
@@ -668,7 +678,8 @@ class _Flush:
             transport = lane.transport
             if transport is None:
                 transport = lane.transport = await self.runtime.transport_for(account)
-            result = await transport.send(claim.envelope, claim.data)
+            data = payload_for(transport, claim.data, claim.message_id)
+            result = await transport.send(claim.envelope, data)
         except MailplugError as exc:
             return self._decide(claim, lane, exc, started)
         except (asyncio.CancelledError, KeyboardInterrupt, SystemExit):

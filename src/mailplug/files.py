@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from . import keys
 from .errors import MailplugError
@@ -13,7 +13,7 @@ from .errors import MailplugError
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["check_regular", "file_error", "locked", "read_file"]
+__all__ = ["check_regular", "file_error", "locked", "open_regular", "read_file"]
 
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 
@@ -80,6 +80,18 @@ def read_file(path: Path) -> bytes:
     (``file.locked``) or another failure (``file.problem``) raise
     :class:`~mailplug.errors.FileError`.
     """
+    with open_regular(path) as fh:
+        try:
+            return fh.read()
+        except OSError as exc:
+            raise file_error(path, exc) from exc
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """Open a mail file for reading in pieces, with :func:`read_file`'s checks and errors.
+
+    A read error later is the caller's to report (:func:`file_error` names its cause).
+    """
     try:
         # Non-blocking open: opening a named pipe for reading would otherwise wait
         # for a writer, forever; it is refused below instead.
@@ -96,11 +108,10 @@ def read_file(path: Path) -> bytes:
             os.set_blocking(fd, True)
         if locked(fd):
             raise keys.FILE_LOCKED.error(file=str(path))
-        with os.fdopen(fd, "rb", closefd=False) as fh:
-            return fh.read()
+        return os.fdopen(fd, "rb")
     except MailplugError:
+        os.close(fd)
         raise
     except OSError as exc:
-        raise file_error(path, exc) from exc
-    finally:
         os.close(fd)
+        raise file_error(path, exc) from exc

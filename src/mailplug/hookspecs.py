@@ -283,7 +283,10 @@ def mailplug_before_send(outgoing: Outgoing) -> None:
     envelope (``outgoing.set_recipients``), or refuse the message with
     ``outgoing.refuse(reason)``: the host's call then raises
     ``message.refused`` and nothing is stored.  Any other exception is reported
-    as ``plugin.before_send_failed`` and nothing is stored either.
+    as ``plugin.before_send_failed`` and nothing is stored either.  A big
+    message is ``outgoing.body``, a :class:`~mailplug.body.Body` read in
+    chunks: ``header`` and ``add_header`` never read it whole, reading
+    ``outgoing.data`` does.
 
     :param outgoing: the account, the envelope and the bytes.
     """

@@ -26,6 +26,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import forking, keys
+from .body import STREAM_THRESHOLD, spooled
 from .config import Config, default_data_dir, load_config
 from .describe import Description, describe, waiting_text
 from .errors import ConfigurationError, ErrorInfo, ErrorSpec, MailplugError, ServerReply
@@ -37,7 +38,7 @@ from .queue import Queue
 from .raw import prepare_raw
 from .runtime import DEFAULT_MAX_MESSAGE_SIZE, Runtime, StatusListener
 from .services import SecretStore, Services
-from .transport import RecipientsRefusedError
+from .transport import RecipientsRefusedError, payload_for
 
 if TYPE_CHECKING:
     from .auth import Authenticator
@@ -288,7 +289,9 @@ class AsyncMailer:
             transport = await self.runtime.transport_for(account)
             started = time.monotonic()
             try:
-                result = await transport.send(composed.envelope, composed.data)
+                result = await transport.send(
+                    composed.envelope, payload_for(transport, composed.data)
+                )
             except RecipientsRefusedError as refused:
                 raise self.runtime.refused_error(refused, account=account) from refused.__cause__
             result.duration = result.duration or time.monotonic() - started
@@ -420,6 +423,15 @@ class AsyncMailer:
                 data, sender=envelope_from, recipients=recipients, domain=acc.email.domain
             )
             composed = await asyncio.to_thread(runtime.before_send, raw.composed, acc)
+            if isinstance(composed.data, bytes) and len(composed.data) > STREAM_THRESHOLD:
+                # A big one is kept beside the database and sent in chunks, as composed ones.
+                from .compose import Composed, spool_error
+
+                try:
+                    big = await asyncio.to_thread(spooled, composed.data)
+                except OSError as exc:
+                    raise spool_error(exc) from exc
+                composed = Composed(composed.envelope, big)
             entry = NewEntry(
                 id=new_id(),
                 message_id=composed.envelope.message_id,

@@ -41,6 +41,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .body import Body, Data, as_bytes
 from .errors import ErrorInfo
 from .events import StatusEvent
 from .status import Status
@@ -73,6 +74,7 @@ __all__ = [
     "RecipientStatus",
     "SentCopy",
     "apply_delivery",
+    "entries_for",
     "new_id",
     "status_after_deliveries",
     "utcnow",
@@ -85,6 +87,14 @@ WAITING_STATUSES: tuple[Status, ...] = (
     Status.DEFERRED,
     Status.UNCERTAIN,
 )
+
+
+def entries_for(outbox: Outbox, entries: Sequence[NewEntry]) -> Sequence[NewEntry]:
+    """``entries`` as ``outbox`` takes them: big bodies read into bytes unless it
+    :attr:`~Outbox.stores_bodies`."""
+    if outbox.stores_bodies or not any(isinstance(e.data, Body) for e in entries):
+        return entries
+    return [replace(e, data=as_bytes(e.data)) for e in entries]
 
 
 def utcnow() -> datetime:
@@ -176,13 +186,16 @@ class NewEntry:
     """A message to store: the composed bytes and the metadata shown in lists.
 
     Built by the core (:meth:`from_message`) or for an importer (:meth:`raw`).
+
+    :ivar data: the message: bytes, or a :class:`~mailplug.body.Body` (a big one)
+        for an outbox that :attr:`~Outbox.stores_bodies`.
     """
 
     id: str
     message_id: str
     account: str
     envelope: Envelope
-    data: bytes
+    data: Data
     subject: str = ""
     sender: str = ""
     to: tuple[str, ...] = ()
@@ -226,7 +239,7 @@ class NewEntry:
         *,
         account: str,
         envelope: Envelope,
-        data: bytes,
+        data: Data,
         subject: str,
         sender: str,
         status: Status,
@@ -292,13 +305,15 @@ class Claim:
     :ivar recipients: every recipient with its state (sent ones included).
     :ivar attempts: attempts counted so far (the retry exponent).
     :ivar previous: the status it had before the claim (``sending``: its worker died).
+    :ivar data: the message: bytes, or a :class:`~mailplug.body.Body` (a big one, from
+        an outbox that :attr:`~Outbox.stores_bodies`; read it in chunks).
     """
 
     id: str
     message_id: str
     account: str
     envelope: Envelope
-    data: bytes
+    data: Data
     recipients: tuple[RecipientState, ...]
     attempts: int
     created_at: datetime
@@ -484,7 +499,7 @@ class CopyClaim:
     """A Sent-folder copy handed to one worker under a lease (:meth:`Outbox.claim_sent_copies`).
 
     :ivar data: the message as stored (the core strips a mail program's headers,
-        as for sending).
+        as for sending): bytes, or a :class:`~mailplug.body.Body` for a big message.
     :ivar sent_at: when it was sent (the copy's INTERNALDATE).
     :ivar attempts: tries made before this one.
     """
@@ -492,7 +507,7 @@ class CopyClaim:
     id: str
     message_id: str
     account: str
-    data: bytes
+    data: Data
     sent_at: datetime
     attempts: int
 
@@ -659,6 +674,10 @@ class Outbox(abc.ABC):
     #: Whether workers in several processes share it and it hands out connection slots
     #: (:meth:`take_connection`): the flush engine then asks for one per connection.
     shares_connections: bool = False
+    #: Whether :meth:`insert` takes big messages as a :class:`~mailplug.body.Body` (and
+    #: stores them without reading them whole); otherwise the core hands it bytes.
+    #: Its claims may then carry a :class:`~mailplug.body.Body` too.
+    stores_bodies: bool = False
 
     def __init__(self, *, services: Services) -> None:
         self.services = services

@@ -7,7 +7,7 @@ through :func:`~mailplug.hookspecs.mailplug_register_messages`); the
 
 from __future__ import annotations
 
-from .errors import Category, ErrorSpec, MailplugError, StorageError
+from .errors import Category, ErrorSpec, FileError, MailplugError, StorageError
 from .text import Text
 
 C = Category
@@ -67,6 +67,16 @@ STORAGE_IO = ErrorSpec(
     "Check the disk (free space, errors) and that the outbox is on a local disk, not a network "
     "share, then try again. If the problem persists, contact extended technical support.",
     exception=StorageError,
+)
+STORAGE_BODY_MISSING = ErrorSpec(
+    "storage.body_missing",
+    C.FILE,
+    False,
+    "The content of message {id} cannot be read from its file {file} ({problem}); it was not sent.",
+    "Restore the folder ending in .bodies beside the outbox from a backup, then send the "
+    "message again (mailplug outbox retry {id}); mailplug outbox check lists every message "
+    "affected.",
+    exception=FileError,
 )
 OUTBOX_NOT_FOUND = ErrorSpec(
     "outbox.not_found",
@@ -175,6 +185,7 @@ OUTBOX_ERRORS: tuple[ErrorSpec, ...] = (
     STORAGE_BUSY,
     STORAGE_CANNOT_OPEN,
     STORAGE_IO,
+    STORAGE_BODY_MISSING,
     OUTBOX_NOT_FOUND,
     OUTBOX_AMBIGUOUS,
     OUTBOX_EXPIRED,

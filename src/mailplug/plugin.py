@@ -55,6 +55,7 @@ from __future__ import annotations
 from . import check_keys, keys, outbox_keys
 from . import importers as import_keys
 from .auth import Authenticator, AuthFactory, Credentials
+from .body import STREAM_THRESHOLD, Body, Data, Spool, as_bytes, size_of
 from .check import CheckOptions, CheckReport, CheckStep, Fix, Note, Probe, StepStatus, tls_facts
 from .client_headers import is_client_header, strip_client_headers
 from .commands import (
@@ -160,6 +161,7 @@ __all__ = [
     "EX_USAGE",
     "PRESET_NOTES",
     "RECIPIENTS_REFUSED",
+    "STREAM_THRESHOLD",
     "WAITING_STATUSES",
     "Account",
     "AccountNotConfiguredError",
@@ -170,6 +172,7 @@ __all__ = [
     "AuthFactory",
     "AuthenticationError",
     "Authenticator",
+    "Body",
     "CatalogFile",
     "Category",
     "Change",
@@ -185,6 +188,7 @@ __all__ = [
     "CopyOutcome",
     "CopyStatus",
     "Credentials",
+    "Data",
     "Delivery",
     "DeliveryError",
     "EncryptionError",
@@ -233,6 +237,7 @@ __all__ = [
     "ServerReply",
     "Services",
     "SkippedFolder",
+    "Spool",
     "Status",
     "StatusEvent",
     "StepStatus",
@@ -242,6 +247,7 @@ __all__ = [
     "TransportFactory",
     "VersionError",
     "apply_delivery",
+    "as_bytes",
     "ascii_domain",
     "check_keys",
     "file_error",
@@ -256,6 +262,7 @@ __all__ = [
     "read_file",
     "read_message",
     "redact",
+    "size_of",
     "status_after_deliveries",
     "strip_client_headers",
     "tls_facts",

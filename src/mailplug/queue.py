@@ -15,7 +15,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from .outbox import Change, Filter, NewEntry
+from .body import Body
+from .outbox import Change, Filter, NewEntry, entries_for
 from .outbox_keys import OUTBOX_NOT_FOUND
 from .status import Status
 
@@ -78,10 +79,16 @@ class Queue:
         commits (a host that rolls back has no mail, whatever the events said).
         """
         outbox = await self.outbox()
-        if connection is None:
-            added = await outbox.insert(entries)
-        else:
-            added = await outbox.insert_within(connection, entries)
+        stored = entries_for(outbox, entries)
+        try:
+            if connection is None:
+                added = await outbox.insert(stored)
+            else:
+                added = await outbox.insert_within(connection, stored)
+        finally:
+            for new in entries:  # the outbox has its own copy now (or nothing was stored)
+                if isinstance(new.data, Body):
+                    new.data.discard()
         by_id = {e.id: e for e in entries}
         changes = []
         for a in added:

@@ -11,10 +11,8 @@ and :mod:`mailplug.importing` take a runtime and never see the facade.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import inspect
 import logging
-import os
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -316,13 +314,19 @@ class Runtime:
 
     def compose(self, message: Message, account: Account | None = None) -> Composed:
         """Validate and compose ``message`` (reads attachments; raises before anything is sent)."""
-        from .compose import compose
+        from .body import Body, size_of
+        from .compose import attachments_size, compose
 
         try:
             # Attachments alone over the limit are refused before they are read.
-            self._check_size(_attachments_size(message) * 4 // 3)
+            self._check_size(attachments_size(message) * 4 // 3)
             composed = compose(message, account or self.account_for(message))
-            self._check_size(len(composed.data))
+            try:
+                self._check_size(size_of(composed.data))
+            except MailplugError:
+                if isinstance(composed.data, Body):
+                    composed.data.discard()
+                raise
             return composed
         except MailplugError as exc:
             raise self.localize(exc) from None
@@ -337,9 +341,9 @@ class Runtime:
             self.plugins.before_send(outgoing)
         except MailplugError as exc:
             raise self.localize(exc) from exc.__cause__
-        if outgoing.envelope is composed.envelope and outgoing.data is composed.data:
+        if outgoing.envelope is composed.envelope and outgoing.body is composed.data:
             return composed
-        return Composed(outgoing.envelope, outgoing.data)
+        return Composed(outgoing.envelope, outgoing.body)
 
     def _check_size(self, size: int) -> None:
         limit = self.max_message_size
@@ -399,15 +403,3 @@ class Runtime:
             secrets, self.services.secrets = self.services.secrets, None
             self._secrets_opened = False
             await secrets.aclose()
-
-
-def _attachments_size(message: Message) -> int:
-    """Bytes of the message's attachments as they stand (files not yet read)."""
-    total = 0
-    for attachment in message.attachments:
-        if attachment.content is not None:
-            total += len(attachment.content)
-        elif attachment.path is not None:
-            with contextlib.suppress(OSError):  # reading it reports the problem
-                total += os.stat(attachment.path).st_size
-    return total

@@ -11,8 +11,9 @@ import abc
 from collections.abc import AsyncGenerator, Iterable
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
+from .body import Body, Data
 from .errors import Category, ErrorSpec, MailplugError, RecipientError, ServerReply
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ __all__ = [
     "SendResult",
     "Transport",
     "TransportFactory",
+    "payload_for",
 ]
 
 
@@ -166,10 +168,17 @@ class Transport(abc.ABC):
 
     #: Name the transport was registered under.
     name: str = ""
+    #: Whether :meth:`send` and :meth:`send_many` take a big message as a
+    #: :class:`~mailplug.body.Body` (and send it in chunks); otherwise the core reads
+    #: it whole and hands over bytes.
+    streams_bodies: bool = False
 
     @abc.abstractmethod
     async def send(self, envelope: Envelope, data: bytes) -> SendResult:
         """Deliver ``data`` (the composed message, CRLF line endings) to ``envelope``.
+
+        ``data`` is a :class:`~mailplug.body.Body` for a big message when the
+        transport :attr:`streams_bodies`.
 
         :raises mailplug.errors.MailplugError: when nothing was delivered.
         """
@@ -216,6 +225,25 @@ class Transport(abc.ABC):
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+def payload_for(transport: Transport, data: Data, message_id: str = "") -> bytes:
+    """``data`` as ``transport`` takes it: a :class:`~mailplug.body.Body` as it is when
+    the transport :attr:`~Transport.streams_bodies` (its ``send`` declares
+    ``bytes | Body``), else the bytes.
+
+    :raises mailplug.errors.FileError: ``storage.body_missing`` (its file cannot be read).
+    """
+    if isinstance(data, Body) and not transport.streams_bodies:
+        try:
+            return data.read()
+        except OSError as exc:
+            from .outbox_keys import STORAGE_BODY_MISSING
+
+            raise STORAGE_BODY_MISSING.error(
+                id=message_id, file=str(data.path), problem=exc.strerror or str(exc), cause=exc
+            ) from exc
+    return cast("bytes", data)
 
 
 class TransportFactory(Protocol):

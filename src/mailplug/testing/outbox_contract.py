@@ -74,6 +74,7 @@ from typing import TYPE_CHECKING, ClassVar
 import pytest
 import pytest_asyncio
 
+from ..body import STREAM_THRESHOLD, Body, Spool, as_bytes, size_of
 from ..errors import MailplugError
 from ..outbox import (
     WAITING_STATUSES,
@@ -91,6 +92,7 @@ from ..outbox import (
     Outcome,
     RecipientState,
     RecipientStatus,
+    entries_for,
     new_id,
 )
 from ..storage import Status
@@ -402,6 +404,45 @@ class OutboxContract(abc.ABC):
         assert await outbox.next_due(now=T0) is None
         counts = await outbox.counts()
         assert counts["sent"] == 1 and counts["queued"] == 0
+
+    # -- big messages --------------------------------------------------------------
+
+    async def test_big_message_comes_back_byte_for_byte(
+        self, outbox: Outbox, tmp_path: Path
+    ) -> None:
+        """A big message (a :class:`~mailplug.body.Body`, as composition spools one) is
+        stored as the outbox takes it (:func:`~mailplug.outbox.entries_for`) and claimed
+        back whole after its spool file is gone, with its size in the listing."""
+        entry = make_entry(1)
+        spool = Spool(tmp_path)
+        pattern = bytes(range(256)).replace(b"\r", b"").replace(b"\n", b"")
+        spool.write(as_bytes(entry.data))
+        for _ in range(3 * STREAM_THRESHOLD // len(pattern) + 1):
+            spool.write(pattern + b"\r\n")
+        body = spool.body()
+        assert isinstance(body, Body)
+        expected = body.read()
+        big = replace(entry, data=body)
+        await self._insert(outbox, *entries_for(outbox, [big]))
+        body.discard()
+        claim = await self._claim_one(outbox)
+        assert size_of(claim.data) == len(expected)
+        assert as_bytes(claim.data) == expected
+        got = await outbox.get(entry.id)
+        assert got is not None and got.size == len(expected)
+
+    async def test_big_and_small_messages_in_one_batch(
+        self, outbox: Outbox, tmp_path: Path
+    ) -> None:
+        """A batch mixing big and small messages stores each as it came."""
+        spool = Spool(tmp_path)
+        spool.write(b"Subject: big\r\n\r\n" + b"x" * 76 * 2 + b"\r\n" * STREAM_THRESHOLD)
+        body = spool.body()
+        small, big = make_entry(1), replace(make_entry(2), data=body)
+        expected = {small.id: as_bytes(small.data), big.id: as_bytes(body)}
+        await self._insert(outbox, *entries_for(outbox, [small, big]))
+        claims = await outbox.claim("w1", limit=10, lease=60, now=T0)
+        assert {c.id: as_bytes(c.data) for c in claims} == expected
 
     # -- claiming ----------------------------------------------------------------
 
@@ -1242,6 +1283,27 @@ class OutboxContract(abc.ABC):
         if not outbox.keeps_sent_copies:
             pytest.skip("this outbox keeps no Sent-folder copies (optional)")
 
+    async def test_sent_copy_of_a_big_message_carries_its_whole_body(
+        self, outbox: Outbox, tmp_path: Path
+    ) -> None:
+        """A big message (stored apart from its row) is handed to the Sent-folder copier
+        whole, byte for byte, after its spool file is gone."""
+        self._copies(outbox)
+        entry = make_entry(1)
+        spool = Spool(tmp_path)
+        spool.write(as_bytes(entry.data))
+        spool.write(b"y" * 76 * 2 + b"\r\n" * STREAM_THRESHOLD)
+        body = spool.body()
+        assert isinstance(body, Body)
+        expected = body.read()
+        await self._insert(outbox, *entries_for(outbox, [replace(entry, data=body)]))
+        body.discard()
+        await self._finish(outbox, entry.id, Status.SENT, now=_at(minutes=1))
+        await outbox.want_sent_copies([entry.id], now=_at(minutes=2))
+        (claim,) = await outbox.claim_sent_copies("w1", limit=5, lease=60, now=_at(minutes=3))
+        assert size_of(claim.data) == len(expected)
+        assert as_bytes(claim.data) == expected
+
     async def test_sent_copy_is_claimed_once_and_saved_once(self, outbox: Outbox) -> None:
         """A sent entry asked for (twice) gets one pending copy; one worker claims it with
         the stored bytes and the send time, another gets nothing meanwhile; once saved it
@@ -1261,7 +1323,8 @@ class OutboxContract(abc.ABC):
         assert await outbox.claim_sent_copies("w1", limit=5, lease=60, now=_at(minutes=1)) == []
         (claim,) = await outbox.claim_sent_copies("w1", limit=5, lease=60, now=_at(minutes=4))
         assert (claim.id, claim.attempts, claim.sent_at) == (entry_id, 0, _at(minutes=1))
-        assert claim.data.startswith(b"From: ") and got.message_id.encode() in claim.data
+        data = as_bytes(claim.data)
+        assert data.startswith(b"From: ") and got.message_id.encode() in data
         assert claim.message_id == got.message_id and claim.account == ACCOUNT
         assert await outbox.claim_sent_copies("w2", limit=5, lease=60, now=_at(minutes=4)) == []
         assert (
