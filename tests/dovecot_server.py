@@ -45,7 +45,8 @@ passdb {
 
 #: XOAUTH2 / OAUTHBEARER logins checked by Dovecot's own ``oauth2`` passdb, which asks a
 #: token-introspection endpoint (RFC 7662) whether the bearer token is active and whose it
-#: is (``email`` must equal the login name); password logins keep the passwd-file.
+#: is (``email`` must equal the login name); password logins keep the passwd-file.  Its
+#: ``auth_mechanisms`` line comes after the template's own, so it is the one in force.
 OAUTH2 = """\
 auth_mechanisms = plain login xoauth2 oauthbearer
 passdb {
@@ -101,12 +102,12 @@ disable_plaintext_auth = no
 mail_location = maildir:{root}/mail/%u
 mail_plugins = {mail_plugins}
 first_valid_uid = 1
+auth_mechanisms = plain login
 {passdb}
 {namespace}{quota}userdb {{
   driver = static
   args = uid=dovecot gid=dovecot home={root}/mail/%u
 }}
-auth_mechanisms = plain login
 service auth {{
   inet_listener auth-smtp {{
     address = 127.0.0.1

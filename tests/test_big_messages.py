@@ -163,7 +163,7 @@ def test_unreadable_attachment_in_a_streamed_message_is_a_file_error(tmp_path: P
     spool.mkdir()
     with pytest.raises(MailplugError) as caught:
         compose_module.compose(message, account, spool=spool)
-    assert caught.value.key == "file.problem"
+    assert caught.value.key == "file.is_folder"
     assert list(spool.iterdir()) == []  # the half-written spool went
 
 

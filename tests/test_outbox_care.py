@@ -180,3 +180,34 @@ def test_salvage_rescues_every_readable_entry_from_random_damage(
     outbox.flush(kept)  # the undamaged copy sends the same bytes
     reference = {r.message_id: r.data for r in outbox.server.messages}
     assert all(delivered[m] == reference[m] for m in waiting)
+
+
+def test_salvage_gives_a_waiting_entry_its_recipients_back_when_their_rows_are_lost(
+    outbox: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Recipient rows on a lost page: the entry is rescued with To and Cc as its recipients
+    (Bcc cannot be known, and the report says so), and it goes out once flushed."""
+    import sqlite3
+
+    before = outbox.entries(outbox.path)
+    queued = sorted(i for i, e in before.items() if e.status is Status.QUEUED)[:3]
+    conn = sqlite3.connect(outbox.path)
+    with conn:
+        conn.execute(
+            "DELETE FROM recipients WHERE seq IN (SELECT seq FROM messages WHERE id IN (?, ?, ?))",
+            queued,
+        )
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    new = tmp_path / "uratowany.sqlite3"
+    code, data = run(capsys, "outbox", "salvage", str(new))
+    assert code == 0 and sorted(data["recipients_rebuilt"]) == queued
+    rescued = outbox.entries(new)
+    for entry_id in queued:
+        assert [r.address for r in rescued[entry_id].recipients] == list(before[entry_id].to)
+    assert main(["outbox", "salvage", str(tmp_path / "again.sqlite3"), "--lang", "pl"]) == 0
+    out = capsys.readouterr().out
+    assert "3 czekające wiadomości straciły listy odbiorców" in out and queued[0] in out
+    outbox.flush(new)
+    delivered = {r.message_id for r in outbox.server.messages}
+    assert {before[i].message_id for i in queued} <= delivered

@@ -160,6 +160,8 @@ class SalvageReport:
         be rebuilt either (not a readable message).
     :ivar reconstructed: entries whose row was gone, rebuilt from the message's own
         headers (recipients from To and Cc: Bcc recipients are not known).
+    :ivar recipients_rebuilt: waiting entries whose recipient rows were lost, given
+        back from the row's To and Cc (Bcc recipients are not known: check them).
     :ivar bad_cells: cells or pages that could not be decoded.
     """
 
@@ -171,6 +173,7 @@ class SalvageReport:
     lost: list[Lost] = field(default_factory=list)
     unreadable_bodies: int = 0
     reconstructed: int = 0
+    recipients_rebuilt: list[str] = field(default_factory=list)
     bad_cells: int = 0
     wal_used: bool = False
 
@@ -189,6 +192,7 @@ class SalvageReport:
             "lost": [_lost(x) for x in self.lost],
             "unreadable_bodies": self.unreadable_bodies,
             "reconstructed": self.reconstructed,
+            "recipients_rebuilt": list(self.recipients_rebuilt),
             "bad_cells": self.bad_cells,
             "wal_used": self.wal_used,
         }
@@ -368,6 +372,7 @@ def _write(
         schema.migrate(conn, target)
         conn.execute("BEGIN IMMEDIATE")
         kept: set[int] = set()
+        waiting: dict[int, tuple[str, str]] = {}
         for r in sorted(messages, key=lambda m: m.rowid or 0):
             assert r.rowid is not None
             v = list(r.values)
@@ -391,10 +396,26 @@ def _write(
                 continue
             conn.execute(_INSERT_BODY, (r.rowid, body.data, body.file))
             kept.add(r.rowid)
+            if status in _WAITING:
+                waiting[r.rowid] = (str(v[1]), str(v[20] or "[]"))
             report.rescued[status] = report.rescued.get(status, 0) + 1
         for (seq, _), values in sorted(recipients.items()):
             if seq in kept:
                 conn.execute("INSERT OR IGNORE INTO recipients VALUES (?, ?, ?, ?, ?, ?)", values)
+        # A waiting entry whose recipient rows were on a damaged page gets them back from
+        # its envelope (the row's address list), still to be sent: without them it could
+        # never go (``message.no_recipients``).
+        for seq, (entry_id, addresses) in waiting.items():
+            rebuilt = False
+            for position, address in enumerate(_addresses(addresses)):
+                if (seq, position) not in recipients:
+                    conn.execute(
+                        "INSERT OR IGNORE INTO recipients VALUES (?, ?, ?, ?, ?, ?)",
+                        (seq, position, address, "pending", None, stamp),
+                    )
+                    rebuilt = True
+            if rebuilt:
+                report.recipients_rebuilt.append(entry_id)
         for seq, rows in attempts.items():
             if seq in kept:
                 for attempt in sorted(rows, key=lambda a: a[0]):
@@ -429,6 +450,17 @@ def _write(
         conn.execute("COMMIT")
     finally:
         conn.close()
+
+
+def _addresses(text: str) -> list[str]:
+    """The envelope's address list of a rescued row (JSON), or none when it is damaged."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return []
+    if not isinstance(value, list):
+        return []
+    return [a for a in value if isinstance(a, str) and a]
 
 
 _INSERT_BODY = "INSERT INTO bodies (seq, data, file) VALUES (?, ?, ?)"

@@ -94,6 +94,9 @@ def _salvage(ctx: CommandContext, args: argparse.Namespace) -> int:
         ctx.print(*(f"  {x.id}  {x.status}  {x.subject}" for x in report.lost[:50]))
     if report.unreadable_bodies:
         ctx.print(ctx.t(texts.SALVAGE_ORPHANS, n=report.unreadable_bodies))
+    if report.recipients_rebuilt:
+        ctx.print(ctx.t(texts.SALVAGE_RECIPIENTS_REBUILT, n=len(report.recipients_rebuilt)))
+        ctx.print(*(f"  {entry_id}" for entry_id in report.recipients_rebuilt[:50]))
     ctx.print(ctx.t(texts.SALVAGE_NEXT, old=str(source), file=str(args.path)))
     return EX_OK
 

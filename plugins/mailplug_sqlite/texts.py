@@ -37,6 +37,13 @@ SALVAGE_ORPHANS = Text(
     plural="{n} further messages were found without their details (recipients, subject) and "
     "could not be rescued.",
 )
+SALVAGE_RECIPIENTS_REBUILT = Text(
+    "{n} waiting message lost its recipient list; it was given back from the To and Cc "
+    "fields (hidden copies, Bcc, are not known). Check it before it goes (mailplug outbox show):",
+    plural="{n} waiting messages lost their recipient lists; they were given back from the To "
+    "and Cc fields (hidden copies, Bcc, are not known). Check them before they go (mailplug "
+    "outbox show):",
+)
 SALVAGE_NEXT = Text(
     "To use it: stop every program sending mail, move {old} aside and put {file} in its place "
     "(or set outbox_path to it)."
