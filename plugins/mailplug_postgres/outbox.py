@@ -28,6 +28,8 @@ from mailplug.plugin import (
     Outbox,
     OutboxEntry,
     Outcome,
+    SendLimits,
+    SendSlot,
     Status,
     utcnow,
 )
@@ -69,6 +71,7 @@ class PostgresOutbox(Outbox):
 
     name = "postgresql"
     shares_connections = True
+    shares_send_limits = True
 
     def __init__(self, options: Options, *, services: Services) -> None:
         super().__init__(services=services)
@@ -327,6 +330,16 @@ class PostgresOutbox(Outbox):
                 self._slots_conn = None
                 self._slots.clear()
         return False  # pragma: no cover
+
+    # -- send slots shared by every worker ----------------------------------------------
+
+    async def take_send_slot(
+        self, account: str, limits: SendLimits, *, now: datetime, day_end: datetime
+    ) -> SendSlot:
+        """The account's next send slot, counted in the ``send_limits`` table (row locked
+        for the step), so ``rate_limit_per_minute`` and ``daily_limit`` hold across every
+        worker on every host."""
+        return await self._run(self.sql.take_send_slot, account, limits, now, day_end)
 
     # -- accounts -------------------------------------------------------------------
 

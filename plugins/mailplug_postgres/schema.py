@@ -107,6 +107,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     error jsonb
 )""",
     ),
+    # 2: send slots of rate-limited accounts, shared by every worker (rate_limit_per_minute
+    # as the next free time of a token bucket, daily_limit as a count per day).
+    (
+        """CREATE TABLE IF NOT EXISTS {s}.send_limits (
+    account text PRIMARY KEY,
+    tat timestamptz,
+    day_end timestamptz,
+    day_count integer NOT NULL DEFAULT 0
+)""",
+    ),
 )
 
 LATEST = len(MIGRATIONS)

@@ -33,9 +33,13 @@ from mailplug.plugin import (
     Outcome,
     RecipientState,
     RecipientStatus,
+    SendLimits,
+    SendLimitState,
+    SendSlot,
     Status,
     new_id,
     outbox_keys,
+    take_send_slot,
 )
 
 from .schema import qualify
@@ -552,6 +556,41 @@ class Sql:
         )
         row = await cur.fetchone()
         return row[0] if row else None
+
+    # -- send slots -------------------------------------------------------------------
+
+    async def take_send_slot(
+        self, conn: Conn, account: str, limits: SendLimits, now: datetime, day_end: datetime
+    ) -> SendSlot:
+        """The account's counters, locked, moved by :func:`mailplug.plugin.take_send_slot`."""
+        q = self.q
+        async with conn.transaction():
+            await conn.execute(
+                q(
+                    "INSERT INTO {s}.send_limits (account) VALUES (%s) "
+                    "ON CONFLICT (account) DO NOTHING"
+                ),
+                (account,),
+            )
+            cur = await conn.execute(
+                q(
+                    "SELECT tat, day_end, day_count FROM {s}.send_limits "
+                    "WHERE account = %s FOR UPDATE"
+                ),
+                (account,),
+            )
+            row = await cur.fetchone()
+            state = SendLimitState(*row) if row is not None else SendLimitState()
+            slot = take_send_slot(state, limits, now=now, day_end=day_end)
+            if slot.granted:
+                await conn.execute(
+                    q(
+                        "UPDATE {s}.send_limits SET tat = %s, day_end = %s, day_count = %s "
+                        "WHERE account = %s"
+                    ),
+                    (state.tat, state.day_end, state.day_count, account),
+                )
+        return slot
 
     # -- accounts -------------------------------------------------------------------
 

@@ -120,9 +120,13 @@ from .outbox import (
     Outcome,
     RecipientState,
     RecipientStatus,
+    SendLimits,
+    SendLimitState,
+    SendSlot,
     apply_delivery,
     new_id,
     status_after_deliveries,
+    take_send_slot,
     utcnow,
 )
 from .outgoing import Outgoing
@@ -217,7 +221,10 @@ __all__ = [
     "ReportRecipient",
     "SecretStore",
     "SecretStoreFactory",
+    "SendLimitState",
+    "SendLimits",
     "SendResult",
+    "SendSlot",
     "Server",
     "ServerReply",
     "Services",
@@ -246,6 +253,7 @@ __all__ = [
     "redact",
     "status_after_deliveries",
     "strip_client_headers",
+    "take_send_slot",
     "tls_facts",
     "utcnow",
 ]
