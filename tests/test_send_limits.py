@@ -74,7 +74,6 @@ async def test_daily_limit_holds_across_processes_sharing_the_file(
     started = time.monotonic()
     per_worker = await run_workers(tmp_path, account, str(path), 4.0)
     assert time.monotonic() - started < 60
-    assert sum(1 for n in per_worker if n) >= 2, per_worker
     assert sum(per_worker) == len(srv.messages) == 4
     async with mailer(tmp_path, [account], outbox_path=path) as m:
         counts = await m.counts()
