@@ -57,6 +57,15 @@ CONNECT_TIMEOUT = 15.0
 async def _configure(conn: Conn) -> None:
     # Times come back in UTC, whatever the server's TimeZone says.
     await conn.execute("SET TIME ZONE 'UTC'")
+    # The outbox's statements are short and run thousands of times: compiling them (JIT,
+    # on by default for statements the planner thinks costly, as it may with a batch's
+    # arrays or stale statistics) cost 100 ms per claim of 96 messages, 15x the statement.
+    await conn.execute("SET jit TO off")
+    # Statements are prepared once per connection (psycopg does it after a few runs) but
+    # planned for each run's values: a generic plan cannot see how many entries a batch's
+    # arrays hold and chose scans of the whole queue for a batch of outcomes (2.5 s
+    # instead of 20 ms per batch of 100 beside 20,000 queued messages).
+    await conn.execute("SET plan_cache_mode TO force_custom_plan")
     await conn.commit()
 
 
