@@ -61,11 +61,6 @@ async def _configure(conn: Conn) -> None:
     # on by default for statements the planner thinks costly, as it may with a batch's
     # arrays or stale statistics) cost 100 ms per claim of 96 messages, 15x the statement.
     await conn.execute("SET jit TO off")
-    # Statements are prepared once per connection (psycopg does it after a few runs) but
-    # planned for each run's values: a generic plan cannot see how many entries a batch's
-    # arrays hold and chose scans of the whole queue for a batch of outcomes (2.5 s
-    # instead of 20 ms per batch of 100 beside 20,000 queued messages).
-    await conn.execute("SET plan_cache_mode TO force_custom_plan")
     await conn.commit()
 
 

@@ -436,7 +436,10 @@ class Sql:
             *_columns(updates, 6),
             *_columns(list(rcpt_updates.values()), 5),
         )
-        cur = await conn.execute(self._complete_sql, params)
+        # Planned for this batch, never prepared: a generic plan cannot see how many
+        # entries the arrays hold and scanned the whole queue (2.5 s instead of 20 ms for
+        # a batch of 100 beside 20,000 queued messages).
+        cur = await conn.execute(self._complete_sql, params, prepare=False)
         taken = {
             entry_id: (message_id, account)
             for entry_id, message_id, account in (await cur.fetchall())
