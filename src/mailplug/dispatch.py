@@ -313,6 +313,8 @@ class _Flush:
         self.room = asyncio.Event()
         self.finished_claiming = False
         self.storage_error: StorageError | None = None
+        #: Set when the flush ends: the lease keeper stops.
+        self.leases_done = asyncio.Event()
         self.renewed_until: datetime | None = None  # the leases' end as last renewed
 
     # -- the loop ---------------------------------------------------------------
@@ -838,8 +840,11 @@ class _Flush:
 
     async def _keep_leases(self) -> None:
         interval = max(0.05, self.lease / 3)
-        while True:
-            await asyncio.sleep(interval)
+        while not self.leases_done.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.leases_done.wait(), interval)
+            if self.leases_done.is_set():
+                return
             ids = list(self.held)
             if ids:
                 until = self.clock() + timedelta(seconds=self.lease)
@@ -875,6 +880,10 @@ class _Flush:
             error = await self._record_pending()
             self.storage_error = self.storage_error or error
             self.report.unrecorded = self._unrecorded()
+        # The event ends the keeper even when a renewal under way swallows the
+        # cancellation (Python 3.11's wait_for can, inside the storage's pool): a
+        # keeper that went on renewing would hold the flush open for good.
+        self.leases_done.set()
         keeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await keeper
