@@ -309,6 +309,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=3, help="connections (default 3)")
     parser.add_argument("--sink", choices=["auto", "postfix", "aiosmtpd"], default="auto")
     parser.add_argument("--repeat", type=int, help="runs per drain figure (best counts)")
+    parser.add_argument(
+        "--only",
+        choices=["drain", "workers", "enqueue", "claim"],
+        action="append",
+        help="run only these figures (repeatable; default: all)",
+    )
     args = parser.parse_args(argv)
     base = args.url or os.environ.get("MAILPLUG_TEST_POSTGRES") or DEFAULT_URL
     n = args.messages or (300 if args.quick else 20_000)
@@ -322,6 +328,7 @@ def main(argv: list[str] | None = None) -> int:
         f"machine: {platform.machine()}, {os.cpu_count()} CPU(s), load {os.getloadavg()[0]:.2f}, "
         f"Python {platform.python_version()}, PostgreSQL {server[0] if server else '?'}"
     )
+    only = set(args.only or ("drain", "workers", "enqueue", "claim"))
     table = Table()
     with sink(args.sink) as (port, sink_name):
         print(f"sink: {sink_name} on 127.0.0.1:{port}; {conns} connection(s) per worker\n")
@@ -335,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
                     schema.drop()
 
         lite = best(repeat, lambda: fresh_drain(False))
-        pg = best(repeat, lambda: fresh_drain(True))
+        pg = best(repeat, lambda: fresh_drain(True)) if "drain" in only else lite
         table.add(
             f"drain {n:,} × 2 KB, 1 worker: PostgreSQL vs SQLite",
             rate(pg),
@@ -344,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
             ">= 0.80x",
             "yes" if pg.rate >= 0.8 * lite.rate else "NO",
         )
-        for workers in (2, 4):
+        for workers in (2, 4) if "workers" in only else ():
             schema = Schema(base)
             try:
                 multi = drain_processes(port, n, conns, workers, schema.url)
@@ -358,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
                 "-",
                 "-",
             )
-        for per_call in (1, 500):
+        for per_call in (1, 500) if "enqueue" in only else ():
             count = n_enqueue if per_call > 1 else max(1, n_enqueue // 5)
             schema = Schema(base)
             try:
@@ -374,6 +381,9 @@ def main(argv: list[str] | None = None) -> int:
                 "-",
                 "-",
             )
+        if "claim" not in only:
+            table.print()
+            return 0
         empty = claim_latency(0, base=base)
         full = claim_latency(n_history, base=base)
         table.add(

@@ -110,6 +110,43 @@ def test_migrate_schema_dry_run_prints_sql_a_dba_can_apply(
         drop_schema(postgres, schema)
 
 
+async def test_a_version_1_schema_gets_the_send_limits_table_and_keeps_its_mail(
+    tmp_path: Path, postgres: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An outbox created by the first release (schema version 1) is migrated on open:
+    every later step is applied (Sent copies, body chunks, send slots), queued mail stays;
+    the DBA's script has only the steps after 1."""
+    schema = new_schema()
+    url = outbox_url(postgres, schema)
+    try:
+        with psycopg.connect(postgres, autocommit=True) as conn:
+            first = pg_schema.script(schema).split("-- migration 2")[0] + "COMMIT;"
+            conn.execute(first)
+            assert conn.execute(
+                f'SELECT max(version) FROM "{schema}".schema_version'
+            ).fetchone() == (1,)
+            assert conn.execute(
+                "SELECT to_regclass(%s)", (f'"{schema}".send_limits',)
+            ).fetchone() == (None,)
+        assert main(["outbox", "migrate-schema", url, "--dry-run", "--since", "1"]) == 0
+        sql = capsys.readouterr().out
+        assert "-- migration 2" in sql and "-- migration 1" not in sql
+        box = await open_outbox(url, services=_services(tmp_path))
+        try:
+            (added,) = await box.insert([make_entry(1)])
+            with psycopg.connect(postgres) as conn:
+                rows = conn.execute(f'SELECT version FROM "{schema}".schema_version').fetchall()
+                assert [v for (v,) in rows] == list(range(1, pg_schema.LATEST + 1))
+                assert conn.execute(f'SELECT count(*) FROM "{schema}".send_limits').fetchone() == (
+                    0,
+                )
+            assert (await box.get(added.id)) is not None
+        finally:
+            await box.aclose()
+    finally:
+        drop_schema(postgres, schema)
+
+
 async def test_a_schema_newer_than_this_mailplug_is_refused(
     tmp_path: Path, pg_outbox_url: str, postgres: str
 ) -> None:

@@ -135,6 +135,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     PRIMARY KEY (seq, n)
 )""",
     ),
+    # 4: send slots of rate-limited accounts, shared by every worker (rate_limit_per_minute
+    # as the next free time of a token bucket, daily_limit as a count per day).
+    (
+        """CREATE TABLE IF NOT EXISTS {s}.send_limits (
+    account text PRIMARY KEY,
+    tat timestamptz,
+    day_end timestamptz,
+    day_count integer NOT NULL DEFAULT 0
+)""",
+    ),
 )
 
 LATEST = len(MIGRATIONS)

@@ -36,11 +36,15 @@ from mailplug.plugin import (
     Outcome,
     RecipientState,
     RecipientStatus,
+    SendLimits,
+    SendLimitState,
+    SendSlot,
     Spool,
     Status,
     new_id,
     outbox_keys,
     size_of,
+    take_send_slot,
 )
 
 from .schema import qualify
@@ -54,10 +58,11 @@ CANCELLABLE = (Status.QUEUED, Status.DEFERRED, Status.UNCERTAIN)
 
 Conn = AsyncConnection[Any]
 
-#: A worker's state changes (claim, renew, complete, release) do not wait for the WAL to
-#: reach the disk: a server crash loses at most its last fraction of a second of them,
-#: which the leases repair (sent again, duplicates bounded like SQLite's synchronous=normal).
-#: Enqueues and people's actions keep the server's durable default.
+#: Lease renewals do not wait for the WAL to reach the disk: losing one (only a
+#: server crash can) shortens a lease the worker renews again.  Claims, outcomes and
+#: releases say who holds a message and what was sent: they are durable commits, like
+#: enqueues and people's actions (losing a claim after its mail went out would let
+#: another worker send it again without the "interrupted" mark).
 _WORKER_COMMIT = "SET LOCAL synchronous_commit TO OFF"
 
 _STATUS = {str(s): s for s in Status}
@@ -77,26 +82,14 @@ def _info(value: Any) -> ErrorInfo | None:
 BIG_PER_CLAIM = 2
 
 
-def _few_big(rows: list[Any]) -> list[Any]:
-    """``rows`` (seq, priority, time, size) with at most :data:`BIG_PER_CLAIM` big
-    messages; the others stay due for the next claim."""
-    big = 0
-    out = []
-    for row in rows:
-        if row[3] > STREAM_THRESHOLD:
-            big += 1
-            if big > BIG_PER_CLAIM:
-                continue
-        out.append(row)
-    return out
-
-
 class Sql:
     """The statements of one schema, and the notification channel of its workers."""
 
     def __init__(self, schema: str) -> None:
         self.schema = schema
         self.channel = f"mailplug_{schema}"
+        self._claim: str | None = None
+        self._complete: str | None = None
 
     def q(self, sql: str) -> str:
         """``sql`` for this schema (see :func:`~mailplug_postgres.schema.qualify`)."""
@@ -282,68 +275,29 @@ class Sql:
         now: datetime,
         accounts: Sequence[str] | None,
     ) -> list[Claim]:
+        """Take up to ``limit`` due or abandoned entries, in one statement (one round trip).
+
+        Entries whose lease ran out are taken too: their worker died while
+        sending, so each gets an ``outbox.interrupted`` attempt (a duplicate
+        is possible) and comes back with ``previous`` = ``sending``.
+        """
         if accounts is not None and not accounts:
             return []
-        q = self.q
-        params = {"now": now, "limit": limit, "accounts": list(accounts) if accounts else None}
-        # Pipelined: statements that do not need each other's answers share a round trip.
-        async with conn.pipeline(), conn.transaction():
-            await conn.execute(_WORKER_COMMIT)
-            due_cur = await conn.execute(
-                q(
-                    "SELECT seq, priority, due_at, size FROM {s}.messages WHERE due_at <= %(now)s "
-                    f"AND account NOT IN ({self._PAUSED}){self._ONLY} "
-                    "ORDER BY priority, due_at, seq LIMIT %(limit)s FOR UPDATE SKIP LOCKED"
-                ),
-                params,
-            )
-            stale_cur = await conn.execute(
-                q(
-                    "SELECT seq, priority, lease_until, size FROM {s}.messages "
-                    f"WHERE lease_until <= %(now)s AND account NOT IN ({self._PAUSED}){self._ONLY} "
-                    "ORDER BY lease_until, seq LIMIT %(limit)s FOR UPDATE SKIP LOCKED"
-                ),
-                params,
-            )
-            due = await due_cur.fetchall()
-            stale = await stale_cur.fetchall()
-            picked = _few_big(sorted((*due, *stale), key=lambda r: (r[1], r[2], r[0]))[:limit])
-            if not picked:
-                return []
-            seqs = [int(r[0]) for r in picked]
-            interrupted = {int(r[0]) for r in stale} & set(seqs)
-            if interrupted:
-                error = ErrorInfo(outbox_keys.OUTBOX_INTERRUPTED.key)
-                # The worker died while sending these: a duplicate is possible.
-                await conn.execute(
-                    q(
-                        "INSERT INTO {s}.attempts (seq, at, account, outcome, error_key, error, "
-                        "counted, worker) SELECT seq, %s, account, 'uncertain', %s, %s, false, "
-                        "lease_owner FROM {s}.messages WHERE seq = ANY(%s)"
-                    ),
-                    (now, error.key, _json(error), sorted(interrupted)),
-                )
-            cur = await conn.execute(
-                q(
-                    "UPDATE {s}.messages m SET status = 'sending', previous = CASE WHEN "
-                    "m.status = 'sending' THEN m.previous ELSE m.status END, lease_owner = %s, "
-                    "lease_until = %s, due_at = NULL, updated_at = %s FROM {s}.bodies b "
-                    "WHERE m.seq = ANY(%s) AND b.seq = m.seq RETURNING m.seq, m.id, "
-                    "m.message_id, m.account, m.previous, m.priority, m.created_at, m.send_at, "
-                    "m.age_from, m.attempts, m.envelope_from, m.smtputf8, m.subject, b.data, m.size"
-                ),
-                (worker_id, lease_until, now, seqs),
-                binary=True,  # the bodies as bytes, not hex text to decode
-            )
-            rcpts = await self._recipients(conn, seqs)
-            rows = await cur.fetchall()
-        order = {seq: i for i, seq in enumerate(seqs)}
-        rows.sort(key=lambda r: order[r[0]])
+        error = ErrorInfo(outbox_keys.OUTBOX_INTERRUPTED.key)
+        params = {
+            "now": now,
+            "limit": limit,
+            "accounts": list(accounts) if accounts else None,
+            "worker": worker_id,
+            "until": lease_until,
+            "ekey": error.key,
+            "error": _json(error),
+        }
+        cur = await conn.execute(self._claim_sql, params, binary=True)  # bodies as bytes
+        rows = await cur.fetchall()
         out = []
         chunked: list[tuple[Claim, int, int]] = []
-        pending_status = RecipientStatus.PENDING
         for (
-            seq,
             entry_id,
             message_id,
             account,
@@ -357,10 +311,21 @@ class Sql:
             smtputf8,
             subject,
             data,
+            stale,
+            addresses,
+            statuses,
+            errors,
+            updated,
+            seq,
             size,
         ) in rows:
-            states = rcpts.get(seq, ())
-            pending = tuple(st.address for st in states if st.status is pending_status)
+            states = tuple(
+                RecipientState(a, _RSTATUS[s], _info(e), u)
+                for a, s, e, u in zip(
+                    addresses or (), statuses or (), errors or (), updated or (), strict=True
+                )
+            )
+            pending = tuple(st.address for st in states if st.status is RecipientStatus.PENDING)
             out.append(
                 Claim(
                     id=entry_id,
@@ -373,7 +338,7 @@ class Sql:
                     created_at=created_at,
                     send_at=send_at,
                     previous=Status.SENDING
-                    if seq in interrupted
+                    if stale
                     else _STATUS.get(previous or "queued", Status.QUEUED),
                     lease_until=lease_until,
                     age_from=age_from,
@@ -386,6 +351,55 @@ class Sql:
         for claim, seq, size in chunked:
             claim.data = await self.spool_chunks(conn, seq, size)
         return out
+
+    @property
+    def _claim_sql(self) -> str:
+        # Due entries and entries whose lease ran out, each locked with SKIP LOCKED (two
+        # index scans, each LIMITed), the best ``limit`` of both taken; the interrupted
+        # ones get their history row; bodies and recipients come back with the update.
+        # All CTEs see one snapshot: the attempt row reads the old lease owner.
+        if self._claim is None:
+            self._claim = self.q(
+                "WITH due AS MATERIALIZED (SELECT seq, priority, due_at AS t, size "
+                f"FROM {{s}}.messages "
+                f"WHERE due_at <= %(now)s AND account NOT IN ({self._PAUSED}){self._ONLY} "
+                "ORDER BY priority, due_at, seq LIMIT %(limit)s FOR UPDATE SKIP LOCKED), "
+                "stale AS MATERIALIZED (SELECT seq, priority, lease_until AS t, size "
+                "FROM {s}.messages "
+                f"WHERE lease_until <= %(now)s AND account NOT IN ({self._PAUSED}){self._ONLY} "
+                "ORDER BY lease_until, seq LIMIT %(limit)s FOR UPDATE SKIP LOCKED), "
+                # At most BIG_PER_CLAIM big messages (each is spooled to a local file
+                # when claimed): the others stay due for the next claim.
+                "picked AS MATERIALIZED (SELECT seq, priority, t, stale FROM ("
+                "SELECT seq, priority, t, stale, size, count(*) FILTER (WHERE size > "
+                f"{STREAM_THRESHOLD}) OVER (ORDER BY priority, t, seq) AS bigs FROM ("
+                "SELECT seq, priority, t, size, false AS stale FROM due UNION ALL "
+                "SELECT seq, priority, t, size, true FROM stale) AS u) AS p "
+                f"WHERE size <= {STREAM_THRESHOLD} OR bigs <= {BIG_PER_CLAIM} "
+                "ORDER BY priority, t, seq LIMIT %(limit)s), "
+                "interrupted AS (INSERT INTO {s}.attempts (seq, at, account, outcome, "
+                "error_key, error, counted, worker) SELECT m.seq, %(now)s, m.account, "
+                "'uncertain', %(ekey)s, %(error)s, false, m.lease_owner FROM {s}.messages m "
+                "JOIN picked p ON p.seq = m.seq WHERE p.stale ORDER BY m.seq), "
+                "taken AS (UPDATE {s}.messages m SET status = 'sending', previous = CASE WHEN "
+                "m.status = 'sending' THEN m.previous ELSE m.status END, "
+                "lease_owner = %(worker)s, lease_until = %(until)s, due_at = NULL, "
+                "updated_at = %(now)s FROM picked p JOIN {s}.bodies b ON b.seq = p.seq "
+                "WHERE m.seq = p.seq RETURNING m.seq, m.id, m.message_id, m.account, "
+                "m.previous, m.priority, m.created_at, m.send_at, m.age_from, m.attempts, "
+                "m.envelope_from, m.smtputf8, m.subject, b.data, p.stale, p.t, m.size) "
+                "SELECT k.id, k.message_id, k.account, k.previous, k.priority, k.created_at, "
+                "k.send_at, k.age_from, k.attempts, k.envelope_from, k.smtputf8, k.subject, "
+                "k.data, k.stale, r.addresses, r.statuses, r.errors, r.updated, k.seq, k.size "
+                "FROM taken k "
+                "LEFT JOIN LATERAL (SELECT array_agg(address ORDER BY position) AS addresses, "
+                "array_agg(status ORDER BY position) AS statuses, "
+                "array_agg(error ORDER BY position) AS errors, "
+                "array_agg(updated_at ORDER BY position) AS updated "
+                "FROM {s}.recipients WHERE seq = k.seq) AS r ON true "
+                "ORDER BY k.priority, k.t, k.seq"
+            )
+        return self._claim
 
     async def due_count(self, conn: Conn, now: datetime, accounts: Sequence[str] | None) -> int:
         params = {"now": now, "accounts": list(accounts) if accounts is not None else None}
@@ -446,107 +460,112 @@ class Sql:
     async def complete(
         self, conn: Conn, worker_id: str, outcomes: Sequence[Outcome], now: datetime
     ) -> list[Change]:
-        q = self.q
-        changes: list[Change] = []
-        async with conn.pipeline(), conn.transaction():
-            await conn.execute(_WORKER_COMMIT)
-            cur = await conn.execute(
-                q(
-                    "SELECT id, seq, message_id, account, status, lease_owner FROM {s}.messages "
-                    "WHERE id = ANY(%s) ORDER BY seq FOR UPDATE"
-                ),
-                ([o.id for o in outcomes],),
+        """Record a batch of outcomes in one statement (one round trip, durable commit).
+
+        Every outcome's attempt joins the history; only the entries this worker
+        still holds change state (a lost lease keeps just the history).
+        """
+        attempts = []
+        updates = []
+        rcpt_updates: dict[tuple[str, str], tuple[Any, ...]] = {}
+        for o in outcomes:
+            attempts.append((o.id, *_attempt_row(0, o.attempt)[1:]))
+            updates.append(
+                (
+                    o.id,
+                    str(o.status),
+                    o.next_attempt_at,
+                    int(o.attempt.counted),
+                    _json(o.error),
+                    o.sent_at,
+                )
             )
-            rows = {r[0]: r for r in await cur.fetchall()}
-            attempts = []
-            updates = []
-            rcpt_updates: dict[tuple[int, str], tuple[Any, ...]] = {}
-            for o in outcomes:
-                row = rows.get(o.id)
-                if row is None:
-                    continue  # purged meanwhile
-                _, seq, message_id, account, status, owner = row
-                attempts.append(_attempt_row(seq, o.attempt))
-                if status != "sending" or owner != worker_id:
-                    continue  # lease lost: someone else owns it now; keep only the history
-                error = o.error
-                updates.append(
-                    (
-                        str(o.status),
-                        o.next_attempt_at,
-                        int(o.attempt.counted),
-                        _json(error),
-                        o.sent_at,
-                        seq,
-                    )
+            for r in o.recipients:  # (the same address twice: the last state wins)
+                rcpt_updates[o.id, r.address] = (
+                    o.id,
+                    r.address,
+                    str(r.status),
+                    _json(r.error),
+                    r.updated_at or now,
                 )
-                for r in o.recipients:  # (the same address twice: the last state wins)
-                    rcpt_updates[seq, r.address] = (
-                        str(r.status),
-                        _json(r.error),
-                        r.updated_at or now,
-                        seq,
-                        r.address,
-                    )
-                changes.append(
-                    Change(
-                        o.id,
-                        message_id,
-                        account,
-                        o.status,
-                        Status.SENDING,
-                        error.key if error else None,
-                        o.next_attempt_at,
-                        now,
-                        error=error,
-                    )
+        params = (
+            [o.id for o in outcomes],
+            *_columns(attempts, 14),
+            worker_id,
+            now,
+            *_columns(updates, 6),
+            *_columns(list(rcpt_updates.values()), 5),
+        )
+        # Planned for this batch, never prepared: a generic plan cannot see how many
+        # entries the arrays hold and scanned the whole queue (2.5 s instead of 20 ms for
+        # a batch of 100 beside 20,000 queued messages).
+        cur = await conn.execute(self._complete_sql, params, prepare=False)
+        taken = {
+            entry_id: (message_id, account)
+            for entry_id, message_id, account in (await cur.fetchall())
+        }
+        if any(o.next_attempt_at is not None for o in outcomes if o.id in taken):
+            await self.notify(conn)
+        changes: list[Change] = []
+        for o in outcomes:
+            if o.id not in taken:
+                continue  # purged meanwhile, or the lease was lost: someone else owns it now
+            message_id, account = taken[o.id]
+            error = o.error
+            changes.append(
+                Change(
+                    o.id,
+                    message_id,
+                    account,
+                    o.status,
+                    Status.SENDING,
+                    error.key if error else None,
+                    o.next_attempt_at,
+                    now,
+                    error=error,
                 )
-            # One statement per table for the whole batch (arrays, not a statement per
-            # outcome): the server parses and plans three statements, whatever the batch.
-            if attempts:
-                await conn.execute(
-                    q(
-                        "INSERT INTO {s}.attempts (seq, at, account, outcome, host, code, "
-                        "enhanced, text, error_key, error, duration, counted, recipients, "
-                        "worker) SELECT * FROM unnest(%s::bigint[], %s::timestamptz[], "
-                        "%s::text[], %s::text[], %s::text[], %s::int[], %s::text[], %s::text[], "
-                        "%s::text[], %s::jsonb[], %s::float8[], %s::bool[], %s::jsonb[], "
-                        "%s::text[])"
-                    ),
-                    _columns(attempts, 14),
-                )
-            if updates:
-                await conn.execute(
-                    q(
-                        "UPDATE {s}.messages m SET status = v.status, previous = NULL, "
-                        "lease_owner = NULL, lease_until = NULL, due_at = v.due, "
-                        "attempts = m.attempts + v.counted, error = v.error, "
-                        "sent_at = coalesce(v.sent, m.sent_at), updated_at = %s "
-                        "FROM unnest(%s::text[], %s::timestamptz[], %s::int[], %s::jsonb[], "
-                        "%s::timestamptz[], %s::bigint[]) AS v(status, due, counted, error, "
-                        "sent, seq) WHERE m.seq = v.seq"
-                    ),
-                    (now, *_columns(updates, 6)),
-                )
-            if rcpt_updates:
-                await conn.execute(
-                    q(
-                        "UPDATE {s}.recipients r SET status = v.status, error = v.error, "
-                        "updated_at = v.updated FROM unnest(%s::text[], %s::jsonb[], "
-                        "%s::timestamptz[], %s::bigint[], %s::text[]) AS v(status, error, "
-                        "updated, seq, address) WHERE r.seq = v.seq AND r.address = v.address"
-                    ),
-                    _columns(list(rcpt_updates.values()), 5),
-                )
-            if any(c.next_attempt_at is not None for c in changes):
-                await self.notify(conn)
+            )
         return changes
+
+    @property
+    def _complete_sql(self) -> str:
+        # The rows are locked in seq order first (every writer does, so writers never
+        # deadlock), then one INSERT and two UPDATEs from arrays, whatever the batch.
+        if self._complete is None:
+            self._complete = self.q(
+                "WITH m AS MATERIALIZED (SELECT seq, id, message_id, account, status, "
+                "lease_owner FROM {s}.messages WHERE id = ANY(%s::text[]) ORDER BY seq "
+                "FOR UPDATE), "
+                "history AS (INSERT INTO {s}.attempts (seq, at, account, outcome, host, code, "
+                "enhanced, text, error_key, error, duration, counted, recipients, worker) "
+                "SELECT m.seq, a.at, a.account, a.outcome, a.host, a.code, a.enhanced, a.text, "
+                "a.error_key, a.error, a.duration, a.counted, a.recipients, a.worker "
+                "FROM unnest(%s::text[], %s::timestamptz[], %s::text[], %s::text[], "
+                "%s::text[], %s::int[], %s::text[], %s::text[], %s::text[], %s::jsonb[], "
+                "%s::float8[], %s::bool[], %s::jsonb[], %s::text[]) WITH ORDINALITY AS a(id, "
+                "at, account, outcome, host, code, enhanced, text, error_key, error, duration, "
+                "counted, recipients, worker, i) JOIN m ON m.id = a.id ORDER BY a.i), "
+                "mine AS MATERIALIZED (SELECT seq, id, message_id, account FROM m "
+                "WHERE status = 'sending' AND lease_owner = %s), "
+                "done AS (UPDATE {s}.messages x SET status = v.status, previous = NULL, "
+                "lease_owner = NULL, lease_until = NULL, due_at = v.due, "
+                "attempts = x.attempts + v.counted, error = v.error, "
+                "sent_at = coalesce(v.sent, x.sent_at), updated_at = %s::timestamptz "
+                "FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::int[], "
+                "%s::jsonb[], %s::timestamptz[]) AS v(id, status, due, counted, error, sent) "
+                "JOIN mine ON mine.id = v.id WHERE x.seq = mine.seq), "
+                "states AS (UPDATE {s}.recipients r SET status = w.status, error = w.error, "
+                "updated_at = w.updated FROM unnest(%s::text[], %s::text[], %s::text[], "
+                "%s::jsonb[], %s::timestamptz[]) AS w(id, address, status, error, updated) "
+                "JOIN mine ON mine.id = w.id WHERE r.seq = mine.seq AND r.address = w.address) "
+                "SELECT id, message_id, account FROM mine"
+            )
+        return self._complete
 
     async def release(
         self, conn: Conn, worker_id: str, ids: Sequence[str], now: datetime
     ) -> list[Change]:
         async with conn.pipeline(), conn.transaction():
-            await conn.execute(_WORKER_COMMIT)
             cur = await conn.execute(
                 self.q(
                     "UPDATE {s}.messages SET status = coalesce(previous, 'queued'), "
@@ -600,6 +619,41 @@ class Sql:
         )
         row = await cur.fetchone()
         return row[0] if row else None
+
+    # -- send slots -------------------------------------------------------------------
+
+    async def take_send_slot(
+        self, conn: Conn, account: str, limits: SendLimits, now: datetime, day_end: datetime
+    ) -> SendSlot:
+        """The account's counters, locked, moved by :func:`mailplug.plugin.take_send_slot`."""
+        q = self.q
+        async with conn.transaction():
+            await conn.execute(
+                q(
+                    "INSERT INTO {s}.send_limits (account) VALUES (%s) "
+                    "ON CONFLICT (account) DO NOTHING"
+                ),
+                (account,),
+            )
+            cur = await conn.execute(
+                q(
+                    "SELECT tat, day_end, day_count FROM {s}.send_limits "
+                    "WHERE account = %s FOR UPDATE"
+                ),
+                (account,),
+            )
+            row = await cur.fetchone()
+            state = SendLimitState(*row) if row is not None else SendLimitState()
+            slot = take_send_slot(state, limits, now=now, day_end=day_end)
+            if slot.granted:
+                await conn.execute(
+                    q(
+                        "UPDATE {s}.send_limits SET tat = %s, day_end = %s, day_count = %s "
+                        "WHERE account = %s"
+                    ),
+                    (state.tat, state.day_end, state.day_count, account),
+                )
+        return slot
 
     # -- accounts -------------------------------------------------------------------
 

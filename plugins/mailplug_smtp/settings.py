@@ -52,6 +52,8 @@ class SmtpSettings(BaseModel):
     :ivar max_connections: parallel connections per account.
     :ivar rate_limit_per_minute: at most this many messages a minute (``None``: no limit).
     :ivar rate_limit_burst: how many of them may go back to back before spacing begins.
+    :ivar daily_limit: at most this many messages a day through the outbox (``None``:
+        no limit); the rest waits, the account held, until the next midnight.
     :ivar allow_plaintext_auth: allow sending the password over an unencrypted connection.
     :ivar idle_check: seconds a pooled connection may sit idle before it is
         checked with NOOP before reuse.
@@ -73,6 +75,7 @@ class SmtpSettings(BaseModel):
     max_connections: int = Field(default=3, ge=1, le=100)
     rate_limit_per_minute: float | None = Field(default=None, gt=0)
     rate_limit_burst: int = Field(default=1, ge=1, le=10_000)
+    daily_limit: int | None = Field(default=None, ge=1)
     allow_plaintext_auth: bool = False
     idle_check: float = Field(default=10.0, ge=0)
     pipelining: bool = True

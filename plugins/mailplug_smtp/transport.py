@@ -23,7 +23,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
-from mailplug.plugin import Envelope, MailplugError, SendResult, Transport
+from mailplug.plugin import Envelope, MailplugError, SendLimits, SendResult, Transport
 
 from .session import SmtpConnection, StaleConnection, default_local_hostname, is_login_refusal
 from .settings import SmtpSettings, parse_settings
@@ -212,6 +212,13 @@ class SmtpTransport(Transport):
             yield
 
     # -- Transport API -------------------------------------------------------
+
+    def send_limits(self) -> SendLimits | None:
+        """``rate_limit_per_minute``, ``rate_limit_burst`` and ``daily_limit``, for the
+        outbox to keep across every worker process (see :class:`Transport`)."""
+        s = self.settings
+        limits = SendLimits(s.rate_limit_per_minute, s.rate_limit_burst, s.daily_limit)
+        return limits if limits else None
 
     async def send(self, envelope: Envelope, data: Data) -> SendResult:
         """Deliver ``data`` to ``envelope`` over a pooled session (see :class:`Transport`)."""

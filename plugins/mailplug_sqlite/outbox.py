@@ -23,6 +23,8 @@ from mailplug.plugin import (
     Outbox,
     OutboxEntry,
     Outcome,
+    SendLimits,
+    SendSlot,
     Status,
     utcnow,
 )
@@ -47,6 +49,8 @@ class SqliteOutbox(Outbox):
     name = "sqlite"
     #: Big messages are files beside the database (see :mod:`.bodyfiles`).
     stores_bodies = True
+    #: Send slots are counted in the file, for every process on this machine.
+    shares_send_limits = True
 
     def __init__(self, db: Database, *, services: Services) -> None:
         super().__init__(services=services)
@@ -136,6 +140,14 @@ class SqliteOutbox(Outbox):
         return await self.db.run(
             store.due_count, now, list(accounts) if accounts is not None else None
         )
+
+    async def take_send_slot(
+        self, account: str, limits: SendLimits, *, now: datetime, day_end: datetime
+    ) -> SendSlot:
+        """The account's next send slot, counted in the file (see :mod:`.limits`)."""
+        from .limits import take_slot
+
+        return await self.db.run(take_slot, account, limits, now, day_end)
 
     # -- accounts -------------------------------------------------------------
 

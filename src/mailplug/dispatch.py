@@ -36,9 +36,9 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from . import keys
 from .client_headers import strip_client_headers
 from .copying import CopyReport, request_copies, save_copies
-from .errors import MailplugError, StorageError
-from .outbox import AccountPause, Change, Claim, Outbox, Outcome
-from .outbox_keys import OUTBOX_TRANSPORT_FAILED
+from .errors import ErrorInfo, MailplugError, StorageError
+from .outbox import AccountPause, Change, Claim, Outbox, Outcome, SendLimits
+from .outbox_keys import OUTBOX_DAILY_LIMIT, OUTBOX_TRANSPORT_FAILED
 from .queue import Queue
 from .retry import Decision, RetryPolicy, fingerprint
 from .status import Status
@@ -271,6 +271,8 @@ class _Lane:
         #: ones no worker uses now (its session idles in the transport's pool).
         self.held: set[int] = set()
         self.free: list[int] = []
+        #: The account's messages a minute and a day, kept through the outbox's send slots.
+        self.limits: SendLimits | None = None
 
 
 class _Flush:
@@ -323,6 +325,8 @@ class _Flush:
         self.room = asyncio.Event()
         self.finished_claiming = False
         self.storage_error: StorageError | None = None
+        #: Set when the flush ends: the lease keeper stops.
+        self.leases_done = asyncio.Event()
         self.renewed_until: datetime | None = None  # the leases' end as last renewed
         self.wants_copy: dict[str, bool] = {}  # account → a copy in its Sent folder
 
@@ -468,6 +472,8 @@ class _Flush:
         n = self.concurrency or _max_connections(transport)
         lane = self.lanes.setdefault(name, _Lane(name, account, max(1, n)))
         lane.transport = lane.transport or transport
+        if lane.transport is not None and lane.limits is None:
+            lane.limits = lane.transport.send_limits() or None
         return lane
 
     def _spawn(self, lane: _Lane) -> None:
@@ -492,6 +498,11 @@ class _Flush:
                     # One by one: its error (no account, no transport, no recipient)
                     # is the outcome.
                     await self._one(lane.queue.popleft(), lane, task)
+                elif lane.limits:
+                    # A limited account: one message per send slot, whichever process
+                    # of the outbox takes the next one.
+                    if await self._send_slot(lane) and self._may_take(lane):
+                        await self._one(lane.queue.popleft(), lane, task)
                 elif not await self._stream(lane, transport, task) and self._may_take(lane):
                     # A transport whose send_many() took nothing: one by one, so its
                     # failure is each message's outcome rather than a busy loop.
@@ -546,6 +557,37 @@ class _Flush:
                 log.warning("could not free a connection slot of %s: %s", lane.name, exc)
         lane.held.clear()
         lane.free.clear()
+
+    async def _send_slot(self, lane: _Lane) -> bool:
+        """Wait for the send slot of the lane's next message (its account's
+        ``rate_limit_per_minute`` and ``daily_limit``, counted by the outbox across
+        every worker sharing it).
+
+        :returns: ``False`` when no message may start: the daily limit is used up
+            (the account is then held until the day ends, in the outbox, so every
+            worker stops), the slots cannot be counted, or the flush stops.
+        """
+        assert lane.limits is not None
+        now = self.clock()
+        try:
+            slot = await self.outbox.take_send_slot(
+                lane.name, lane.limits, now=now, day_end=self.policy.quota_resets_at(now)
+            )
+        except StorageError as exc:
+            # Without the count the limit cannot be kept: send nothing more.
+            self.storage_error = self.storage_error or exc
+            self.stop.set()
+            return False
+        if not slot.granted:
+            info = ErrorInfo(OUTBOX_DAILY_LIMIT.key, params={"per_day": lane.limits.per_day})
+            log.info("account %s: daily limit reached; held until %s", lane.name, slot.at)
+            await self._hold(lane.name, AccountPause(lane.name, now, slot.at, error=info))
+            return False
+        delay = (slot.at - now).total_seconds()
+        if delay > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), delay)
+        return self._may_take(lane)
 
     def _may_take(self, lane: _Lane) -> bool:
         return bool(lane.queue) and not self.stop.is_set() and lane.name not in self.blocked
@@ -692,13 +734,17 @@ class _Flush:
     async def _block(self, claim: Claim, decision: Decision) -> None:
         block = decision.pause or decision.hold
         if block is not None:
-            self.blocked.add(claim.account)
-            self.report.paused[claim.account] = block
-            try:
-                await self.outbox.pause_account(block)
-            except StorageError as exc:
-                self.storage_error = self.storage_error or exc
-                self.stop.set()
+            await self._hold(claim.account, block)
+
+    async def _hold(self, account: str, block: AccountPause) -> None:
+        """Stop sending from ``account`` in this flush, and pause it in the outbox."""
+        self.blocked.add(account)
+        self.report.paused[account] = block
+        try:
+            await self.outbox.pause_account(block)
+        except StorageError as exc:
+            self.storage_error = self.storage_error or exc
+            self.stop.set()
 
     def _give_back(self, claim: Claim) -> None:
         self.releases.append(claim.id)
@@ -823,8 +869,11 @@ class _Flush:
 
     async def _keep_leases(self) -> None:
         interval = max(0.05, self.lease / 3)
-        while True:
-            await asyncio.sleep(interval)
+        while not self.leases_done.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.leases_done.wait(), interval)
+            if self.leases_done.is_set():
+                return
             ids = list(self.held)
             if ids:
                 until = self.clock() + timedelta(seconds=self.lease)
@@ -860,6 +909,10 @@ class _Flush:
             error = await self._record_pending()
             self.storage_error = self.storage_error or error
             self.report.unrecorded = self._unrecorded()
+        # The event ends the keeper even when a renewal under way swallows the
+        # cancellation (Python 3.11's wait_for can, inside the storage's pool): a
+        # keeper that went on renewing would hold the flush open for good.
+        self.leases_done.set()
         keeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await keeper

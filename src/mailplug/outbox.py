@@ -38,14 +38,14 @@ import enum
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .body import Body, Data, as_bytes
 from .errors import ErrorInfo
 from .events import StatusEvent
 from .status import Status
-from .transport import Envelope
+from .transport import Envelope, SendLimits
 
 if TYPE_CHECKING:
     from .compose import Composed
@@ -72,11 +72,15 @@ __all__ = [
     "Outcome",
     "RecipientState",
     "RecipientStatus",
+    "SendLimitState",
+    "SendLimits",  # (defined in mailplug.transport; kept importable from here)
+    "SendSlot",
     "SentCopy",
     "apply_delivery",
     "entries_for",
     "new_id",
     "status_after_deliveries",
+    "take_send_slot",
     "utcnow",
 ]
 
@@ -657,6 +661,59 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+@dataclass(frozen=True, slots=True)
+class SendSlot:
+    """What :meth:`Outbox.take_send_slot` gave.
+
+    :ivar granted: ``True``: the message may start at :attr:`at` (now or a little
+        later); ``False``: the daily limit is used up until :attr:`at`.
+    """
+
+    granted: bool
+    at: datetime
+
+
+@dataclass(slots=True)
+class SendLimitState:
+    """One account's counters behind :func:`take_send_slot` (stored by shared outboxes).
+
+    :ivar tat: when the next message may go, bursts aside (the "theoretical arrival
+        time" of a GCRA token bucket); ``None``: no message yet.
+    :ivar day_end: when the current day's count starts again.
+    :ivar day_count: messages started in the current day.
+    """
+
+    tat: datetime | None = None
+    day_end: datetime | None = None
+    day_count: int = 0
+
+
+def take_send_slot(
+    state: SendLimitState, limits: SendLimits, *, now: datetime, day_end: datetime
+) -> SendSlot:
+    """Take the next slot of ``limits`` from ``state`` (changed in place).
+
+    The one rule every storage applies (in its own transaction): at most
+    ``per_day`` slots until the day's end, then none until it; slots spaced
+    ``60 / per_minute`` seconds apart, ``burst`` of them back to back (the
+    same GCRA token bucket as a transport's own limiter).  A refused slot
+    uses nothing.
+    """
+    if limits.per_day is not None:
+        if state.day_end is None or now >= state.day_end:
+            state.day_end, state.day_count = day_end, 0
+        if state.day_count >= limits.per_day:
+            return SendSlot(False, state.day_end)
+        state.day_count += 1
+    at = now
+    if limits.per_minute:
+        interval = timedelta(seconds=60.0 / limits.per_minute)
+        tat = now if state.tat is None else max(state.tat, now)
+        at = max(now, tat - interval * (max(1, limits.burst) - 1))
+        state.tat = tat + interval
+    return SendSlot(True, at)
+
+
 class Outbox(abc.ABC):
     """Where mail waits to be sent, and its history.  Implemented by storage plugins.
 
@@ -679,8 +736,13 @@ class Outbox(abc.ABC):
     #: Its claims may then carry a :class:`~mailplug.body.Body` too.
     stores_bodies: bool = False
 
+    #: Whether :meth:`take_send_slot` counts the sends of every process using this outbox
+    #: (the default counts this process's only).
+    shares_send_limits: bool = False
+
     def __init__(self, *, services: Services) -> None:
         self.services = services
+        self._send_limits: dict[str, SendLimitState] = {}
 
     # -- adding -------------------------------------------------------------
 
@@ -784,6 +846,24 @@ class Outbox(abc.ABC):
 
     async def give_connection(self, account: str, slot: int) -> None:  # noqa: B027 - optional
         """Give back a slot :meth:`take_connection` handed out."""
+
+    async def take_send_slot(
+        self, account: str, limits: SendLimits, *, now: datetime, day_end: datetime
+    ) -> SendSlot:
+        """Take the slot of ``account``'s next message under ``limits``, counted across
+        every worker of this outbox when :attr:`shares_send_limits` is set.
+
+        Providers count an account's messages whichever process sends them, so
+        ``rate_limit_per_minute`` and ``daily_limit`` must hold across all
+        workers.  Asked by the flush engine right before each message of a
+        limited account starts; the slot counts even when the attempt then
+        fails.  ``day_end`` is when the day that starts now ends (the next
+        local midnight).  Implementations keep a :class:`SendLimitState` per
+        account and apply :func:`take_send_slot` to it atomically; the default
+        keeps it in this process's memory.
+        """
+        state = self._send_limits.setdefault(account, SendLimitState())
+        return take_send_slot(state, limits, now=now, day_end=day_end)
 
     # -- accounts -----------------------------------------------------------
 

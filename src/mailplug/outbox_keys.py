@@ -109,6 +109,18 @@ OUTBOX_INTERRUPTED = ErrorSpec(
     "have been delivered.",
     "The message is sent again with the same Message-ID, so recipients can recognise a duplicate.",
 )
+#: ``daily_limit`` of an account reached, counted across every worker sharing the outbox:
+#: the account is held until the day ends (``retry="quota-reset"``, like a server's reply).
+OUTBOX_DAILY_LIMIT = ErrorSpec(
+    "outbox.daily_limit",
+    C.RATE_LIMIT,
+    True,
+    "This account's daily limit ({per_day} messages a day) has been reached.",
+    "The rest of its mail waits in the outbox and is sent automatically when the day ends. "
+    "To send more a day, raise settings.daily_limit in the account's settings, if the "
+    "provider allows it.",
+    retry="quota-reset",
+)
 OUTBOX_TRANSPORT_FAILED = ErrorSpec(
     "outbox.transport_failed",
     C.SERVER,
@@ -191,6 +203,7 @@ OUTBOX_ERRORS: tuple[ErrorSpec, ...] = (
     OUTBOX_EXPIRED,
     OUTBOX_INTERRUPTED,
     OUTBOX_TRANSPORT_FAILED,
+    OUTBOX_DAILY_LIMIT,
     OUTBOX_REPORTS_UNSUPPORTED,
     OUTBOX_SENT_COPY_BUG,
     OUTBOX_NO_HOST_TRANSACTION,

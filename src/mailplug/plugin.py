@@ -125,10 +125,14 @@ from .outbox import (
     Outcome,
     RecipientState,
     RecipientStatus,
+    SendLimits,
+    SendLimitState,
+    SendSlot,
     SentCopy,
     apply_delivery,
     new_id,
     status_after_deliveries,
+    take_send_slot,
     utcnow,
 )
 from .outgoing import Outgoing
@@ -230,7 +234,10 @@ __all__ = [
     "ReportRecipient",
     "SecretStore",
     "SecretStoreFactory",
+    "SendLimitState",
+    "SendLimits",
     "SendResult",
+    "SendSlot",
     "SentCopier",
     "SentCopy",
     "Server",
@@ -265,6 +272,7 @@ __all__ = [
     "size_of",
     "status_after_deliveries",
     "strip_client_headers",
+    "take_send_slot",
     "tls_facts",
     "utcnow",
 ]

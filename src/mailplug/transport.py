@@ -26,6 +26,7 @@ __all__ = [
     "Envelope",
     "RecipientResult",
     "RecipientsRefusedError",
+    "SendLimits",
     "SendResult",
     "Transport",
     "TransportFactory",
@@ -158,6 +159,25 @@ RECIPIENTS_REFUSED = ErrorSpec(
 )
 
 
+@dataclass(frozen=True, slots=True)
+class SendLimits:
+    """An account's sending limits (``rate_limit_per_minute``, ``rate_limit_burst``,
+    ``daily_limit`` of its transport), enforced by :meth:`mailplug.outbox.Outbox.take_send_slot`.
+
+    :ivar per_minute: at most this many messages a minute (``None``: no limit),
+        ``burst`` of them back to back before spacing begins.
+    :ivar per_day: at most this many messages a day (``None``: no limit); the day
+        ends at the ``day_end`` the first worker of the day gives.
+    """
+
+    per_minute: float | None = None
+    burst: int = 1
+    per_day: int | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.per_minute) or self.per_day is not None
+
+
 class Transport(abc.ABC):
     """Delivers messages for one account.  Use as ``async with``.
 
@@ -202,6 +222,18 @@ class Transport(abc.ABC):
                 yield error
             else:
                 yield result
+
+    def send_limits(self) -> SendLimits | None:
+        """The account's sending limits the outbox must keep across every worker
+        (messages a minute, a day), or ``None``: none.
+
+        The flush engine takes a slot of the outbox
+        (:meth:`mailplug.outbox.Outbox.take_send_slot`) before each message of
+        a limited account, so the limits hold however many worker processes
+        share the outbox.  A transport may still space its own messages (for
+        sends that bypass the outbox); the shared slots never make it wait.
+        """
+        return None
 
     async def close_idle(self) -> None:  # noqa: B027 - optional for stateless transports
         """Close connections kept open for reuse (those in use stay open).

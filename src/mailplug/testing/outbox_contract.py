@@ -92,6 +92,8 @@ from ..outbox import (
     Outcome,
     RecipientState,
     RecipientStatus,
+    SendLimits,
+    SendSlot,
     entries_for,
     new_id,
 )
@@ -901,6 +903,66 @@ class OutboxContract(abc.ABC):
         longer = AccountPause(ACCOUNT, since=_at(minutes=5), until=_at(hours=2))
         await outbox.pause_account(longer)
         assert await outbox.paused_accounts() == {ACCOUNT: longer}
+
+    # -- send slots ------------------------------------------------------------------
+
+    async def test_send_slots_space_messages_after_a_burst(self, outbox: Outbox) -> None:
+        """``take_send_slot``: ``burst`` slots at once, then one every ``60 / per_minute``
+        seconds; another account has its own slots."""
+        limits = SendLimits(per_minute=60, burst=2)
+        end = _at(hours=24)
+        slots = [
+            await outbox.take_send_slot(ACCOUNT, limits, now=T0, day_end=end) for _ in range(4)
+        ]
+        assert all(s.granted for s in slots)
+        assert [s.at for s in slots] == [T0, T0, _at(seconds=1), _at(seconds=2)]
+        other = await outbox.take_send_slot("inne@example.com", limits, now=T0, day_end=end)
+        assert other == SendSlot(True, T0)
+        # Time passing refills the bucket: after a quiet minute, a burst again.
+        later = _at(minutes=1)
+        assert (await outbox.take_send_slot(ACCOUNT, limits, now=later, day_end=end)).at == later
+
+    async def test_send_slots_stop_at_the_daily_limit_until_the_day_ends(
+        self, outbox: Outbox
+    ) -> None:
+        """``per_day`` slots until the day's end, then refusals naming that end (a refusal
+        uses nothing); a new day counts from zero."""
+        limits = SendLimits(per_day=2)
+        end = _at(hours=10)
+        got = [
+            await outbox.take_send_slot(ACCOUNT, limits, now=_at(minutes=i), day_end=end)
+            for i in range(4)
+        ]
+        assert [s.granted for s in got] == [True, True, False, False]
+        assert got[2] == SendSlot(False, end)
+        next_day = await outbox.take_send_slot(ACCOUNT, limits, now=end, day_end=_at(hours=34))
+        assert next_day == SendSlot(True, end)
+
+    async def test_send_slots_are_counted_across_handles_when_shared(
+        self, tmp_path: Path, outbox: Outbox
+    ) -> None:
+        """With :attr:`~mailplug.outbox.Outbox.shares_send_limits`, a second handle (another
+        process) draws from the same daily count and the same spacing."""
+        if not outbox.shares_send_limits:
+            pytest.skip("this storage counts send slots per process")
+        other = await self.open_second_handle(tmp_path, self.make_services(tmp_path))
+        if other is None:
+            pytest.skip("open_second_handle() is not implemented for this storage")
+        try:
+            limits = SendLimits(per_minute=30, burst=1, per_day=3)
+            end = _at(hours=10)
+            boxes = [outbox, other, outbox, other]
+            got = await asyncio.gather(
+                *(box.take_send_slot(ACCOUNT, limits, now=T0, day_end=end) for box in boxes)
+            )
+            assert sorted(s.at for s in got if s.granted) == [
+                T0,
+                _at(seconds=2),
+                _at(seconds=4),
+            ]
+            assert [s for s in got if not s.granted] == [SendSlot(False, end)]
+        finally:
+            await self.close_outbox(other)
 
     # -- queries -------------------------------------------------------------------
 
