@@ -8,6 +8,7 @@ waits, then lands once when the server is back; Gmail's preset saves none.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -416,3 +417,66 @@ async def test_a_broken_copier_never_touches_delivery(
     assert copy is not None and copy.status is CopyStatus.PENDING
     assert copy.error is not None and copy.error.key == "outbox.sent_copy_bug"
     assert "oops" in mailer.reason(copy.error).message("en")
+
+
+# -- direct sends (send(), send --now): one try right after delivery ----------------
+
+
+def _send_now(*extra: str) -> int:
+    argv = ["--lang", "pl", "send", "--now", "--account", "biuro", "--to", "jan@example.pl"]
+    return main([*argv, "--subject", "Faktura", "--text", "x", *extra])
+
+
+def test_send_now_saves_the_copy_once_and_says_where(
+    smtp_server: Callable[..., SMTPServer],
+    dovecot: Dovecot,
+    password: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    srv = smtp_server(users={USER: PASSWORD}, tls="starttls")
+    acc = Account.model_validate(account(srv, dovecot, password))
+    save_config(Config(path=Path(os.environ["MAILPLUG_CONFIG"]), accounts=[acc]))
+    assert _send_now() == 0
+    out = capsys.readouterr().out
+    assert "Kopię zapisano w folderze „Sent”." in out
+    (copy,) = dovecot.messages(USER, "Sent")
+    assert _lf(copy[2]) == _lf(srv.messages[-1].data) and "\\Seen" in copy[0]
+    assert _send_now("--json") == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["sent_copy"]["status"] == "saved" and data["sent_copy"]["folder"] == "Sent"
+    assert len(dovecot.messages(USER, "Sent")) == 2  # one copy per message sent
+
+
+def test_direct_send_with_imap_down_is_sent_and_says_the_copy_is_not_saved(
+    smtp_server: Callable[..., SMTPServer],
+    dovecot: Dovecot,
+    password: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    srv = smtp_server(users={USER: PASSWORD}, tls="starttls")
+    data = account(srv, dovecot, password)
+
+    async def send() -> Any:
+        async with AsyncMailer([data], outbox=None, data_dir=tmp_path) as mailer:
+            return await mailer.send(
+                Message(sender=USER, to=["jan@example.pl"], subject="Faktura", text="x")
+            )
+
+    dovecot.halt()
+    try:
+        result = asyncio.run(send())
+        assert [r.address for r in result.accepted] == ["jan@example.pl"]
+        copy = result.details["sent_copy"]
+        assert copy.status is CopyStatus.FAILED and copy.error is not None
+        assert copy.error.key == "check.imap.connect_failed"
+        assert len(srv.messages) == 1
+        acc = Account.model_validate(data)
+        save_config(Config(path=Path(os.environ["MAILPLUG_CONFIG"]), accounts=[acc]))
+        assert _send_now() == 0  # the message went: the copy's failure is not the send's
+        out = capsys.readouterr().out
+        assert "Nie zapisano kopii w folderze Wysłane:" in out
+        assert "zapis kopii nie zostanie ponowiony" in out and PASSWORD not in out
+    finally:
+        dovecot.resume()
+    assert dovecot.messages(USER, "Sent") == []

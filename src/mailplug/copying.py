@@ -35,9 +35,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from .body import Data
 from .client_headers import strip_client_headers
 from .errors import ErrorInfo, MailplugError, StorageError
-from .outbox import Change, CopyClaim, CopyOutcome, CopyStatus
+from .outbox import Change, CopyClaim, CopyOutcome, CopyStatus, SentCopy
 from .outbox_keys import OUTBOX_SENT_COPY_BUG
 from .status import Status
 
@@ -46,7 +47,15 @@ if TYPE_CHECKING:
     from .outbox import Outbox
     from .runtime import Runtime
 
-__all__ = ["BACKOFF", "TRIES", "CopyReport", "request_copies", "save_copies", "wants_copy"]
+__all__ = [
+    "BACKOFF",
+    "TRIES",
+    "CopyReport",
+    "request_copies",
+    "save_copies",
+    "save_copy_now",
+    "wants_copy",
+]
 
 log = logging.getLogger("mailplug.copying")
 
@@ -211,6 +220,35 @@ async def _one_account(
         error = OUTBOX_SENT_COPY_BUG.error(copier=COPIER, problem="wrong number of results")
         return [error] * len(claims)
     return list(results)
+
+
+async def save_copy_now(
+    runtime: Runtime, account: Account, data: Data, message_id: str, sent_at: datetime
+) -> SentCopy | None:
+    """The Sent-folder copy of a message sent directly (``send()``, ``send --now``):
+    one try, right after delivery — no outbox keeps it for another.
+
+    :returns: ``None`` when no copier is installed; else the copy's state (saved
+        with its folder, or failed with its error).  Never raises: the message
+        itself was sent.
+    """
+    if COPIER not in runtime.plugins.sent_copiers:
+        return None
+    claim = CopyClaim(
+        id="", message_id=message_id, account=account.name, data=data, sent_at=sent_at, attempts=0
+    )
+    try:
+        (result,) = await _one_account(runtime, account.name, [claim])
+    except Exception as exc:  # the copy never gets in the way of a send that happened
+        log.exception("Sent-folder copy of %s failed", message_id)
+        result = OUTBOX_SENT_COPY_BUG.error(
+            copier=COPIER, problem=f"{type(exc).__name__}: {exc}", cause=exc
+        )
+    now = _utcnow()
+    if isinstance(result, MailplugError):
+        log.warning("Sent-folder copy of %s not saved: %s", message_id, result.key)
+        return SentCopy(CopyStatus.FAILED, attempts=1, error=ErrorInfo.from_error(result))
+    return SentCopy(CopyStatus.SAVED, attempts=1, folder=result, saved_at=now)
 
 
 async def save_copies(

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from . import forking, keys
 from .body import STREAM_THRESHOLD, spooled
 from .config import Config, default_data_dir, load_config
+from .copying import save_copy_now, wants_copy
 from .describe import Description, describe, waiting_text
 from .errors import ConfigurationError, ErrorInfo, ErrorSpec, MailplugError, ServerReply
 from .i18n import Translator
@@ -278,7 +279,10 @@ class AsyncMailer:
         """Send ``message`` now, bypassing the outbox.
 
         :returns: the result, listing accepted and refused recipients (each refusal
-            classified: ``result.refused[0].error``).
+            classified: ``result.refused[0].error``).  For an account that keeps copies
+            in its Sent folder, ``result.details["sent_copy"]`` is the copy's
+            :class:`~mailplug.outbox.SentCopy` (saved, or failed with its error: the
+            message itself was sent, and a direct send keeps no queue to try again).
         :raises mailplug.errors.MailplugError: nothing was delivered.
         """
         async with self._errors():
@@ -296,6 +300,14 @@ class AsyncMailer:
                 raise self.runtime.refused_error(refused, account=account) from refused.__cause__
             result.duration = result.duration or time.monotonic() - started
             self.runtime.classify_refusals(result.recipients, host=result.host, account=account)
+            if result.accepted and wants_copy(self.runtime, account):
+                # As a mail program does, and as a flush does for queued mail: after
+                # delivery, once (no outbox keeps it for another try); never raises.
+                copy = await save_copy_now(
+                    self.runtime, account, composed.data, result.message_id, datetime.now(UTC)
+                )
+                if copy is not None:
+                    result.details["sent_copy"] = copy
             log.info(
                 "sent %s from account %s: %d accepted, %d refused",
                 message.message_id,

@@ -41,6 +41,11 @@ NOT_QUEUED = Text(
 )
 SENT_SUMMARY = Text("Sent {id} through {host}: {accepted} accepted, {refused} refused.")
 SENT_REFUSED = Text("  Refused {address}: {sentence}")
+SENT_COPY_SAVED_NOW = Text("A copy was saved in the folder “{folder}”.")
+SENT_COPY_NOT_SAVED_NOW = Text(
+    "The copy in the Sent folder was not saved: {reason} The message itself was sent; a direct "
+    "send keeps no queue, so the copy is not tried again."
+)
 
 STATUS_QUEUED = Text("waiting to be sent", context="status")
 STATUS_SENDING = Text("being sent", context="status")

@@ -418,6 +418,7 @@ def send(ctx: Context, args: argparse.Namespace) -> int:
     from ..charsets import decode_text
     from ..compose import read_file
     from ..models import Attachment, Message
+    from ..outbox import CopyStatus, SentCopy
 
     # The mailer first: the accounts file's ``lang`` then applies to message errors too.
     mailer = ctx.mailer(outbox=None if args.now else "sqlite")
@@ -466,6 +467,9 @@ def send(ctx: Context, args: argparse.Namespace) -> int:
             mailer.localize(r.error.error(reply=r.reply, recipient=r.address)) if r.error else None
             for r in result.refused
         ]
+        copy = result.details.get("sent_copy")
+        if not isinstance(copy, SentCopy):
+            copy = None
         data = {
             "message_id": result.message_id,
             "host": result.host,
@@ -484,6 +488,11 @@ def send(ctx: Context, args: argparse.Namespace) -> int:
                 for r, error in zip(result.refused, refusals, strict=True)
             ],
         }
+        if copy is not None:
+            data["sent_copy"] = {
+                **copy.to_dict(),
+                "message": mailer.reason(copy.error).message(ctx.lang) if copy.error else None,
+            }
         if ctx.json:
             ctx.print_json(data)
         else:
@@ -500,6 +509,11 @@ def send(ctx: Context, args: argparse.Namespace) -> int:
                 sentence = error.message(ctx.lang) if error else ""
                 ctx.print(ctx.t(texts.SENT_REFUSED, address=r.address, sentence=sentence))
                 ctx.print("    " + ctx.t(texts.SERVER_REPLIED_NO_HOST, reply=str(r.reply)))
+            if copy is not None and copy.status is CopyStatus.SAVED:
+                ctx.print(ctx.t(texts.SENT_COPY_SAVED_NOW, folder=copy.folder or ""))
+            elif copy is not None and copy.error is not None:
+                why = mailer.reason(copy.error).message(ctx.lang)
+                ctx.print(ctx.t(texts.SENT_COPY_NOT_SAVED_NOW, reason=why))
         return (
             EX_OK if not result.refused else 75 if all(r.transient for r in result.refused) else 69
         )
