@@ -16,7 +16,6 @@ import contextlib
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -25,6 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
+from tests.ports import free_ports
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -36,12 +36,6 @@ def _answers(url: str) -> bool:
         return True
     except psycopg.Error:
         return False
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _binary(name: str) -> str | None:
@@ -76,7 +70,7 @@ class Cluster:
         assert initdb and pg_ctl, "PostgreSQL binaries not found after installing postgresql"
         self.pg_ctl = pg_ctl
         self.dir = Path(tempfile.mkdtemp(prefix="mailplug-pg-"))
-        self.port = _free_port()
+        (self.port,) = free_ports(1)
         self.user: list[str] = []
         if os.geteuid() == 0:  # initdb refuses root
             self.user = ["runuser", "-u", "postgres", "--"]

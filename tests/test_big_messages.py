@@ -82,6 +82,13 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Any]:
 # -- composition -------------------------------------------------------------------
 
 
+def with_file(attachment: Path, subject: str = "x") -> Message:
+    """A plain message carrying the file ``attachment``."""
+    return Message(
+        to="k@klient.example", subject=subject, text="x", attachments=[Attachment(path=attachment)]
+    )
+
+
 def big_message(attachment: Path, **fields: Any) -> Message:
     return Message(
         to="klient@klient.example",
@@ -292,14 +299,7 @@ async def test_server_size_limit_refuses_before_any_data(tmp_path: Path, smtp_se
     account = srv.account(name="biuro", email="biuro@firma.pl")
     attachment = random_file(tmp_path / "duzy.bin", 2 * MB)
     async with mailer(tmp_path, [account], max_message_size=None) as m:
-        entry_id = await m.enqueue(
-            Message(
-                to="k@klient.example",
-                subject="x",
-                text="x",
-                attachments=[Attachment(path=attachment)],
-            )
-        )
+        entry_id = await m.enqueue(with_file(attachment))
         await m.flush()
         entry = await m.status(entry_id)
     assert entry.status is Status.FAILED
@@ -320,14 +320,7 @@ async def test_max_message_size_refuses_before_anything_is_stored(
     monkeypatch.setattr("tempfile.tempdir", str(spool))
     async with mailer(tmp_path, [account], max_message_size=3 * MB * 4 // 3 + 10) as m:
         with pytest.raises(MailplugError) as caught:
-            await m.enqueue(
-                Message(
-                    to="k@klient.example",
-                    subject="x",
-                    text="x",
-                    attachments=[Attachment(path=attachment)],
-                )
-            )
+            await m.enqueue(with_file(attachment))
         assert await m.waiting() == 0
     assert caught.value.key == "message.too_big"
     assert list(spool.iterdir()) == []
@@ -377,14 +370,7 @@ def test_missing_body_file_is_reported_and_fails_its_entry_with_advice(
 
     async def enqueue() -> str:
         async with mailer(tmp_path, [account], max_message_size=None) as m:
-            return await m.enqueue(
-                Message(
-                    to="k@klient.example",
-                    subject="x",
-                    text="x",
-                    attachments=[Attachment(path=attachment)],
-                )
-            )
+            return await m.enqueue(with_file(attachment))
 
     entry_id = asyncio.run(enqueue())
     (stored,) = body_files(tmp_path / "data")
@@ -500,14 +486,7 @@ def test_backup_copies_and_salvage_keeps_body_files(
 
     async def enqueue() -> None:
         async with mailer(tmp_path, [account], max_message_size=None) as m:
-            await m.enqueue(
-                Message(
-                    to="k@klient.example",
-                    subject="duża",
-                    text="x",
-                    attachments=[Attachment(path=attachment)],
-                )
-            )
+            await m.enqueue(with_file(attachment, subject="duża"))
             await m.enqueue(Message(to="k@klient.example", subject="mała", text="x"))
 
     asyncio.run(enqueue())
@@ -591,14 +570,7 @@ async def test_a_transport_that_does_not_stream_gets_the_bytes(tmp_path: Path) -
     MemoryTransport.outbox.clear()
     attachment = random_file(tmp_path / "duzy.bin", 2 * MB)
     async with mailer(tmp_path, [memory_account("biuro", "biuro@firma.pl")]) as m:
-        await m.enqueue(
-            Message(
-                to="k@klient.example",
-                subject="x",
-                text="x",
-                attachments=[Attachment(path=attachment)],
-            )
-        )
+        await m.enqueue(with_file(attachment))
         (stored,) = body_files(tmp_path / "data")
         assert (await m.flush()).sent == 1
     (sent,) = MemoryTransport.outbox
@@ -618,14 +590,7 @@ async def test_send_now_streams_a_big_message_past_the_outbox(
     account = srv.account(name="biuro", email="biuro@firma.pl")
     attachment = random_file(tmp_path / "duzy.bin", 3 * MB)
     async with mailer(tmp_path, [account], max_message_size=None) as m:
-        result = await m.send(
-            Message(
-                to="k@klient.example",
-                subject="teraz",
-                text="x",
-                attachments=[Attachment(path=attachment)],
-            )
-        )
+        result = await m.send(with_file(attachment, subject="teraz"))
     assert [r.accepted for r in result.recipients] == [True]
     (received,) = srv.messages
     (part,) = received.message.iter_attachments()
@@ -652,14 +617,7 @@ async def test_postgresql_keeps_a_big_message_in_chunks_and_sends_it_whole(
     attachment = random_file(tmp_path / "duzy.bin", 5 * MB)
     options = parse_location(pg_outbox_url)
     async with mailer(tmp_path, [account], outbox=pg_outbox_url, max_message_size=None) as m:
-        entry_id = await m.enqueue(
-            Message(
-                to="k@klient.example",
-                subject="duża",
-                text="x",
-                attachments=[Attachment(path=attachment)],
-            )
-        )
+        entry_id = await m.enqueue(with_file(attachment, subject="duża"))
         assert list(spool.iterdir()) == []
         size = (await m.status(entry_id)).size
         with psycopg.connect(options.conninfo) as conn:
@@ -694,14 +652,7 @@ async def test_big_message_over_tls_arrives_whole(
     account = srv.account(name="biuro", email="biuro@firma.pl")
     attachment = random_file(tmp_path / "duzy.bin", 8 * MB)
     async with mailer(tmp_path, [account], max_message_size=None) as m:
-        await m.enqueue(
-            Message(
-                to="k@klient.example",
-                subject="tls",
-                text="x",
-                attachments=[Attachment(path=attachment)],
-            )
-        )
+        await m.enqueue(with_file(attachment, subject="tls"))
         (stored,) = body_files(tmp_path / "data")
         assert (await m.flush()).sent == 1
     (received,) = srv.messages
@@ -716,14 +667,7 @@ async def test_outbox_move_carries_a_body_file_into_postgresql_chunks(
     account = srv.account(name="biuro", email="biuro@firma.pl")
     attachment = random_file(tmp_path / "duzy.bin", 3 * MB)
     async with mailer(tmp_path, [account], max_message_size=None) as m:  # SQLite
-        entry_id = await m.enqueue(
-            Message(
-                to="k@klient.example",
-                subject="duża",
-                text="x",
-                attachments=[Attachment(path=attachment)],
-            )
-        )
+        entry_id = await m.enqueue(with_file(attachment, subject="duża"))
     (stored,) = body_files(tmp_path / "data")
     assert await asyncio.to_thread(main, ["outbox", "move", "--to", pg_outbox_url, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["moved"] == 1
@@ -762,14 +706,7 @@ async def test_a_full_disk_refuses_a_big_message_and_leaves_nothing(
         [account], data_dir=data_dir, entry_points=False, max_message_size=None
     ) as m:
         with pytest.raises(MailplugError) as caught:
-            await m.enqueue(
-                Message(
-                    to="k@klient.example",
-                    subject="x",
-                    text="x",
-                    attachments=[Attachment(path=attachment)],
-                )
-            )
+            await m.enqueue(with_file(attachment))
         assert caught.value.key == "storage.disk_full"
         assert caught.value.transient
         assert await m.waiting() == 0
@@ -830,14 +767,7 @@ async def test_connection_lost_half_way_defers_and_the_message_goes_whole_later(
         "settings": {"host": "127.0.0.1", "port": port, "security": "none", "timeout": 10},
     }
     async with server, mailer(tmp_path, [halfway], max_message_size=None) as m:
-        entry_id = await m.enqueue(
-            Message(
-                to="k@klient.example",
-                subject="x",
-                text="x",
-                attachments=[Attachment(path=attachment)],
-            )
-        )
+        entry_id = await m.enqueue(with_file(attachment))
         (stored,) = body_files(tmp_path / "data")
         report = await m.flush()
         entry = await m.status(entry_id)
@@ -933,14 +863,7 @@ async def test_postgresql_big_message_with_rows_missing_fails_with_advice(
     attachment = random_file(tmp_path / "duzy.bin", 3 * MB)
     options = parse_location(pg_outbox_url)
     async with mailer(tmp_path, [account], outbox=pg_outbox_url, max_message_size=None) as m:
-        entry_id = await m.enqueue(
-            Message(
-                to="k@klient.example",
-                subject="x",
-                text="x",
-                attachments=[Attachment(path=attachment)],
-            )
-        )
+        entry_id = await m.enqueue(with_file(attachment))
         with psycopg.connect(options.conninfo, autocommit=True) as conn:
             conn.execute(f'DELETE FROM "{options.schema}".body_chunks WHERE n = 2')
         await m.flush()
@@ -961,14 +884,7 @@ async def test_a_missing_body_file_fails_its_entry_with_a_transport_that_does_no
     MemoryTransport.outbox.clear()
     attachment = random_file(tmp_path / "duzy.bin", 2 * MB)
     async with mailer(tmp_path, [memory_account("biuro", "biuro@firma.pl")]) as m:
-        big = await m.enqueue(
-            Message(
-                to="k@klient.example",
-                subject="duża",
-                text="x",
-                attachments=[Attachment(path=attachment)],
-            )
-        )
+        big = await m.enqueue(with_file(attachment, subject="duża"))
         small = await m.enqueue(Message(to="k@klient.example", subject="mała", text="x"))
         (stored,) = body_files(tmp_path / "data")
         stored.unlink()

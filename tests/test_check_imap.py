@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any, Literal
 
 import pytest
+from tests.ports import free_ports
 from tests.smtp_server import SMTPServer, shared_ca
 
 from mailplug import AsyncMailer
@@ -285,9 +286,7 @@ async def test_imap_password_with_non_ascii_characters_goes_as_a_literal(
 
 async def test_imap_server_that_does_not_answer(smtp_server: Start) -> None:
     smtp = smtp_server(tls="starttls", users={USER: PASSWORD})
-    with contextlib.closing(__import__("socket").socket()) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    (port,) = free_ports(1)
     data = smtp.account(auth="password", auth_settings={"username": USER, "password": PASSWORD})
     data["imap"] = {"host": "127.0.0.1", "port": port, "security": "tls"}
     report = await run_check(data)

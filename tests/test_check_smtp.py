@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
+from tests.ports import free_ports
 from tests.smtp_server import Script, SMTPServer
 
 from mailplug import AsyncMailer, Category, hookimpl
@@ -179,9 +180,7 @@ async def test_server_without_starttls_for_a_starttls_account_suggests_the_port_
 
 async def test_refused_port_suggests_another_port_that_answers(smtp_server: Start) -> None:
     srv = smtp_server(tls="starttls", users={USER: PASSWORD})
-    with contextlib.closing(__import__("socket").socket()) as sock:
-        sock.bind(("127.0.0.1", 0))
-        closed_port = sock.getsockname()[1]
+    (closed_port,) = free_ports(1)
     report = await run_check([login(srv, port=closed_port)], try_ports={srv.port: "starttls"})
 
     step = failed(report)

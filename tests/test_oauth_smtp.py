@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 from tests.oauth_servers import FakeOAuthServer
+from tests.ports import free_ports
 from tests.smtp_server import SMTPServer
 
 from mailplug import hookimpl
@@ -272,9 +272,8 @@ async def test_revoked_permission_pauses_the_account_and_keeps_the_mail(
 
 
 def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    (port,) = free_ports(1)
+    return port
 
 
 async def test_token_endpoint_down_defers_without_pausing(

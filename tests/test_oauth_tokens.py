@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -14,6 +13,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 from tests.oauth_servers import INVALID_GRANT, FakeOAuthServer, gmail_account
+from tests.ports import free_ports
 
 from mailplug import hookimpl
 from mailplug.errors import (
@@ -192,9 +192,8 @@ async def test_no_stored_token_asks_to_authorize(mailer: AsyncMailer) -> None:
 
 
 def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    (port,) = free_ports(1)
+    return port
 
 
 async def test_unreachable_token_endpoint_is_transient(

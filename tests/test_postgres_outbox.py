@@ -12,6 +12,7 @@ from typing import Any
 import psycopg
 import pytest
 from tests.outbox_support import mailer, message
+from tests.ports import free_ports
 from tests.postgres_server import drop_schema, new_schema, outbox_url
 
 from mailplug.cli import main
@@ -288,11 +289,7 @@ async def test_a_worker_on_another_server_sends_what_this_one_queued(
 
 
 async def test_server_down_has_its_key_and_the_address_keeps_its_secret(tmp_path: Path) -> None:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    (port,) = free_ports(1)
     url = f"postgresql://app:s3cret@127.0.0.1:{port}/mail"
     with pytest.raises(MailplugError) as info:
         await open_outbox(url, services=_services(tmp_path))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from tests.ports import free_ports
 from tests.smtp_server import Script, SMTPServer
 
 from mailplug import AsyncMailer, Message
@@ -309,11 +310,7 @@ async def test_incorrect_login_data_advice_is_the_seed_advice(
 
 
 async def test_connection_failed_client_side() -> None:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    (port,) = free_ports(1)
     account = {
         "name": "t",
         "email": USER,

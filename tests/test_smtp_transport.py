@@ -19,6 +19,7 @@ import pytest
 from aiosmtplib.errors import SMTPConnectError
 from keyring.backend import KeyringBackend
 from pydantic import SecretStr
+from tests.ports import free_ports
 from tests.smtp_server import Script, SMTPServer
 
 from mailplug import AsyncMailer, Mailer, Message, hookimpl
@@ -390,15 +391,8 @@ async def test_missing_ca_file_names_the_setting(smtp_server: Server) -> None:
 # -- connection problems ----------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
 async def test_connection_refused() -> None:
-    port = free_port()
+    (port,) = free_ports(1)
     account = {
         "name": "test",
         "email": USER,

@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from . import forking, keys
 from .body import STREAM_THRESHOLD, spooled
 from .config import Config, default_data_dir, load_config
-from .copying import save_copy_now, wants_copy
 from .describe import Description, describe, waiting_text
 from .errors import ConfigurationError, ErrorInfo, ErrorSpec, MailplugError, ServerReply
 from .i18n import Translator
@@ -285,6 +284,8 @@ class AsyncMailer:
             message itself was sent, and a direct send keeps no queue to try again).
         :raises mailplug.errors.MailplugError: nothing was delivered.
         """
+        from .copying import save_copy_now, wants_copy
+
         async with self._errors():
             account = self.runtime.account_for(message)
             composed = await asyncio.to_thread(
